@@ -1,0 +1,144 @@
+//! The host program: building it with recorded rustc commands, and reading
+//! its symbol table.
+
+use anyhow::{bail, Context, Result};
+use object::{Object, ObjectSymbol, SymbolKind};
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct HostBuildOptions {
+    /// Directory to run cargo in (the user's workspace or package).
+    pub workspace: PathBuf,
+    /// Cargo target dir for host builds, separate from the user's own.
+    pub target_dir: PathBuf,
+    /// Where the wrapper writes rustc records.
+    pub record_dir: PathBuf,
+    /// The executable that acts as the rustc wrapper (the hotbreak binary).
+    pub wrapper: PathBuf,
+    /// Extra `cargo build` arguments (`--bin x`, `-p y`, `--features z`...).
+    pub cargo_args: Vec<String>,
+}
+
+/// A binary cargo produced.
+#[derive(Debug, Clone)]
+pub struct HostArtifact {
+    pub name: String,
+    pub executable: PathBuf,
+}
+
+/// Builds the host with `cargo build`, recording each workspace crate's rustc
+/// command. Cargo's progress and diagnostics go to our stderr.
+pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
+    let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .arg("build")
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--target-dir")
+        .arg(&opts.target_dir)
+        .args(&opts.cargo_args)
+        .current_dir(&opts.workspace)
+        .env("RUSTC_WORKSPACE_WRAPPER", &opts.wrapper)
+        .env(crate::record::ENV_RECORD_DIR, &opts.record_dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run cargo")?;
+    let mut artifacts = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let msg: serde_json::Value = match serde_json::from_str(&line?) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        if msg["reason"] == "compiler-artifact" {
+            if let Some(exe) = msg["executable"].as_str() {
+                let name = msg["target"]["name"].as_str().unwrap_or_default().to_string();
+                artifacts.push(HostArtifact { name, executable: exe.into() });
+            }
+        }
+    }
+    if !child.wait()?.success() {
+        bail!("the host build failed (cargo build {})", opts.cargo_args.join(" "));
+    }
+    Ok(artifacts)
+}
+
+/// One name in the host's `.symtab`.
+#[derive(Debug, Clone, Copy)]
+struct HostSymbol {
+    address: u64,
+    tls: bool,
+    /// Defined more than once (local symbols of different objects).
+    ambiguous: bool,
+}
+
+/// The host executable's full symbol table, local symbols included.
+pub struct HostSymbols {
+    symbols: HashMap<String, HostSymbol>,
+    pub build_id: String,
+    pub path: PathBuf,
+}
+
+/// What the linker script may point a name at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Address(u64),
+    Missing,
+    Tls,
+    Ambiguous,
+}
+
+impl HostSymbols {
+    pub fn read(path: &Path) -> Result<HostSymbols> {
+        let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let file = object::File::parse(&*data)?;
+        let mut symbols: HashMap<String, HostSymbol> = HashMap::new();
+        for sym in file.symbols() {
+            if sym.is_undefined() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
+                continue;
+            }
+            let Ok(name) = sym.name() else { continue };
+            if name.is_empty() {
+                continue;
+            }
+            let new = HostSymbol { address: sym.address(), tls: sym.kind() == SymbolKind::Tls, ambiguous: false };
+            symbols
+                .entry(name.to_string())
+                .and_modify(|old| old.ambiguous |= old.address != new.address)
+                .or_insert(new);
+        }
+        if symbols.is_empty() {
+            bail!("{} has no symbol table (was it stripped?)", path.display());
+        }
+        let build_id = match file.build_id()? {
+            Some(id) => id.iter().map(|b| format!("{b:02x}")).collect(),
+            None => String::new(),
+        };
+        Ok(HostSymbols { symbols, build_id, path: path.to_path_buf() })
+    }
+
+    /// Link-time address of `name` in the host (add the load bias for runtime).
+    pub fn lookup(&self, name: &str) -> Lookup {
+        match self.symbols.get(name) {
+            None => Lookup::Missing,
+            Some(s) if s.tls => Lookup::Tls,
+            Some(s) if s.ambiguous => Lookup::Ambiguous,
+            Some(s) => Lookup::Address(s.address),
+        }
+    }
+
+    /// Runtime minus link-time address of the anchor symbol: the load bias.
+    pub fn load_bias(&self, anchor_symbol: &str, anchor_runtime: u64) -> Result<u64> {
+        match self.lookup(anchor_symbol) {
+            Lookup::Address(a) => Ok(anchor_runtime.wrapping_sub(a)),
+            other => bail!("anchor symbol {anchor_symbol} is {other:?} in {}", self.path.display()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.symbols.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.symbols.is_empty()
+    }
+}

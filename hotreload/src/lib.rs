@@ -1,0 +1,17 @@
+//! Building hot patches.
+//!
+//! - [`record`]: a `RUSTC_WORKSPACE_WRAPPER` that records each workspace
+//!   crate's exact rustc command while the host program is built.
+//! - [`host`]: building the host and reading its symbol table (once per build).
+//! - [`shadow`]: a mirror of a crate's sources with some files replaced.
+//! - [`patch`]: compiling a patched crate to objects and linking only what the
+//!   patch needs, with every shared item pointed at the host's own copy.
+
+pub mod host;
+pub mod patch;
+pub mod record;
+pub mod shadow;
+
+pub use host::{build_host, HostArtifact, HostBuildOptions, HostSymbols};
+pub use patch::{CompiledPatch, Diagnostic, LinkedPatch, PatchBuilder, PatchError};
+pub use record::Invocation;

@@ -1,0 +1,434 @@
+//! Compiling a patched crate and linking the patch.
+//!
+//! Compile: replay the crate's recorded rustc command on the shadow tree with
+//! `--emit=obj -C relocation-model=static -C code-model=large` and many
+//! codegen units with patch-only incremental state, so rustc leaves one
+//! object per unit and recompiles only what changed. The large code model
+//! makes every reference to another item a 64-bit absolute address.
+//!
+//! Link: starting from the object that defines the patch's entry getter,
+//! follow references that the host cannot satisfy; give every other name the
+//! host defines its host address in a linker script (a script assignment
+//! overrides the object's own definition, and `--gc-sections` drops the stale
+//! copy). Only the replaced function's code (with its closures, nested fns
+//! and generic instances over them) stays in the patch; statics, other
+//! functions and types' impls are the host's.
+
+use crate::host::{HostSymbols, Lookup};
+use crate::record::Invocation;
+use crate::shadow::ShadowTree;
+use anyhow::{anyhow, bail, Context};
+use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SymbolKind};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One rustc diagnostic, located at the user's file and line.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub level: String,
+    pub message: String,
+    pub rendered: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(Debug)]
+pub enum PatchError {
+    /// rustc rejected the patched source.
+    Compile(Vec<Diagnostic>),
+    Other(anyhow::Error),
+}
+
+impl std::fmt::Display for PatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PatchError::Compile(diags) => {
+                writeln!(f, "the patch does not compile:")?;
+                for d in diags.iter().filter(|d| d.level == "error") {
+                    write!(f, "{}", d.rendered)?;
+                }
+                Ok(())
+            }
+            PatchError::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for PatchError {}
+
+impl From<anyhow::Error> for PatchError {
+    fn from(e: anyhow::Error) -> Self {
+        PatchError::Other(e)
+    }
+}
+
+impl From<std::io::Error> for PatchError {
+    fn from(e: std::io::Error) -> Self {
+        PatchError::Other(e.into())
+    }
+}
+
+/// Objects of one compiled patch, ready to link.
+#[derive(Debug)]
+pub struct CompiledPatch {
+    pub id: u64,
+    pub getter: String,
+    objdir: PathBuf,
+    pub rustc_time: Duration,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A patch shared library, ready to load.
+#[derive(Debug, Clone)]
+pub struct LinkedPatch {
+    pub path: PathBuf,
+    pub getter: String,
+    pub size: u64,
+    pub objects_linked: usize,
+    pub objects_total: usize,
+    pub redirected: usize,
+    pub symbols_time: Duration,
+    pub link_time: Duration,
+}
+
+/// Builds patches of one crate against one host executable.
+pub struct PatchBuilder {
+    inv: Invocation,
+    host: Arc<HostSymbols>,
+    shadow: ShadowTree,
+    work: PathBuf,
+    next_id: u64,
+}
+
+impl PatchBuilder {
+    /// `work` is this crate's private patch directory under the hotbreak target dir.
+    pub fn new(inv: Invocation, host: Arc<HostSymbols>, work: &Path) -> anyhow::Result<PatchBuilder> {
+        let package = inv.manifest_dir().ok_or_else(|| anyhow!("record of {} lacks CARGO_MANIFEST_DIR", inv.crate_name))?;
+        std::fs::create_dir_all(work)?;
+        let shadow = ShadowTree::create(&work.join("src"), &inv.cwd, &package)?;
+        Ok(PatchBuilder { inv, host, shadow, work: work.to_path_buf(), next_id: 0 })
+    }
+
+    pub fn host(&self) -> &Arc<HostSymbols> {
+        &self.host
+    }
+
+    /// Compiles the crate with `files` (paths relative to the build
+    /// directory) replaced. `getter` is the patch's `#[no_mangle]` entry getter.
+    pub fn compile(&mut self, files: &[(PathBuf, String)], getter: &str) -> Result<CompiledPatch, PatchError> {
+        self.shadow.set_files(files)?;
+        let objdir = self.work.join("obj");
+        if objdir.exists() {
+            std::fs::remove_dir_all(&objdir)?;
+        }
+        std::fs::create_dir_all(&objdir)?;
+        let args = patch_args(&self.inv.args, &objdir, &self.work.join("incremental"), &self.shadow.root, &self.inv.cwd);
+        let started = Instant::now();
+        let out = Command::new(&self.inv.rustc)
+            .args(&args)
+            .current_dir(&self.shadow.root)
+            .envs(self.inv.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .context("cannot run rustc")?;
+        let rustc_time = started.elapsed();
+        let diagnostics = parse_diagnostics(&String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() {
+            let mut diags = diagnostics;
+            if !diags.iter().any(|d| d.level == "error") {
+                diags.push(Diagnostic {
+                    level: "error".into(),
+                    message: "rustc failed".into(),
+                    rendered: String::from_utf8_lossy(&out.stderr).into_owned(),
+                    file: None,
+                    line: None,
+                });
+            }
+            return Err(PatchError::Compile(diags));
+        }
+        self.next_id += 1;
+        Ok(CompiledPatch { id: self.next_id, getter: getter.to_string(), objdir, rustc_time, warnings: diagnostics })
+    }
+
+    /// Links a compiled patch for a host loaded with `load_bias`.
+    pub fn link(&self, compiled: &CompiledPatch, load_bias: u64) -> Result<LinkedPatch, PatchError> {
+        let started = Instant::now();
+        let objects = read_objects(&compiled.objdir)?;
+        let plan = plan_link(&objects, &compiled.getter, &self.host)?;
+        let script = self.work.join(format!("patch-{}.ld", compiled.id));
+        let mut text = String::new();
+        for (name, addr) in &plan.redirects {
+            writeln!(text, "\"{name}\" = {:#x};", addr.wrapping_add(load_bias)).unwrap();
+        }
+        std::fs::write(&script, text)?;
+        let symbols_time = started.elapsed();
+
+        let started = Instant::now();
+        let path = self.work.join(format!("patch-{}.so", compiled.id));
+        let out = Command::new("ld")
+            .args(["-shared", "--gc-sections", "--eh-frame-hdr", "-z", "notext", "-u", &compiled.getter, "-o"])
+            .arg(&path)
+            .args(plan.objects.iter().map(|&i| &objects[i].path))
+            .arg(&script)
+            .output()
+            .context("cannot run ld")?;
+        if !out.status.success() {
+            return Err(PatchError::Other(anyhow!("ld failed: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        Ok(LinkedPatch {
+            size: std::fs::metadata(&path)?.len(),
+            path,
+            getter: compiled.getter.clone(),
+            objects_linked: plan.objects.len(),
+            objects_total: objects.len(),
+            redirected: plan.redirects.len(),
+            symbols_time,
+            link_time: started.elapsed(),
+        })
+    }
+}
+
+/// The recorded command, retargeted at objects in `objdir`.
+fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &Path, origin: &Path) -> Vec<String> {
+    let drop_with_value = ["--emit", "--out-dir", "-o", "--error-format", "--json", "--diagnostic-width"];
+    let drop_codegen = ["incremental", "codegen-units", "extra-filename", "relocation-model", "code-model"];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < recorded.len() {
+        let a = &recorded[i];
+        let flag = a.split('=').next().unwrap_or(a);
+        if drop_with_value.contains(&flag) {
+            i += if a.contains('=') { 1 } else { 2 };
+            continue;
+        }
+        let codegen = if a == "-C" { recorded.get(i + 1).map(|s| (s.as_str(), 2)) } else { a.strip_prefix("-C").map(|s| (s, 1)) };
+        if let Some((opt, width)) = codegen {
+            if drop_codegen.contains(&opt.split('=').next().unwrap_or(opt)) {
+                i += width;
+                continue;
+            }
+        }
+        out.push(a.clone());
+        i += 1;
+    }
+    out.extend([
+        "--emit=obj".to_string(),
+        "--out-dir".into(),
+        objdir.display().to_string(),
+        "-C".into(),
+        format!("incremental={}", incremental.display()),
+        "-C".into(),
+        "codegen-units=256".into(),
+        "-C".into(),
+        "relocation-model=static".into(),
+        "-C".into(),
+        "code-model=large".into(),
+        "--error-format=json".into(),
+        format!("--remap-path-prefix={}={}", shadow.display(), origin.display()),
+    ]);
+    out
+}
+
+fn parse_diagnostics(stderr: &str) -> Vec<Diagnostic> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["$message_type"] == "diagnostic")
+        .map(|v| {
+            let primary = v["spans"].as_array().and_then(|s| s.iter().find(|s| s["is_primary"] == true)).cloned();
+            Diagnostic {
+                level: v["level"].as_str().unwrap_or_default().to_string(),
+                message: v["message"].as_str().unwrap_or_default().to_string(),
+                rendered: v["rendered"].as_str().unwrap_or_default().to_string(),
+                file: primary.as_ref().and_then(|s| s["file_name"].as_str()).map(str::to_owned),
+                line: primary.as_ref().and_then(|s| s["line_start"].as_u64()).map(|l| l as u32),
+            }
+        })
+        .collect()
+}
+
+/// What one relocatable object defines and needs.
+struct ObjectInfo {
+    path: PathBuf,
+    /// Names defined here with their kind, global or local.
+    defined: HashMap<String, SymbolKind>,
+    undefined: HashSet<String>,
+    /// Names the getter's code refers to, when the getter lives here.
+    getter_targets: Option<Vec<String>>,
+}
+
+fn read_objects(objdir: &Path) -> anyhow::Result<Vec<ObjectInfo>> {
+    let mut infos = Vec::new();
+    for entry in std::fs::read_dir(objdir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "o") {
+            infos.push(read_object(path)?);
+        }
+    }
+    infos.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(infos)
+}
+
+fn read_object(path: PathBuf) -> anyhow::Result<ObjectInfo> {
+    let data = std::fs::read(&path)?;
+    let file = object::File::parse(&*data)?;
+    let mut defined = HashMap::new();
+    let mut undefined = HashSet::new();
+    let mut getter_section = None;
+    for sym in file.symbols() {
+        let Ok(name) = sym.name() else { continue };
+        if name.is_empty() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
+            continue;
+        }
+        if sym.is_undefined() {
+            undefined.insert(name.to_string());
+        } else {
+            if name.starts_with(GETTER_PREFIX) {
+                getter_section = sym.section_index();
+            }
+            defined.insert(name.to_string(), sym.kind());
+        }
+    }
+    let getter_targets = getter_section.map(|idx| {
+        let Ok(section) = file.section_by_index(idx) else { return Vec::new() };
+        section
+            .relocations()
+            .filter_map(|(_, rel)| match rel.target() {
+                RelocationTarget::Symbol(s) => file.symbol_by_index(s).ok().and_then(|s| {
+                    if s.kind() == SymbolKind::Section {
+                        // A section-relative reference: name the function at that offset.
+                        let addend = rel.addend() as u64;
+                        file.symbols()
+                            .find(|f| f.section_index() == s.section_index() && f.kind() == SymbolKind::Text && f.address() == addend)
+                            .and_then(|f| f.name().ok().map(str::to_owned))
+                    } else {
+                        s.name().ok().map(str::to_owned)
+                    }
+                }),
+                _ => None,
+            })
+            .collect()
+    });
+    Ok(ObjectInfo { path, defined, undefined, getter_targets })
+}
+
+/// Prefix of the `#[no_mangle]` entry getters the rewriter emits.
+pub const GETTER_PREFIX: &str = "__hotbreak_patch_entry_";
+
+struct LinkPlan {
+    objects: Vec<usize>,
+    redirects: Vec<(String, u64)>,
+}
+
+fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow::Result<LinkPlan> {
+    let getter_obj = objects
+        .iter()
+        .position(|o| o.defined.contains_key(getter))
+        .ok_or_else(|| anyhow!("no object defines the patch entry {getter}"))?;
+    let targets = objects[getter_obj].getter_targets.clone().unwrap_or_default();
+    let replaced_fn = targets
+        .iter()
+        .find(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
+        .ok_or_else(|| anyhow!("the patch entry {getter} does not point at a function"))?;
+    let replaced_path = format!("{:#}", rustc_demangle::demangle(replaced_fn));
+
+    // The replaced function's code: it, its closures and nested fns, and
+    // generic instances over them. Their names all carry its path.
+    let mut replaced: HashSet<&str> = HashSet::new();
+    let mut definer: HashMap<&str, usize> = HashMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        for (name, kind) in &o.defined {
+            definer.entry(name.as_str()).or_insert(i);
+            if *kind == SymbolKind::Text && names_path(&format!("{:#}", rustc_demangle::demangle(name)), &replaced_path) {
+                replaced.insert(name.as_str());
+            }
+        }
+    }
+    let host_address = |name: &str| -> Option<u64> {
+        if replaced.contains(name) || name.starts_with("DW.ref.") {
+            return None;
+        }
+        match host.lookup(name) {
+            Lookup::Address(a) => Some(a),
+            _ => None,
+        }
+    };
+
+    let mut included = vec![false; objects.len()];
+    let mut queue = vec![getter_obj];
+    included[getter_obj] = true;
+    while let Some(i) = queue.pop() {
+        for name in &objects[i].undefined {
+            if host_address(name).is_some() {
+                continue;
+            }
+            if let Some(&d) = definer.get(name.as_str()) {
+                if !included[d] {
+                    included[d] = true;
+                    queue.push(d);
+                }
+            }
+        }
+    }
+    let chosen: Vec<usize> = (0..objects.len()).filter(|&i| included[i]).collect();
+    let mut redirects = HashMap::new();
+    for &i in &chosen {
+        let o = &objects[i];
+        for name in o.defined.keys().chain(o.undefined.iter()) {
+            if let Some(a) = host_address(name) {
+                redirects.insert(name.clone(), a);
+            }
+        }
+    }
+    if replaced.is_empty() {
+        bail!("found no code of {replaced_path} in the patch");
+    }
+    let mut redirects: Vec<(String, u64)> = redirects.into_iter().collect();
+    redirects.sort();
+    Ok(LinkPlan { objects: chosen, redirects })
+}
+
+/// Whether a demangled symbol names `path` itself or something inside it
+/// (`path::{closure#0}`, `f::<path::{closure#0}>`), not merely a longer name.
+fn names_path(demangled: &str, path: &str) -> bool {
+    demangled.match_indices(path).any(|(at, _)| {
+        let before = demangled[..at].chars().next_back();
+        let after = demangled[at + path.len()..].chars().next();
+        let boundary_before = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+        let boundary_after = after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        boundary_before && boundary_after
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_path_matches_the_function_and_what_it_contains() {
+        let p = "fixture::logic::step";
+        assert!(names_path("fixture::logic::step", p));
+        assert!(names_path("fixture::logic::step::{closure#0}", p));
+        assert!(names_path("<std::thread::LocalKey<u8>>::with::<fixture::logic::step::{closure#0}, ()>", p));
+        assert!(!names_path("fixture::logic::step_two", p));
+        assert!(!names_path("myfixture::logic::step", p));
+        assert!(!names_path("other::fixture::logic::step", p));
+    }
+
+    #[test]
+    fn patch_args_retarget_the_recorded_command() {
+        let rec: Vec<String> = "--crate-name x --edition=2021 src/main.rs --emit=dep-info,link -C embed-bitcode=no -C incremental=/t/i --out-dir /t/deps -C extra-filename=-abc --error-format=json --json=artifacts -C link-dead-code"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let args = patch_args(&rec, Path::new("/o"), Path::new("/inc"), Path::new("/s"), Path::new("/w"));
+        let line = args.join(" ");
+        assert!(line.starts_with("--crate-name x --edition=2021 src/main.rs -C embed-bitcode=no -C link-dead-code --emit=obj --out-dir /o -C incremental=/inc"), "{line}");
+        assert!(!line.contains("/t/"), "{line}");
+        assert!(line.contains("code-model=large") && line.contains("--remap-path-prefix=/s=/w"), "{line}");
+    }
+}

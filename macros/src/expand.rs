@@ -1,0 +1,204 @@
+//! What `#[debuggable]` turns an item into.
+//!
+//! A patchable function becomes (inside its own body, so nothing leaks into
+//! the surrounding scope):
+//!
+//! ```text
+//! static __HOTBREAK_SLOT: Slot;                 // 0 = native
+//! #[distributed_slice(FUNCTIONS)] static __HOTBREAK_FN: FnInfo = ...;
+//! { let entry = load_slot!(__HOTBREAK_SLOT);    // one mov, no call
+//!   if entry != 0 { return transmute::<_, fn(..)>(entry)(args..) } }
+//! ...the user's statements, untouched...
+//! ```
+//!
+//! In a patch source the rewriter marks the replaced function with
+//! `#[hotbreak::__patch]`; it is then emitted without check nor registration
+//! (a patch that jumped through its own slot would recurse forever).
+
+use crate::signature::{forwardable_args, fn_pointer_type, unpatchable_reason};
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Attribute, Block, GenericParam, ImplItem, Item, ItemImpl, Signature};
+
+pub fn debuggable(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    if !args.is_empty() {
+        return Err(syn::Error::new_spanned(args, "#[debuggable] takes no arguments"));
+    }
+    let mut item: Item = syn::parse2(item)?;
+    expand_item(&mut item, true)?;
+    Ok(item.into_token_stream())
+}
+
+/// Who owns a function: decides its registry key and whether a slot may be
+/// shared by all its instances.
+#[derive(Clone)]
+enum Owner {
+    Free,
+    Impl { qualifier: String, generic: bool },
+}
+
+fn expand_item(item: &mut Item, top: bool) -> syn::Result<()> {
+    match item {
+        Item::Fn(f) => expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block),
+        Item::Impl(imp) => expand_impl(imp),
+        Item::Mod(m) => {
+            let Some((_, items)) = &mut m.content else {
+                return Err(syn::Error::new_spanned(
+                    &m.ident,
+                    "#[debuggable] on `mod name;` is not supported: use it on an inline `mod name { ... }`, \
+                     or on the items inside the module's file",
+                ));
+            };
+            for inner in items.iter_mut() {
+                if let Some(attrs) = attrs_of(inner) {
+                    strip_debuggable(attrs);
+                }
+                if matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_)) {
+                    expand_item(inner, false)?;
+                }
+            }
+            Ok(())
+        }
+        Item::Trait(t) if top => Err(syn::Error::new_spanned(
+            &t.ident,
+            "#[debuggable] is not supported on trait definitions: put it on the `impl` blocks",
+        )),
+        other if top => Err(syn::Error::new(
+            other.span(),
+            "#[debuggable] applies to a fn, an impl block or an inline mod",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn expand_impl(imp: &mut ItemImpl) -> syn::Result<()> {
+    let ty = tidy(imp.self_ty.to_token_stream());
+    let qualifier = match &imp.trait_ {
+        Some((_, path, _)) => format!("<{ty} as {}>::", tidy(path.to_token_stream())),
+        None => format!("{ty}::"),
+    };
+    let generic = imp.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
+    let owner = Owner::Impl { qualifier, generic };
+    for it in &mut imp.items {
+        if let ImplItem::Fn(f) = it {
+            strip_debuggable(&mut f.attrs);
+            expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block)?;
+        }
+    }
+    Ok(())
+}
+
+fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, block: &mut Block) -> syn::Result<()> {
+    let patch_target = take_patch_marker(attrs);
+    let reason = match owner {
+        Owner::Impl { generic: true, .. } => Some("method of a generic impl"),
+        _ => unpatchable_reason(sig),
+    };
+    if patch_target {
+        return match reason {
+            Some(why) => Err(syn::Error::new(sig.ident.span(), format!("hotbreak cannot patch this function: {why}"))),
+            None => Ok(()),
+        };
+    }
+
+    let name = sig.ident.to_string();
+    let qualified = match owner {
+        Owner::Free => name.clone(),
+        Owner::Impl { qualifier, .. } => format!("{qualifier}{name}"),
+    };
+    let first_line = sig.fn_token.span.start().line as u32;
+    let last_line = block.brace_token.span.close().start().line as u32;
+    let rt = quote!(::hotbreak::__private);
+
+    let (slot_static, slot_ref, why) = match reason {
+        None => (
+            quote! {
+                #[allow(non_upper_case_globals)]
+                static __HOTBREAK_SLOT: #rt::Slot = #rt::Slot::new();
+            },
+            quote!(::core::option::Option::Some(&__HOTBREAK_SLOT)),
+            quote!(::core::option::Option::None),
+        ),
+        Some(why) => (quote!(), quote!(::core::option::Option::None), quote!(::core::option::Option::Some(#why))),
+    };
+    let registration = quote! {
+        #slot_static
+        #[#rt::linkme::distributed_slice(#rt::FUNCTIONS)]
+        #[linkme(crate = #rt::linkme)]
+        static __HOTBREAK_FN: #rt::FnInfo = #rt::FnInfo {
+            key: ::core::concat!(::core::module_path!(), "::", #qualified),
+            name: #name,
+            module: ::core::module_path!(),
+            file: ::core::file!(),
+            first_line: #first_line,
+            last_line: #last_line,
+            slot: #slot_ref,
+            unpatchable: #why,
+            anchor: &#rt::hotbreak_anchor,
+        };
+    };
+
+    let mut prologue = registration;
+    if reason.is_none() {
+        let fn_ptr = fn_pointer_type(sig);
+        let (args, rebinds) = forwardable_args(sig);
+        prologue.extend(quote! {
+            #[allow(unsafe_code, unused_unsafe, clippy::missing_transmute_annotations)]
+            {
+                let __hotbreak_entry: usize = ::hotbreak::__load_slot!(__HOTBREAK_SLOT);
+                if __hotbreak_entry != 0 {
+                    // SAFETY: the tool stores only the address of this same
+                    // function compiled from patched source: same signature.
+                    let __hotbreak_patched = unsafe { ::core::mem::transmute::<usize, #fn_ptr>(__hotbreak_entry) };
+                    return unsafe { __hotbreak_patched(#(#args),*) };
+                }
+            }
+            #(#rebinds)*
+        });
+    }
+    let prologue: Block = syn::parse2(quote!({ #prologue }))?;
+    block.stmts.splice(0..0, prologue.stmts);
+    Ok(())
+}
+
+fn is_named(attr: &Attribute, name: &str) -> bool {
+    attr.path().segments.last().is_some_and(|s| s.ident == name)
+}
+
+fn take_patch_marker(attrs: &mut Vec<Attribute>) -> bool {
+    let before = attrs.len();
+    attrs.retain(|a| !is_named(a, "__patch"));
+    attrs.len() != before
+}
+
+/// Inner items may carry their own `#[debuggable]`; the outer one covers them.
+fn strip_debuggable(attrs: &mut Vec<Attribute>) {
+    attrs.retain(|a| !is_named(a, "debuggable"));
+}
+
+fn attrs_of(item: &mut Item) -> Option<&mut Vec<Attribute>> {
+    match item {
+        Item::Fn(f) => Some(&mut f.attrs),
+        Item::Impl(i) => Some(&mut i.attrs),
+        Item::Mod(m) => Some(&mut m.attrs),
+        _ => None,
+    }
+}
+
+/// `Vec < u8 >` -> `Vec<u8>`: token spacing out of a key.
+fn tidy(tokens: TokenStream) -> String {
+    let s = tokens.to_string();
+    let mut out = String::with_capacity(s.len());
+    for part in s.split(' ') {
+        let glue = |c: char| matches!(c, '<' | '>' | ':' | '&' | ',' | '(' | ')' | '[' | ']');
+        let needs_space = !out.is_empty()
+            && !out.ends_with(glue)
+            && !part.starts_with(glue);
+        if needs_space || out.ends_with(',') {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}

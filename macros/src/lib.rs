@@ -1,0 +1,30 @@
+//! `#[debuggable]`: a thin attribute that emits calls into the `hotbreak`
+//! runtime. See `expand.rs` for what one function becomes.
+
+use proc_macro::TokenStream;
+
+mod expand;
+mod signature;
+
+/// Makes functions patchable by hotbreak while the program runs.
+///
+/// Allowed on a free `fn`, a method, an `impl` block (all its methods) and an
+/// inline `mod` (every function in it). Each function gets an entry check (one
+/// load and one branch) and a link-time registry entry. Functions that cannot
+/// be patched yet (`const`, `async`, generic, `impl Trait` in the signature)
+/// compile unchanged and are registered with the reason.
+#[proc_macro_attribute]
+pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::debuggable(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Not public API: marks the function a patch replaces. The hotbreak rewriter
+/// inserts it into patch sources only; `#[debuggable]` consumes it.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn __patch(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    syn::Error::new_spanned(item, "#[hotbreak::__patch] is only valid on a function under #[debuggable]")
+        .into_compile_error()
+        .into()
+}

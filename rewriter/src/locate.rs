@@ -1,0 +1,165 @@
+//! Finding the debuggable function that contains a line.
+
+use proc_macro2::LineColumn;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Attribute, GenericParam, ImplItem, Item, Signature};
+
+/// Where a function sits: it decides how the patch names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A free fn, in the module where the getter is emitted too.
+    Module,
+    /// A method; `qualified` is `<Type>` or `<Type as Trait>` as written.
+    Impl { qualified: String },
+}
+
+/// A function found in a source file.
+#[derive(Debug, Clone)]
+pub struct FnSite {
+    pub name: String,
+    pub owner: Owner,
+    /// Line of the `fn` keyword and of the closing brace.
+    pub fn_line: u32,
+    pub last_line: u32,
+    /// Start of the item's text after its attributes (visibility or `fn`).
+    pub sig_start: LineColumn,
+    /// End of the function's body.
+    pub end: LineColumn,
+    /// End of the item the getter follows: the fn itself, or its impl block.
+    pub container_end: LineColumn,
+    /// Whether `#[debuggable]` covers it (on itself, its impl or a module).
+    pub debuggable: bool,
+    /// Why it cannot be patched, if it cannot.
+    pub unpatchable: Option<&'static str>,
+}
+
+impl FnSite {
+    /// How the getter, emitted right after the container, names the function.
+    pub fn path_from_container(&self) -> String {
+        match &self.owner {
+            Owner::Module => self.name.clone(),
+            Owner::Impl { qualified } => format!("{qualified}::{}", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocateError {
+    Parse { line: u32, message: String },
+    NoFunction { line: u32 },
+}
+
+impl std::fmt::Display for LocateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LocateError::Parse { line, message } => write!(f, "line {line}: {message}"),
+            LocateError::NoFunction { line } => write!(f, "line {line} is not inside a function"),
+        }
+    }
+}
+
+impl std::error::Error for LocateError {}
+
+/// The innermost function (free, method, or in an inline module) whose text
+/// contains `line`.
+pub fn find_function(source: &str, line: u32) -> Result<FnSite, LocateError> {
+    let file = syn::parse_file(source).map_err(|e| LocateError::Parse {
+        line: e.span().start().line as u32,
+        message: e.to_string(),
+    })?;
+    let mut found = None;
+    visit_items(&file.items, line, false, &mut found);
+    found.ok_or(LocateError::NoFunction { line })
+}
+
+fn visit_items(items: &[Item], line: u32, debuggable: bool, found: &mut Option<FnSite>) {
+    for item in items {
+        match item {
+            Item::Fn(f) => {
+                let d = debuggable || has_debuggable(&f.attrs);
+                let end = f.block.brace_token.span.close().end();
+                consider(&f.sig, first_token(f, &f.attrs), end, end, Owner::Module, d, None, line, found);
+            }
+            Item::Impl(imp) => {
+                let d = debuggable || has_debuggable(&imp.attrs);
+                let ty = imp.self_ty.to_token_stream().to_string();
+                let qualified = match &imp.trait_ {
+                    Some((_, path, _)) => format!("<{ty} as {}>", path.to_token_stream()),
+                    None => format!("<{ty}>"),
+                };
+                let generic = imp.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
+                let impl_end = imp.brace_token.span.close().end();
+                for it in &imp.items {
+                    if let ImplItem::Fn(f) = it {
+                        let d = d || has_debuggable(&f.attrs);
+                        let owner = Owner::Impl { qualified: qualified.clone() };
+                        let why = generic.then_some("method of a generic impl");
+                        let end = f.block.brace_token.span.close().end();
+                        consider(&f.sig, first_token(f, &f.attrs), end, impl_end, owner, d, why, line, found);
+                    }
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    visit_items(inner, line, debuggable || has_debuggable(&m.attrs), found);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn consider(
+    sig: &Signature,
+    sig_start: LineColumn,
+    end: LineColumn,
+    container_end: LineColumn,
+    owner: Owner,
+    debuggable: bool,
+    owner_reason: Option<&'static str>,
+    line: u32,
+    found: &mut Option<FnSite>,
+) {
+    let fn_line = sig.fn_token.span.start().line as u32;
+    if !(sig_start.line as u32..=end.line as u32).contains(&line) {
+        return;
+    }
+    *found = Some(FnSite {
+        name: sig.ident.to_string(),
+        owner,
+        fn_line,
+        last_line: end.line as u32,
+        sig_start,
+        end,
+        container_end,
+        debuggable,
+        unpatchable: owner_reason.or_else(|| signature_reason(sig)),
+    });
+}
+
+/// The start of an item after its attributes.
+fn first_token<T: ToTokens>(item: &T, attrs: &[Attribute]) -> LineColumn {
+    // Each outer attribute (doc comments too) is `#` and a bracket group.
+    item.to_token_stream().into_iter().nth(attrs.len() * 2).map(|t| t.span().start()).unwrap_or_else(|| item.span().start())
+}
+
+fn has_debuggable(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| s.ident == "debuggable"))
+}
+
+/// Mirrors what `#[debuggable]` refuses to patch.
+fn signature_reason(sig: &Signature) -> Option<&'static str> {
+    if sig.constness.is_some() {
+        Some("const fn")
+    } else if sig.asyncness.is_some() {
+        Some("async fn")
+    } else if sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_))) {
+        Some("generic fn")
+    } else if sig.to_token_stream().to_string().contains("impl ") {
+        Some("impl Trait in the signature")
+    } else {
+        None
+    }
+}

@@ -1,0 +1,68 @@
+//! Replacing one function's text, for a patch.
+
+use crate::locate::{find_function, FnSite};
+use crate::text::LineIndex;
+
+/// A patched source file.
+#[derive(Debug, Clone)]
+pub struct Patched {
+    pub text: String,
+    /// The function that was replaced (as found in the original).
+    pub site: FnSite,
+}
+
+/// Replaces the function containing `line` with `new_fn` (its text from the
+/// visibility or `fn` keyword to the closing brace; the original attributes
+/// stay), marks it as the patch target and appends the `#[no_mangle]` entry
+/// getter `getter` on the container's last line, so no user line moves.
+pub fn replace_function(source: &str, line: u32, new_fn: &str, getter: &str) -> Result<Patched, String> {
+    let site = find_function(source, line).map_err(|e| e.to_string())?;
+    if !site.debuggable {
+        return Err(format!("`{}` (line {}) is not #[debuggable]", site.name, site.fn_line));
+    }
+    if let Some(why) = site.unpatchable {
+        return Err(format!("`{}` (line {}) cannot be patched: {why}", site.name, site.fn_line));
+    }
+    let index = LineIndex::new(source);
+    let (start, end, container_end) = (index.offset(site.sig_start), index.offset(site.end), index.offset(site.container_end));
+    let getter_item = format!(
+        " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ {} as usize }}",
+        site.path_from_container()
+    );
+    let mut text = String::with_capacity(source.len() + new_fn.len() + getter_item.len() + 32);
+    text.push_str(&source[..start]);
+    text.push_str("#[hotbreak::__patch] ");
+    text.push_str(new_fn.trim());
+    text.push_str(&source[end..container_end]);
+    text.push_str(&getter_item);
+    text.push_str(&source[container_end..]);
+    Ok(Patched { text, site })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "use x;\n/// Doc.\n#[hotbreak::debuggable]\npub fn a(x: u32) -> u32 {\n    x + 1\n}\n\nstruct S;\n#[hotbreak::debuggable]\nimpl S {\n    fn m(&self) -> u8 {\n        1\n    }\n}\n\nfn plain() {}\n";
+
+    #[test]
+    fn replaces_a_free_fn_and_keeps_following_lines() {
+        let p = replace_function(SRC, 5, "pub fn a(x: u32) -> u32 {\n    x + 2\n}", "__hotbreak_patch_entry_1").unwrap();
+        assert_eq!(p.site.name, "a");
+        assert!(p.text.contains("/// Doc.\n#[hotbreak::debuggable]\n#[hotbreak::__patch] pub fn a(x: u32) -> u32 {\n    x + 2\n} #[unsafe(no_mangle)]"), "{}", p.text);
+        assert!(p.text.contains("fn __hotbreak_patch_entry_1() -> usize { a as usize }\n"));
+        assert_eq!(p.text.lines().count(), SRC.lines().count());
+    }
+
+    #[test]
+    fn method_getter_follows_the_impl_block() {
+        let p = replace_function(SRC, 12, "fn m(&self) -> u8 {\n        2\n    }", "g").unwrap();
+        assert!(p.text.contains("    }\n} #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn g() -> usize { <S>::m as usize }\n"), "{}", p.text);
+    }
+
+    #[test]
+    fn refuses_lines_outside_and_functions_not_debuggable() {
+        assert_eq!(replace_function(SRC, 1, "", "g").unwrap_err(), "line 1 is not inside a function");
+        assert_eq!(replace_function(SRC, 16, "", "g").unwrap_err(), "`plain` (line 16) is not #[debuggable]");
+    }
+}

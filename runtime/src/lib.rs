@@ -1,0 +1,60 @@
+//! The hotbreak runtime: what a debugged program links.
+//!
+//! Users write `#[hotbreak::debuggable]` on functions, impl blocks and inline
+//! modules. Each such function gets an entry slot (one load and one branch when
+//! nothing is armed) and an entry in a link-time registry. When the program is
+//! started by the hotbreak tool, an agent thread connects back over a private
+//! Unix socket and serves patch loading and arming; otherwise nothing runs.
+
+pub use hotbreak_macros::debuggable;
+#[doc(hidden)]
+pub use hotbreak_macros::__patch;
+
+mod agent;
+mod build_id;
+pub mod protocol;
+mod registry;
+mod slot;
+
+pub use registry::{functions, FnInfo};
+
+/// Not public API: the items the `#[debuggable]` expansion refers to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::agent::{AgentAnchor, hotbreak_anchor};
+    pub use crate::registry::{FnInfo, FUNCTIONS};
+    pub use crate::slot::Slot;
+    pub use linkme;
+}
+
+/// Loads a slot's entry pointer: one instruction, no call, even at opt-level 0.
+///
+/// A plain aligned `mov` is a relaxed atomic load on x86_64. Elsewhere this
+/// falls back to `AtomicPtr::load` (a call in debug builds).
+#[doc(hidden)]
+#[macro_export]
+#[cfg(target_arch = "x86_64")]
+macro_rules! __load_slot {
+    ($slot:path) => {{
+        let entry: usize;
+        // SAFETY: reads one aligned word of a static `Slot` (an AtomicPtr).
+        unsafe {
+            ::core::arch::asm!(
+                "mov {entry}, qword ptr [rip + {slot}]",
+                entry = out(reg) entry,
+                slot = sym $slot,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        entry
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(target_arch = "x86_64"))]
+macro_rules! __load_slot {
+    ($slot:path) => {
+        $slot.load()
+    };
+}

@@ -1,0 +1,132 @@
+//! A running program under hotbreak, and its agent connection.
+
+use crate::private_dir::{random_token, PrivateDir};
+use anyhow::{anyhow, bail, Context, Result};
+use hotbreak::protocol::{self, FromDebuggee, Hello, Op, Reply, Request};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::process::{Child, Command};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long a started program may take to connect back.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Debuggee {
+    pub child: Child,
+    pub hello: Hello,
+    writer: UnixStream,
+    reader: BufReader<UnixStream>,
+    next_id: u64,
+    _dir: PrivateDir,
+}
+
+impl Debuggee {
+    /// Starts `command` with the session socket and token in its environment
+    /// and waits for its agent's hello.
+    pub fn launch(mut command: Command) -> Result<Debuggee> {
+        let dir = PrivateDir::create()?;
+        let socket = dir.0.join("agent.sock");
+        let listener = UnixListener::bind(&socket)?;
+        let token = random_token()?;
+        let mut child = command
+            .env(protocol::ENV_SOCKET, &socket)
+            .env(protocol::ENV_TOKEN, &token)
+            .spawn()
+            .context("cannot start the program")?;
+
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(listener.accept());
+        });
+        let stream = match rx.recv_timeout(CONNECT_TIMEOUT) {
+            Ok(accepted) => accepted?.0,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("the program did not connect to hotbreak within {CONNECT_TIMEOUT:?} (does it use #[hotbreak::debuggable]?)");
+            }
+        };
+        check_peer_uid(&stream)?;
+        let writer = stream.try_clone()?;
+        let mut reader = BufReader::new(stream);
+        let hello = match read_message(&mut reader)? {
+            FromDebuggee::Hello(h) => h,
+            other => bail!("expected hello, got {other:?}"),
+        };
+        if hello.token != token {
+            let _ = child.kill();
+            bail!("the connecting process presented a wrong session token");
+        }
+        if hello.pid != child.id() {
+            bail!("hello from pid {} but the program is pid {}", hello.pid, child.id());
+        }
+        Ok(Debuggee { child, hello, writer, reader, next_id: 0, _dir: dir })
+    }
+
+    fn request(&mut self, op: Op) -> Result<Reply> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut line = serde_json::to_vec(&Request { id, op })?;
+        line.push(b'\n');
+        self.writer.write_all(&line)?;
+        match read_message(&mut self.reader)? {
+            FromDebuggee::Reply { id: got, result } if got == id => result.map_err(|e| anyhow!(e)),
+            other => bail!("unexpected message from the program: {other:?}"),
+        }
+    }
+
+    /// Loads a patch library; returns its index for [`Debuggee::arm`].
+    pub fn load_patch(&mut self, path: &std::path::Path, getter: &str) -> Result<usize> {
+        let op = Op::LoadPatch { path: path.display().to_string(), getter: getter.to_string() };
+        match self.request(op)? {
+            Reply::PatchLoaded { patch, .. } => Ok(patch),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    pub fn arm(&mut self, function: usize, patch: usize) -> Result<()> {
+        self.request(Op::Arm { function, patch }).map(drop)
+    }
+
+    pub fn disarm(&mut self, function: usize) -> Result<()> {
+        self.request(Op::Disarm { function }).map(drop)
+    }
+
+    /// Index of the registered function `name` whose `fn` keyword is at
+    /// `file:fn_line` (file as rustc names it).
+    pub fn function_index(&self, file: &str, name: &str, fn_line: u32) -> Option<usize> {
+        self.hello.functions.iter().position(|f| f.file == file && f.name == name && f.first_line == fn_line)
+    }
+
+    /// Drops the agent connection (the program goes back to native code).
+    pub fn disconnect(&mut self) {
+        let _ = self.writer.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+fn read_message(reader: &mut BufReader<UnixStream>) -> Result<FromDebuggee> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        bail!("the program closed the hotbreak connection");
+    }
+    Ok(serde_json::from_str(&line)?)
+}
+
+/// Only a process of our own user may drive a session: loading a patch is
+/// code execution.
+fn check_peer_uid(stream: &UnixStream) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: SO_PEERCRED fills a ucred of the size we pass.
+    let rc = unsafe {
+        libc::getsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, &mut cred as *mut _ as *mut libc::c_void, &mut len)
+    };
+    if rc != 0 {
+        bail!("cannot read the peer's credentials: {}", std::io::Error::last_os_error());
+    }
+    if cred.uid != unsafe { libc::getuid() } {
+        bail!("refusing a connection from uid {}", cred.uid);
+    }
+    Ok(())
+}

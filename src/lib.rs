@@ -1,0 +1,11 @@
+//! cargo-hotbreak as a library: the session driver the CLI (and the tests)
+//! use. See `ARCHITECTURE.md` at the repository root for the map.
+
+pub mod debuggee;
+pub mod host;
+pub mod patcher;
+mod private_dir;
+
+pub use debuggee::Debuggee;
+pub use host::{HostBuild, HostConfig};
+pub use patcher::{AppliedPatch, Patcher, Timings};

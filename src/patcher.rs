@@ -1,0 +1,117 @@
+//! Replacing a function of a running program: rewrite, compile, link, load, arm.
+
+use crate::debuggee::Debuggee;
+use crate::host::HostBuild;
+use anyhow::{anyhow, Context, Result};
+use hotbreak::protocol::ANCHOR_SYMBOL;
+use hotbreak_hotreload::patch::GETTER_PREFIX;
+use hotbreak_hotreload::{CompiledPatch, Invocation, PatchBuilder};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Time spent in each step of one patch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub rewrite: Duration,
+    pub rustc: Duration,
+    pub symbols: Duration,
+    pub link: Duration,
+    pub load: Duration,
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        write!(
+            f,
+            "rewrite {:.1} ms, rustc {:.0} ms, symbols {:.1} ms, link {:.1} ms, load {:.2} ms",
+            ms(self.rewrite),
+            ms(self.rustc),
+            ms(self.symbols),
+            ms(self.link),
+            ms(self.load)
+        )
+    }
+}
+
+/// A function compiled from new source, not yet linked for a process.
+pub struct PreparedPatch {
+    compiled: CompiledPatch,
+    file: String,
+    name: String,
+    fn_line: u32,
+    timings: Timings,
+}
+
+/// A patch running in a debuggee.
+#[derive(Debug, Clone)]
+pub struct AppliedPatch {
+    /// Index of the function in the debuggee's registry.
+    pub function: usize,
+    pub patch: usize,
+    pub library: PathBuf,
+    pub size: u64,
+    pub timings: Timings,
+}
+
+/// Builds and applies patches of one crate of a host build.
+pub struct Patcher {
+    builder: PatchBuilder,
+    workspace: PathBuf,
+}
+
+impl Patcher {
+    /// `kind` is the recorded crate kind (`bin`, `lib`, `test`); `work` is a
+    /// directory of its own under the hotbreak dir.
+    pub fn new(host: &HostBuild, crate_name: &str, kind: &str, work: &Path) -> Result<Patcher> {
+        let inv = Invocation::load(&host.config.record_dir(), crate_name, kind)?;
+        let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
+        Ok(Patcher { builder, workspace: host.config.workspace.clone() })
+    }
+
+    /// Compiles the crate with the function containing `file:line` replaced
+    /// by `new_fn` (from its visibility or `fn` keyword to its closing brace).
+    /// `file` is relative to the workspace, as rustc names it.
+    pub fn prepare(&mut self, file: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let started = Instant::now();
+        let path = self.workspace.join(file);
+        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let getter = format!("{GETTER_PREFIX}{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let patched = hotbreak_rewriter::replace_function(&source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
+        let rewrite = started.elapsed();
+        let compiled = self.builder.compile(&[(PathBuf::from(file), patched.text)], &getter)?;
+        Ok(PreparedPatch {
+            timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
+            compiled,
+            file: file.to_string(),
+            name: patched.site.name,
+            fn_line: patched.site.fn_line,
+        })
+    }
+
+    /// Links a prepared patch for `debuggee`'s address space, loads it and
+    /// points the function at it.
+    pub fn apply(&self, prepared: &PreparedPatch, debuggee: &mut Debuggee) -> Result<AppliedPatch> {
+        let function = debuggee
+            .function_index(&prepared.file, &prepared.name, prepared.fn_line)
+            .ok_or_else(|| anyhow!("{}:{}: `{}` is not registered in the running program", prepared.file, prepared.fn_line, prepared.name))?;
+        let host = self.builder.host();
+        if !host.build_id.is_empty() && host.build_id != debuggee.hello.build_id {
+            anyhow::bail!("the running program is not the build this patch was made for (build id differs)");
+        }
+        let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
+        let linked = self.builder.link(&prepared.compiled, bias)?;
+        let started = Instant::now();
+        let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
+        debuggee.arm(function, patch)?;
+        let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
+        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings })
+    }
+
+    /// [`Patcher::prepare`] then [`Patcher::apply`].
+    pub fn replace_function(&mut self, debuggee: &mut Debuggee, file: &str, line: u32, new_fn: &str) -> Result<AppliedPatch> {
+        let prepared = self.prepare(file, line, new_fn)?;
+        self.apply(&prepared, debuggee)
+    }
+}

@@ -1,0 +1,90 @@
+//! Shared by the integration tests: one host build of the fixture per test
+//! binary, and a typed handle on the running fixture.
+#![allow(dead_code)]
+
+use cargo_hotbreak::{Debuggee, HostBuild, HostConfig};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::OnceLock;
+
+pub const LOGIC_RS: &str = "examples/fixture/src/logic.rs";
+
+pub fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn config() -> HostConfig {
+    HostConfig::for_workspace(workspace(), Path::new(env!("CARGO_BIN_EXE_cargo-hotbreak")))
+}
+
+/// The fixture, built once under hotbreak.
+pub fn fixture_host() -> &'static HostBuild {
+    static HOST: OnceLock<HostBuild> = OnceLock::new();
+    HOST.get_or_init(|| HostBuild::build(&config(), &["-p", "fixture"], "fixture").expect("host build of the fixture"))
+}
+
+/// Line (1-based) of the first line of `file` containing `needle`.
+pub fn line_of(file: &str, needle: &str) -> u32 {
+    let text = std::fs::read_to_string(workspace().join(file)).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in {file}")) as u32 + 1
+}
+
+/// The running fixture: one command in, one `> ` answer out.
+pub struct Fixture {
+    pub stdin: ChildStdin,
+    pub stdout: BufReader<ChildStdout>,
+}
+
+impl Fixture {
+    fn command(exe: &Path) -> Command {
+        let mut cmd = Command::new(exe);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        cmd
+    }
+
+    /// Starts the fixture under hotbreak.
+    pub fn launch(host: &HostBuild) -> (Debuggee, Fixture) {
+        let mut dbg = Debuggee::launch(Self::command(&host.executable)).expect("launch under hotbreak");
+        let fixture = Fixture::take(&mut dbg.child);
+        (dbg, fixture)
+    }
+
+    /// Starts the fixture as a plain program, without the tool.
+    pub fn plain(exe: &Path) -> (std::process::Child, Fixture) {
+        let mut child = Self::command(exe).spawn().unwrap();
+        let fixture = Fixture::take(&mut child);
+        (child, fixture)
+    }
+
+    fn take(child: &mut std::process::Child) -> Fixture {
+        let mut f = Fixture { stdin: child.stdin.take().unwrap(), stdout: BufReader::new(child.stdout.take().unwrap()) };
+        assert_eq!(f.read_line(), "ready");
+        f
+    }
+
+    fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        assert!(self.stdout.read_line(&mut line).unwrap() > 0, "fixture exited");
+        line.trim_end().to_string()
+    }
+
+    /// Sends one command and returns its answer (without the `> `).
+    pub fn send(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+        loop {
+            let line = self.read_line();
+            if let Some(answer) = line.strip_prefix("> ") {
+                return answer.to_string();
+            }
+        }
+    }
+}
+
+/// The value of `key=` in a fixture answer (up to the next space).
+pub fn field<'a>(answer: &'a str, key: &str) -> &'a str {
+    let at = answer.find(&format!(" {key}=")).map(|i| i + 1).or_else(|| answer.starts_with(&format!("{key}=")).then_some(0));
+    let rest = &answer[at.unwrap_or_else(|| panic!("no {key}= in {answer:?}")) + key.len() + 1..];
+    rest.split(' ').next().unwrap()
+}
