@@ -2,6 +2,7 @@
 //! use. See `ARCHITECTURE.md` at the repository root for the map.
 
 pub mod debuggee;
+pub mod demo;
 pub mod host;
 pub mod patcher;
 mod private_dir;

@@ -1,0 +1,225 @@
+//! Every shape `#[debuggable]` accepts: it compiles, behaves as before, and
+//! lands in the registry with the right key, file, lines and patchability.
+
+use hotbreak::{debuggable, functions, FnInfo};
+
+#[debuggable]
+fn free(x: u32) -> u32 {
+    x + 1
+}
+
+pub struct Counter {
+    n: u32,
+}
+
+impl Counter {
+    #[debuggable]
+    fn bump(&mut self) -> u32 {
+        self.n += 1;
+        self.n
+    }
+}
+
+#[debuggable]
+impl Counter {
+    fn new() -> Self {
+        Counter { n: 0 }
+    }
+    fn get(&self) -> u32 {
+        self.n
+    }
+    fn into_inner(self) -> u32 {
+        self.n
+    }
+    fn boxed(self: Box<Self>) -> u32 {
+        self.n * 10
+    }
+    /// # Safety
+    /// None needed; checks that `unsafe fn` keeps compiling.
+    unsafe fn raw(&self) -> u32 {
+        self.n + 100
+    }
+}
+
+pub trait Speak {
+    fn speak(&self) -> String;
+}
+
+#[debuggable]
+impl Speak for Counter {
+    fn speak(&self) -> String {
+        format!("n={}", self.n)
+    }
+}
+
+pub struct Wrapper<T>(T);
+
+#[debuggable]
+impl<T: Clone> Wrapper<T> {
+    fn inner(&self) -> T {
+        self.0.clone()
+    }
+}
+
+#[debuggable]
+mod shapes {
+    pub fn doubled(x: u32) -> u32 {
+        x * 2
+    }
+
+    pub mod nested {
+        pub fn tripled(x: u32) -> u32 {
+            x * 3
+        }
+    }
+
+    pub const fn constant() -> u32 {
+        3
+    }
+
+    pub async fn later() -> u32 {
+        4
+    }
+
+    pub fn generic<T: Default>() -> T {
+        T::default()
+    }
+
+    pub fn shows(x: impl std::fmt::Display) -> String {
+        format!("<{x}>")
+    }
+
+    pub fn evens(limit: u32) -> impl Iterator<Item = u32> {
+        (0..limit).filter(|n| n % 2 == 0)
+    }
+
+    pub fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+        let v: u32 = s.trim().parse()?;
+        if v == 0 {
+            return Ok(100);
+        }
+        Ok(v)
+    }
+
+    pub fn never(msg: &str) -> ! {
+        panic!("{msg}")
+    }
+
+    pub fn pattern((a, b): (u32, u32), _: u8, mut c: u32) -> u32 {
+        c += 1;
+        a + b + c
+    }
+
+    pub fn longest<'a>(a: &'a str, b: &'a str) -> &'a str {
+        if a.len() >= b.len() {
+            a
+        } else {
+            b
+        }
+    }
+
+    pub extern "C" fn c_abi(x: i32) -> i32 {
+        x - 1
+    }
+}
+
+fn entry(key_suffix: &str) -> &'static FnInfo {
+    let matches: Vec<_> = functions().iter().filter(|f| f.key.ends_with(key_suffix)).collect();
+    assert_eq!(matches.len(), 1, "{key_suffix}: {matches:#?}");
+    matches[0]
+}
+
+/// Line of the first line of this file containing `needle`.
+fn line_of(needle: &str) -> u32 {
+    include_str!("shapes.rs").lines().position(|l| l.contains(needle)).unwrap() as u32 + 1
+}
+
+fn assert_patchable(key: &str, fn_text: &str) {
+    let f = entry(key);
+    assert_eq!(f.key, format!("shapes::{key}"), "key");
+    assert_eq!(f.file, file!(), "{key}: file");
+    assert_eq!(f.first_line, line_of(fn_text), "{key}: first line");
+    assert!(f.last_line > f.first_line, "{key}: last line");
+    assert!(f.slot.is_some() && f.unpatchable.is_none(), "{key}: {f:?}");
+}
+
+#[test]
+fn free_fn_is_registered() {
+    assert_patchable("free", "fn free(");
+    assert_eq!(entry("free").name, "free");
+    assert_eq!(entry("free").module, "shapes");
+    assert_eq!(entry("free").last_line, line_of("fn free(") + 2);
+    assert_eq!(free(1), 2);
+}
+
+#[test]
+fn method_with_its_own_attribute_is_registered() {
+    // The attribute alone cannot see the impl, so the key has no type.
+    assert_patchable("bump", "fn bump(");
+    let mut c = Counter::new();
+    assert_eq!((c.bump(), c.bump()), (1, 2));
+}
+
+#[test]
+fn impl_block_registers_every_method() {
+    for (name, text) in [("new", "fn new()"), ("get", "fn get("), ("into_inner", "fn into_inner("), ("boxed", "fn boxed("), ("raw", "fn raw(")] {
+        assert_patchable(&format!("Counter::{name}"), text);
+    }
+    let c = Counter { n: 4 };
+    assert_eq!(c.get(), 4);
+    assert_eq!(unsafe { c.raw() }, 104);
+    assert_eq!(Box::new(Counter { n: 2 }).boxed(), 20);
+    assert_eq!(c.into_inner(), 4);
+}
+
+#[test]
+fn trait_impl_is_registered_with_its_trait() {
+    assert_patchable("<Counter as Speak>::speak", "fn speak(&self) -> String {");
+    assert_eq!(Counter { n: 7 }.speak(), "n=7");
+}
+
+#[test]
+fn module_registers_nested_functions_with_their_module_path() {
+    assert_patchable("shapes::doubled", "pub fn doubled(");
+    assert_eq!(entry("shapes::nested::tripled").module, "shapes::shapes::nested");
+    for (key, text) in [("shapes::pattern", "pub fn pattern("), ("shapes::longest", "pub fn longest"), ("shapes::parse", "pub fn parse(")] {
+        assert_patchable(key, text);
+    }
+    assert_patchable("shapes::never", "pub fn never(");
+    assert_patchable("shapes::c_abi", "pub extern \"C\" fn c_abi");
+    assert_eq!(shapes::doubled(4), 8);
+    assert_eq!(shapes::nested::tripled(4), 12);
+    assert_eq!(shapes::pattern((1, 2), 0, 3), 7);
+    assert_eq!(shapes::longest("ab", "c"), "ab");
+    assert_eq!(shapes::parse(" 0 "), Ok(100));
+    assert_eq!(shapes::parse("12"), Ok(12));
+    assert!(shapes::parse("x").is_err());
+    assert_eq!(shapes::c_abi(1), 0);
+    let err = std::panic::catch_unwind(|| shapes::never("gone")).unwrap_err();
+    assert_eq!(err.downcast_ref::<String>().map(String::as_str), Some("gone"));
+}
+
+#[test]
+fn unsupported_shapes_compile_unchanged_and_say_why() {
+    let cases = [
+        ("shapes::constant", "const fn"),
+        ("shapes::later", "async fn"),
+        ("shapes::generic", "generic fn"),
+        ("shapes::shows", "impl Trait argument (a generic fn)"),
+        ("shapes::evens", "returns impl Trait"),
+        ("Wrapper<T>::inner", "method of a generic impl"),
+    ];
+    for (key, why) in cases {
+        let f = entry(key);
+        assert!(f.slot.is_none(), "{key} must have no slot");
+        assert_eq!(f.unpatchable, Some(why), "{key}");
+    }
+    const C: u32 = shapes::constant();
+    assert_eq!(C, 3);
+    assert_eq!(shapes::generic::<u8>(), 0);
+    assert_eq!(shapes::shows(5), "<5>");
+    assert_eq!(shapes::evens(5).collect::<Vec<_>>(), [0, 2, 4]);
+    assert_eq!(Wrapper(9).inner(), 9);
+    let fut = shapes::later();
+    drop(fut);
+}

@@ -1,0 +1,6 @@
+#[hotbreak::debuggable]
+struct Point {
+    x: i32,
+}
+
+fn main() {}

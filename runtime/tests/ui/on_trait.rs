@@ -1,0 +1,6 @@
+#[hotbreak::debuggable]
+trait Speak {
+    fn speak(&self) -> String;
+}
+
+fn main() {}

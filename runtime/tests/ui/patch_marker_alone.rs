@@ -1,0 +1,4 @@
+#[hotbreak::__patch]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[hotbreak::debuggable(fast)]
+fn f() {}
+
+fn main() {}
