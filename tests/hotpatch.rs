@@ -132,3 +132,19 @@ fn without_the_tool_the_program_runs_unchanged_and_starts_no_thread() {
     drop(under_tool);
     dbg.child.wait().unwrap();
 }
+
+#[test]
+fn losing_the_tool_restores_native_code() {
+    let host = fixture_host();
+    let fn_line = line_of(LOGIC_RS, "fn step(");
+    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/disconnect")).unwrap();
+    let (mut dbg, mut program) = Fixture::launch(host);
+    patcher.replace_function(&mut dbg, LOGIC_RS, fn_line, &numbered(4)).unwrap();
+    assert!(program.send("call 1").starts_with("patched#4 round=1 |"));
+    dbg.disconnect();
+    assert_eq!(program.next_error_line(), "hotbreak: debugger disconnected; native code restored");
+    let out = program.send("call 2");
+    assert!(out.starts_with("native round=2 calls=1 "), "{out}");
+    drop(program);
+    dbg.child.wait().unwrap();
+}

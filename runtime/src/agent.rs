@@ -45,8 +45,9 @@ fn serve(stream: UnixStream, token: String) {
     let result = agent.run(&stream, token);
     // Whatever ended the session, the program goes on with native code.
     agent.disarm_all();
-    if let Err(e) = result {
-        eprintln!("hotbreak: debugger connection lost: {e}");
+    match result {
+        Ok(()) => eprintln!("hotbreak: debugger disconnected; native code restored"),
+        Err(e) => eprintln!("hotbreak: debugger connection lost ({e}); native code restored"),
     }
 }
 

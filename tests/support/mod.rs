@@ -5,7 +5,7 @@
 use cargo_hotbreak::{Debuggee, HostBuild, HostConfig};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 
 pub const LOGIC_RS: &str = "examples/fixture/src/logic.rs";
@@ -34,12 +34,13 @@ pub fn line_of(file: &str, needle: &str) -> u32 {
 pub struct Fixture {
     pub stdin: ChildStdin,
     pub stdout: BufReader<ChildStdout>,
+    pub stderr: BufReader<ChildStderr>,
 }
 
 impl Fixture {
     fn command(exe: &Path) -> Command {
         let mut cmd = Command::new(exe);
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd
     }
 
@@ -58,7 +59,11 @@ impl Fixture {
     }
 
     fn take(child: &mut std::process::Child) -> Fixture {
-        let mut f = Fixture { stdin: child.stdin.take().unwrap(), stdout: BufReader::new(child.stdout.take().unwrap()) };
+        let mut f = Fixture {
+            stdin: child.stdin.take().unwrap(),
+            stdout: BufReader::new(child.stdout.take().unwrap()),
+            stderr: BufReader::new(child.stderr.take().unwrap()),
+        };
         assert_eq!(f.read_line(), "ready");
         f
     }
@@ -66,6 +71,13 @@ impl Fixture {
     fn read_line(&mut self) -> String {
         let mut line = String::new();
         assert!(self.stdout.read_line(&mut line).unwrap() > 0, "fixture exited");
+        line.trim_end().to_string()
+    }
+
+    /// Waits for the next line the program writes to stderr.
+    pub fn next_error_line(&mut self) -> String {
+        let mut line = String::new();
+        assert!(self.stderr.read_line(&mut line).unwrap() > 0, "fixture closed stderr");
         line.trim_end().to_string()
     }
 
