@@ -148,3 +148,18 @@ fn losing_the_tool_restores_native_code() {
     drop(program);
     dbg.child.wait().unwrap();
 }
+
+#[test]
+fn a_patch_that_does_not_compile_reports_rustcs_errors_at_the_users_line() {
+    let host = fixture_host();
+    let fn_line = line_of(LOGIC_RS, "fn step(");
+    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/bad")).unwrap();
+    let bad = "fn step(round: u32) -> String {\n    let n: u32 = \"text\";\n    format!(\"{n}{round}\")\n}";
+    let err = patcher.prepare(LOGIC_RS, fn_line, bad).err().expect("must not compile");
+    let Some(hotbreak_hotreload::PatchError::Compile(diags)) = err.downcast_ref() else { panic!("{err:#}") };
+    let error = diags.iter().find(|d| d.level == "error").expect("an error diagnostic");
+    assert_eq!(error.message, "mismatched types");
+    assert_eq!(error.file.as_deref(), Some(LOGIC_RS));
+    assert_eq!(error.line, Some(fn_line + 1));
+    assert!(err.to_string().contains("expected `u32`, found `&str`"), "{err}");
+}
