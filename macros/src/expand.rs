@@ -144,7 +144,7 @@ fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, blo
         let fn_ptr = fn_pointer_type(sig);
         let (args, rebinds) = forwardable_args(sig);
         prologue.extend(quote! {
-            #[allow(unsafe_code, unused_unsafe, clippy::missing_transmute_annotations)]
+            #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
             {
                 let __hotbreak_entry: usize = ::hotbreak::__load_slot!(__HOTBREAK_SLOT);
                 if __hotbreak_entry != 0 {

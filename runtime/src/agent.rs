@@ -1,18 +1,26 @@
 //! The agent thread: started before `main` only when the tool launched us.
 
-use crate::protocol::{self, FromDebuggee, FunctionDesc, Hello, Op, Reply, Request};
+use crate::debug::FnMeta;
+use crate::protocol::{self, FromDebuggee, FunctionDesc, Hello, LogEvent, Op, Reply, Request, StopEvent};
 use crate::registry::functions;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 /// The ASLR anchor; also what every registry entry points at, so the start-up
-/// hook below is linked whenever a debuggable function is.
+/// hook below and the debug entry points are linked whenever a debuggable
+/// function is.
 #[derive(Debug)]
-pub struct AgentAnchor(#[allow(dead_code)] u8);
+pub struct AgentAnchor {
+    _entry_points: crate::debug::EntryPoints,
+}
 
 #[unsafe(no_mangle)]
 #[used]
-pub static hotbreak_anchor: AgentAnchor = AgentAnchor(0);
+pub static hotbreak_anchor: AgentAnchor = AgentAnchor { _entry_points: crate::debug::ENTRY_POINTS };
 
 #[used]
 #[unsafe(link_section = ".init_array")]
@@ -32,22 +40,96 @@ extern "C" fn start_agent() {
             return;
         }
     };
-    let spawned = std::thread::Builder::new()
-        .name("hotbreak-agent".into())
-        .spawn(move || serve(stream, token));
+    let spawned = std::thread::Builder::new().name("hotbreak-agent".into()).spawn(move || serve(stream, token));
     if let Err(e) = spawned {
         eprintln!("hotbreak: cannot start the agent thread: {e}");
     }
 }
 
+/// A request for a stopped thread, served by that thread.
+pub(crate) enum StopCmd {
+    Locals(Sender<Result<Reply, String>>),
+    Inspect { name: String, path: Vec<String>, reply: Sender<Result<Reply, String>> },
+    Resume(protocol::Resume),
+}
+
+/// The live connection: any thread may send events on it.
+struct Link {
+    writer: Mutex<UnixStream>,
+    stops: Mutex<HashMap<u64, Sender<StopCmd>>>,
+}
+
+impl Link {
+    fn send(&self, msg: &FromDebuggee) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).write_all(&line)
+    }
+}
+
+static LINK: Mutex<Option<Arc<Link>>> = Mutex::new(None);
+
+fn link() -> Option<Arc<Link>> {
+    LINK.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// A registered stop: the paused thread reads its commands.
+pub(crate) struct Stop {
+    pub id: u64,
+    pub commands: Receiver<StopCmd>,
+}
+
+/// Announces a stop; `None` when no tool is connected (then don't pause).
+pub(crate) fn register_stop(mut event: StopEvent) -> Option<Stop> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let link = link()?;
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = channel();
+    link.stops.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
+    event.stop = id;
+    if link.send(&FromDebuggee::Stopped(event)).is_err() {
+        unregister_stop(id);
+        return None;
+    }
+    Some(Stop { id, commands: rx })
+}
+
+pub(crate) fn unregister_stop(id: u64) {
+    if let Some(link) = link() {
+        link.stops.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    }
+}
+
+pub(crate) fn send_log(meta: &FnMeta, line: u32, breakpoint: u32, text: String) {
+    if let Some(link) = link() {
+        let thread = unsafe { libc::gettid() } as u64;
+        let event = LogEvent { breakpoint, thread, file: meta.file.to_string(), line, text };
+        let _ = link.send(&FromDebuggee::Log(event));
+    }
+}
+
 fn serve(stream: UnixStream, token: String) {
-    let mut agent = Agent { patches: Vec::new() };
-    let result = agent.run(&stream, token);
-    // Whatever ended the session, the program goes on with native code.
-    agent.disarm_all();
+    let result = stream.try_clone().and_then(|writer| {
+        let link = Arc::new(Link { writer: Mutex::new(writer), stops: Mutex::new(HashMap::new()) });
+        *LINK.lock().unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
+        Agent { patches: Vec::new(), link }.run(&stream, token)
+    });
+    // Whatever ended the session, the program goes on with native code:
+    // no new stops, every slot native, every paused thread released.
+    let link = LINK.lock().unwrap_or_else(|e| e.into_inner()).take();
+    disarm_all();
+    if let Some(link) = link {
+        link.stops.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
     match result {
         Ok(()) => eprintln!("hotbreak: debugger disconnected; native code restored"),
         Err(e) => eprintln!("hotbreak: debugger connection lost ({e}); native code restored"),
+    }
+}
+
+fn disarm_all() {
+    for slot in functions().iter().filter_map(|f| f.slot) {
+        slot.store(0);
     }
 }
 
@@ -55,11 +137,11 @@ struct Agent {
     /// Entry addresses of loaded patches. Libraries are never unloaded: a
     /// thread may still be running their code.
     patches: Vec<usize>,
+    link: Arc<Link>,
 }
 
 impl Agent {
     fn run(&mut self, stream: &UnixStream, token: String) -> std::io::Result<()> {
-        let mut writer = stream;
         let hello = Hello {
             token,
             pid: std::process::id(),
@@ -67,14 +149,14 @@ impl Agent {
             anchor: &hotbreak_anchor as *const AgentAnchor as u64,
             functions: functions().iter().map(describe).collect(),
         };
-        send(&mut writer, &FromDebuggee::Hello(hello))?;
+        self.link.send(&FromDebuggee::Hello(hello))?;
         for line in BufReader::new(stream).lines() {
             let line = line?;
             let reply = match serde_json::from_str::<Request>(&line) {
                 Ok(req) => FromDebuggee::Reply { id: req.id, result: self.handle(req.op) },
                 Err(e) => FromDebuggee::Reply { id: 0, result: Err(format!("bad request: {e}")) },
             };
-            send(&mut writer, &reply)?;
+            self.link.send(&reply)?;
         }
         Ok(())
     }
@@ -95,13 +177,25 @@ impl Agent {
                 slot_of(function)?.store(0);
                 Ok(Reply::Done)
             }
+            Op::Locals { stop } => self.ask(stop, StopCmd::Locals),
+            Op::Inspect { stop, name, path } => self.ask(stop, |reply| StopCmd::Inspect { name, path, reply }),
+            Op::Resume { stop, how } => {
+                self.stop_sender(stop)?.send(StopCmd::Resume(how)).map_err(|_| format!("stop #{stop} is gone"))?;
+                Ok(Reply::Done)
+            }
         }
     }
 
-    fn disarm_all(&self) {
-        for slot in functions().iter().filter_map(|f| f.slot) {
-            slot.store(0);
-        }
+    fn stop_sender(&self, stop: u64) -> Result<Sender<StopCmd>, String> {
+        let stops = self.link.stops.lock().unwrap_or_else(|e| e.into_inner());
+        stops.get(&stop).cloned().ok_or_else(|| format!("no thread is stopped as #{stop}"))
+    }
+
+    /// Forwards a request to the stopped thread and waits for its answer.
+    fn ask(&self, stop: u64, make: impl FnOnce(Sender<Result<Reply, String>>) -> StopCmd) -> Result<Reply, String> {
+        let (tx, rx) = channel();
+        self.stop_sender(stop)?.send(make(tx)).map_err(|_| format!("stop #{stop} is gone"))?;
+        rx.recv().map_err(|_| format!("stop #{stop} ended before answering"))?
     }
 }
 
@@ -116,9 +210,7 @@ fn load_patch(path: &str, getter: &str) -> Result<usize, String> {
     // constructors are rustc's own (none run user code).
     let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| e.to_string())?;
     let entry = unsafe {
-        let get = lib
-            .get::<extern "C" fn() -> usize>(getter.as_bytes())
-            .map_err(|e| format!("{path}: {e}"))?;
+        let get = lib.get::<extern "C" fn() -> usize>(getter.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
         get()
     };
     std::mem::forget(lib);
@@ -138,10 +230,4 @@ fn describe(f: &crate::registry::FnInfo) -> FunctionDesc {
         last_line: f.last_line,
         unpatchable: f.unpatchable.map(Into::into),
     }
-}
-
-fn send(w: &mut impl Write, msg: &FromDebuggee) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    w.write_all(&line)
 }

@@ -12,6 +12,8 @@ pub use hotbreak_macros::__patch;
 
 mod agent;
 mod build_id;
+#[doc(hidden)]
+pub mod debug;
 pub mod protocol;
 mod registry;
 mod slot;
@@ -26,6 +28,10 @@ pub mod __private {
     pub use crate::slot::Slot;
     pub use linkme;
 }
+
+/// Not public API: what instrumented patch code refers to.
+#[doc(hidden)]
+pub use debug as __rt;
 
 /// Loads a slot's entry pointer: one instruction, no call, even at opt-level 0.
 ///

@@ -51,6 +51,67 @@ pub enum Op {
     Arm { function: usize, patch: usize },
     /// Restore a function's native body.
     Disarm { function: usize },
+    /// The locals visible at a stop.
+    Locals { stop: u64 },
+    /// Expand a local (and a path of fields, `[i]` or keys inside it).
+    Inspect { stop: u64, name: String, path: Vec<String> },
+    /// Let a stopped thread go on.
+    Resume { stop: u64, how: Resume },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resume {
+    Continue,
+    /// Stop at the next statement of this frame (or its caller's, on return).
+    Next,
+    /// Stop at the next statement anywhere instrumented.
+    Step,
+    /// Stop when this frame returns, showing the value.
+    Finish,
+}
+
+/// A thread paused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StopEvent {
+    pub stop: u64,
+    /// The OS thread id.
+    pub thread: u64,
+    pub thread_name: String,
+    /// Registry key of the function.
+    pub function: String,
+    pub name: String,
+    pub file: String,
+    pub line: u32,
+    pub reason: StopReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StopReason {
+    Breakpoint { id: u32 },
+    Step,
+    /// Leaving the function with this value (rendered).
+    Return { value: String },
+}
+
+/// A log point's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEvent {
+    pub breakpoint: u32,
+    pub thread: u64,
+    pub file: String,
+    pub line: u32,
+    pub text: String,
+}
+
+/// A local variable at a stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VarDesc {
+    pub name: String,
+    pub type_name: String,
+    /// One-line `Debug` rendering, bounded; `<type>` without `Debug`.
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +119,8 @@ pub enum Op {
 pub enum FromDebuggee {
     Hello(Hello),
     Reply { id: u64, result: Result<Reply, String> },
+    Stopped(StopEvent),
+    Log(LogEvent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,4 +128,6 @@ pub enum FromDebuggee {
 pub enum Reply {
     PatchLoaded { patch: usize, entry: u64 },
     Done,
+    Locals { vars: Vec<VarDesc> },
+    Value { type_name: String, summary: String, children: Vec<(String, String)>, truncated: bool },
 }

@@ -18,6 +18,15 @@ impl Slot {
 
     /// Points the function at `entry` (0 restores the native body). Release
     /// pairs with the reader's dependent call into code loaded before.
+    /// Adjusts a counter kept in a slot (the stepping flag).
+    pub(crate) fn add(&self, delta: isize) {
+        if delta >= 0 {
+            self.0.fetch_add(delta as usize, Ordering::AcqRel);
+        } else {
+            self.0.fetch_sub(delta.unsigned_abs(), Ordering::AcqRel);
+        }
+    }
+
     pub(crate) fn store(&self, entry: usize) {
         self.0.store(entry, Ordering::Release)
     }

@@ -1,0 +1,120 @@
+//! The debug-mode side of a patch: what instrumented code calls.
+//!
+//! The rewriter puts a [`Frame`] guard before the region and a step point
+//! before each statement in it. A step point costs one load of [`STEPPING`]
+//! (nonzero only while some thread steps) unless it carries a breakpoint,
+//! whose condition and hit count are compiled in. A thread that stops blocks
+//! only itself and serves requests about its own frame (locals, values)
+//! until it is resumed, so rendering never needs a lock the stopped thread
+//! might hold.
+
+mod stop;
+pub mod value;
+
+pub use stop::{breakpoint, log, step, Frame, Mode};
+pub use value::{Local, Probe, ProbeDebug, ProbeName};
+
+use crate::slot::Slot;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Nonzero while any thread is stepping; step points read it first.
+pub static STEPPING: Slot = Slot::new();
+
+/// What a patched function tells the runtime about itself.
+pub struct FnMeta {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub file: &'static str,
+}
+
+/// A breakpoint's hit counter, compiled into the patch.
+pub struct Hits(AtomicU64);
+
+/// When a breakpoint with a hit count pauses.
+pub mod hits {
+    pub const ALWAYS: u8 = 0;
+    /// Only on the Nth hit.
+    pub const EQUAL: u8 = 1;
+    /// On the Nth hit and every one after.
+    pub const AT_LEAST: u8 = 2;
+    /// On every Nth hit.
+    pub const EVERY: u8 = 3;
+}
+
+impl Hits {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Hits {
+        Hits(AtomicU64::new(0))
+    }
+
+    /// Counts one hit (a hit is a pass with the condition true) and says
+    /// whether this one pauses.
+    pub fn hit(&self, kind: u8, n: u64) -> bool {
+        let count = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        match kind {
+            hits::EQUAL => count == n,
+            hits::AT_LEAST => count >= n,
+            hits::EVERY => n != 0 && count % n == 0,
+            _ => true,
+        }
+    }
+}
+
+/// Reads a flag static with an absolute address: patch code is built with
+/// the large code model, where a `rip`-relative reference to a host static
+/// could not reach.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(target_arch = "x86_64")]
+macro_rules! __load_flag {
+    ($flag:path) => {{
+        let value: usize;
+        // SAFETY: reads one aligned word of a static `Slot`.
+        unsafe {
+            ::core::arch::asm!(
+                "movabs {v}, offset {flag}",
+                "mov {v}, qword ptr [{v}]",
+                flag = sym $flag,
+                v = out(reg) value,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        value
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(target_arch = "x86_64"))]
+macro_rules! __load_flag {
+    ($flag:path) => {
+        $flag.load()
+    };
+}
+
+/// Entry points instrumented code calls; taking their addresses here keeps
+/// them in every host (a patch can only call what the host has).
+pub struct EntryPoints(#[allow(dead_code)] [*const (); 7]);
+
+// SAFETY: only addresses, never called through.
+unsafe impl Sync for EntryPoints {}
+
+impl std::fmt::Debug for EntryPoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EntryPoints")
+    }
+}
+
+fn drop_frame(frame: Frame) {
+    drop(frame)
+}
+
+pub(crate) const ENTRY_POINTS: EntryPoints = EntryPoints([
+    step as *const (),
+    breakpoint as *const (),
+    log as *const (),
+    Frame::enter as *const (),
+    stop::frame_returned as *const (),
+    Hits::hit as *const (),
+    drop_frame as *const (),
+]);
