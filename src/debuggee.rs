@@ -2,11 +2,12 @@
 
 use crate::private_dir::{random_token, PrivateDir};
 use anyhow::{anyhow, bail, Context, Result};
-use hotbreak::protocol::{self, FromDebuggee, Hello, Op, Reply, Request};
+use hotbreak::protocol::{self, FromDebuggee, Hello, LogEvent, Op, Reply, Request, Resume, StopEvent, VarDesc};
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::{Child, Command};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 /// How long a started program may take to connect back.
@@ -16,9 +17,31 @@ pub struct Debuggee {
     pub child: Child,
     pub hello: Hello,
     writer: UnixStream,
-    reader: BufReader<UnixStream>,
+    replies: Receiver<(u64, Result<Reply, String>)>,
+    events: Receiver<Event>,
+    /// Events taken off the channel while waiting for another kind.
+    pending: VecDeque<Event>,
     next_id: u64,
     _dir: PrivateDir,
+}
+
+/// Something the program reported on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Stopped(StopEvent),
+    Log(LogEvent),
+    /// The agent connection ended (the program exited or closed it).
+    Disconnected,
+}
+
+/// A value at a stop, one level deep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueView {
+    pub type_name: String,
+    pub summary: String,
+    /// (label, one-line value) of each child.
+    pub children: Vec<(String, String)>,
+    pub truncated: bool,
 }
 
 impl Debuggee {
@@ -60,7 +83,26 @@ impl Debuggee {
         if hello.pid != child.id() {
             bail!("hello from pid {} but the program is pid {}", hello.pid, child.id());
         }
-        Ok(Debuggee { child, hello, writer, reader, next_id: 0, _dir: dir })
+        let (reply_tx, replies) = mpsc::channel();
+        let (event_tx, events) = mpsc::channel();
+        std::thread::spawn(move || loop {
+            match read_message(&mut reader) {
+                Ok(FromDebuggee::Reply { id, result }) => {
+                    let _ = reply_tx.send((id, result));
+                }
+                Ok(FromDebuggee::Stopped(stop)) => {
+                    let _ = event_tx.send(Event::Stopped(stop));
+                }
+                Ok(FromDebuggee::Log(log)) => {
+                    let _ = event_tx.send(Event::Log(log));
+                }
+                Ok(FromDebuggee::Hello(_)) | Err(_) => {
+                    let _ = event_tx.send(Event::Disconnected);
+                    return;
+                }
+            }
+        });
+        Ok(Debuggee { child, hello, writer, replies, events, pending: VecDeque::new(), next_id: 0, _dir: dir })
     }
 
     fn request(&mut self, op: Op) -> Result<Reply> {
@@ -69,10 +111,85 @@ impl Debuggee {
         let mut line = serde_json::to_vec(&Request { id, op })?;
         line.push(b'\n');
         self.writer.write_all(&line)?;
-        match read_message(&mut self.reader)? {
-            FromDebuggee::Reply { id: got, result } if got == id => result.map_err(|e| anyhow!(e)),
-            other => bail!("unexpected message from the program: {other:?}"),
+        loop {
+            let (got, result) = self.replies.recv().map_err(|_| anyhow!("the program closed the hotbreak connection"))?;
+            if got == id {
+                return result.map_err(|e| anyhow!(e));
+            }
         }
+    }
+
+    /// The next event, waiting at most `limit` (a guard against hangs, not
+    /// a synchronisation: events arrive when they happen).
+    pub fn next_event(&mut self, limit: Duration) -> Result<Event> {
+        if let Some(e) = self.pending.pop_front() {
+            return Ok(e);
+        }
+        self.events.recv_timeout(limit).map_err(|_| anyhow!("no event from the program within {limit:?}"))
+    }
+
+    /// Waits for the next stop; log events met meanwhile stay queued.
+    pub fn wait_stop(&mut self, limit: Duration) -> Result<StopEvent> {
+        self.wait_for(limit, |e| match e {
+            Event::Stopped(s) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// Waits for the next log point output; stops met meanwhile stay queued.
+    pub fn wait_log(&mut self, limit: Duration) -> Result<LogEvent> {
+        self.wait_for(limit, |e| match e {
+            Event::Log(l) => Some(l.clone()),
+            _ => None,
+        })
+    }
+
+    fn wait_for<T>(&mut self, limit: Duration, pick: impl Fn(&Event) -> Option<T>) -> Result<T> {
+        if let Some(i) = self.pending.iter().position(|e| pick(e).is_some()) {
+            return Ok(pick(&self.pending.remove(i).unwrap()).unwrap());
+        }
+        loop {
+            let e = self.events.recv_timeout(limit).map_err(|_| anyhow!("no such event from the program within {limit:?}"))?;
+            if e == Event::Disconnected {
+                bail!("the program disconnected");
+            }
+            match pick(&e) {
+                Some(found) => return Ok(found),
+                None => self.pending.push_back(e),
+            }
+        }
+    }
+
+    /// Events received and not yet taken.
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        let mut out: Vec<Event> = self.pending.drain(..).collect();
+        out.extend(self.events.try_iter());
+        out
+    }
+
+    /// Switches a compiled-in breakpoint on or off; effective at once.
+    pub fn set_breakpoint_enabled(&mut self, id: u32, enabled: bool) -> Result<()> {
+        self.request(Op::SetBreakpoint { id, enabled }).map(drop)
+    }
+
+    pub fn locals(&mut self, stop: u64) -> Result<Vec<VarDesc>> {
+        match self.request(Op::Locals { stop })? {
+            Reply::Locals { vars } => Ok(vars),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// Expands local `name` at a stop, following `path` (fields, `[i]`, keys).
+    pub fn inspect(&mut self, stop: u64, name: &str, path: &[&str]) -> Result<ValueView> {
+        let op = Op::Inspect { stop, name: name.to_string(), path: path.iter().map(|s| s.to_string()).collect() };
+        match self.request(op)? {
+            Reply::Value { type_name, summary, children, truncated } => Ok(ValueView { type_name, summary, children, truncated }),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    pub fn resume(&mut self, stop: u64, how: Resume) -> Result<()> {
+        self.request(Op::Resume { stop, how }).map(drop)
     }
 
     /// Loads a patch library; returns its index for [`Debuggee::arm`].

@@ -5,7 +5,9 @@ use crate::host::HostBuild;
 use anyhow::{anyhow, Context, Result};
 use hotbreak::protocol::ANCHOR_SYMBOL;
 use hotbreak_hotreload::patch::GETTER_PREFIX;
-use hotbreak_hotreload::{CompiledPatch, Invocation, PatchBuilder};
+use hotbreak_hotreload::{CompiledPatch, Diagnostic, Invocation, PatchBuilder, PatchError};
+use hotbreak_rewriter::{Breakpoint, CaptureId, Instrumented};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     pub rewrite: Duration,
+    /// Metadata-only rustc rounds that pruned rejected captures.
+    pub prune: Duration,
+    pub prune_rounds: u32,
     pub rustc: Duration,
     pub symbols: Duration,
     pub link: Duration,
@@ -24,8 +29,10 @@ impl std::fmt::Display for Timings {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         write!(
             f,
-            "rewrite {:.1} ms, rustc {:.0} ms, symbols {:.1} ms, link {:.1} ms, load {:.2} ms",
+            "rewrite {:.1} ms, prune {:.0} ms ({} rounds), rustc {:.0} ms, symbols {:.1} ms, link {:.1} ms, load {:.2} ms",
             ms(self.rewrite),
+            ms(self.prune),
+            self.prune_rounds,
             ms(self.rustc),
             ms(self.symbols),
             ms(self.link),
@@ -73,11 +80,10 @@ impl Patcher {
     /// by `new_fn` (from its visibility or `fn` keyword to its closing brace).
     /// `file` is relative to the workspace, as rustc names it.
     pub fn prepare(&mut self, file: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let started = Instant::now();
         let path = self.workspace.join(file);
         let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let getter = format!("{GETTER_PREFIX}{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let getter = next_getter();
         let patched = hotbreak_rewriter::replace_function(&source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let rewrite = started.elapsed();
         let compiled = self.builder.compile(&[(PathBuf::from(file), patched.text)], &getter)?;
@@ -88,6 +94,51 @@ impl Patcher {
             name: patched.site.name,
             fn_line: patched.site.fn_line,
         })
+    }
+
+    /// Compiles the function of `file` holding `breakpoints` with its
+    /// debug-mode region. Captures of locals that rustc rejects (moved,
+    /// mutably borrowed, not yet initialised) are removed exactly, guided by
+    /// its diagnostics over cheap metadata-only rounds; errors in the user's
+    /// own conditions and log expressions are reported at their line.
+    pub fn prepare_breakpoints(&mut self, file: &str, key: &str, breakpoints: &[Breakpoint]) -> Result<PreparedPatch> {
+        const MAX_ROUNDS: u32 = 8;
+        let started = Instant::now();
+        let path = self.workspace.join(file);
+        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let getter = next_getter();
+        let mut pruned = BTreeSet::new();
+        let mut timings = Timings::default();
+        let first_line = breakpoints.iter().map(|b| b.line).min().unwrap_or(0);
+        loop {
+            let request = hotbreak_rewriter::Request { source: &source, key, file, breakpoints, getter: &getter, pruned: &pruned };
+            let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{first_line}: {e}"))?;
+            let files = [(PathBuf::from(file), instrumented.text.clone())];
+            if timings.prune_rounds == 0 {
+                timings.rewrite = started.elapsed();
+            }
+            let round = Instant::now();
+            let diagnostics = self.builder.check(&files)?;
+            timings.prune += round.elapsed();
+            timings.prune_rounds += 1;
+            let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level == "error").collect();
+            if errors.is_empty() {
+                let compiled = self.builder.compile(&files, &getter)?;
+                timings.rustc = compiled.rustc_time;
+                return Ok(PreparedPatch {
+                    compiled,
+                    file: file.to_string(),
+                    name: instrumented.site.name,
+                    fn_line: instrumented.site.fn_line,
+                    timings,
+                });
+            }
+            let rejected = rejected_captures(&instrumented, file, &errors)?;
+            if rejected.is_empty() || timings.prune_rounds >= MAX_ROUNDS {
+                return Err(PatchError::Compile(diagnostics).into());
+            }
+            pruned.extend(rejected);
+        }
     }
 
     /// Links a prepared patch for `debuggee`'s address space, loads it and
@@ -114,4 +165,40 @@ impl Patcher {
         let prepared = self.prepare(file, line, new_fn)?;
         self.apply(&prepared, debuggee)
     }
+}
+
+/// A getter name unique among the patches this process builds.
+fn next_getter() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!("{GETTER_PREFIX}{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// The captures rustc's errors point at. An error that points at none is
+/// the user's: in a condition or log expression it is reported as such,
+/// anything else as rustc said it.
+fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic]) -> Result<BTreeSet<CaptureId>> {
+    let mut rejected = BTreeSet::new();
+    for error in errors {
+        let spans = || error.spans.iter().filter(|s| s.file == file);
+        let hits: Vec<&CaptureId> = inst
+            .captures
+            .iter()
+            .filter(|c| spans().any(|s| c.place.overlaps(s.line_start, s.col_start, s.line_end, s.col_end)))
+            .map(|c| &c.id)
+            .collect();
+        if !hits.is_empty() {
+            rejected.extend(hits.into_iter().cloned());
+            continue;
+        }
+        let in_user_code = inst
+            .user_code
+            .iter()
+            .find(|u| spans().any(|s| u.place.overlaps(s.line_start, s.col_start, s.line_end, s.col_end)));
+        if let Some(user) = in_user_code {
+            let labels: Vec<&str> = spans().filter_map(|s| s.label.as_deref()).collect();
+            let detail = if labels.is_empty() { String::new() } else { format!(" ({})", labels.join("; ")) };
+            anyhow::bail!("{file}:{}: the breakpoint's expression does not compile: {}{detail}", user.place.line, error.message);
+        }
+    }
+    Ok(rejected)
 }

@@ -13,5 +13,5 @@ pub mod record;
 pub mod shadow;
 
 pub use host::{build_host, HostArtifact, HostBuildOptions, HostSymbols};
-pub use patch::{CompiledPatch, Diagnostic, LinkedPatch, PatchBuilder, PatchError};
+pub use patch::{CompiledPatch, DiagSpan, Diagnostic, LinkedPatch, PatchBuilder, PatchError};
 pub use record::Invocation;

@@ -32,8 +32,22 @@ pub struct Diagnostic {
     pub level: String,
     pub message: String,
     pub rendered: String,
+    /// The primary span's file and line.
     pub file: Option<String>,
     pub line: Option<u32>,
+    /// Every span, primary and labels (1-based, char columns, end exclusive).
+    pub spans: Vec<DiagSpan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagSpan {
+    pub file: String,
+    pub line_start: u32,
+    pub col_start: u32,
+    pub line_end: u32,
+    pub col_end: u32,
+    pub primary: bool,
+    pub label: Option<String>,
 }
 
 #[derive(Debug)]
@@ -145,12 +159,39 @@ impl PatchBuilder {
                     rendered: String::from_utf8_lossy(&out.stderr).into_owned(),
                     file: None,
                     line: None,
+                    spans: Vec::new(),
                 });
             }
             return Err(PatchError::Compile(diags));
         }
         self.next_id += 1;
         Ok(CompiledPatch { id: self.next_id, getter: getter.to_string(), objdir, rustc_time, warnings: diagnostics })
+    }
+
+    /// Type- and borrow-checks the crate with `files` replaced, without
+    /// code generation (`--emit=metadata`): a cheap round of pruning.
+    /// Returns rustc's diagnostics, errors included.
+    pub fn check(&mut self, files: &[(PathBuf, String)]) -> Result<Vec<Diagnostic>, PatchError> {
+        self.shadow.set_files(files)?;
+        let outdir = self.work.join("check");
+        std::fs::create_dir_all(&outdir)?;
+        let mut args = patch_args(&self.inv.args, &outdir, &self.work.join("incremental-check"), &self.shadow.root, &self.inv.cwd);
+        for a in args.iter_mut() {
+            if a == "--emit=obj" {
+                *a = "--emit=metadata".into();
+            }
+        }
+        let out = Command::new(&self.inv.rustc)
+            .args(&args)
+            .current_dir(&self.shadow.root)
+            .envs(self.inv.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .context("cannot run rustc")?;
+        let diagnostics = parse_diagnostics(&String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() && !diagnostics.iter().any(|d| d.level == "error") {
+            return Err(PatchError::Other(anyhow!("rustc failed: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        Ok(diagnostics)
     }
 
     /// Links a compiled patch for a host loaded with `load_bias`.
@@ -240,7 +281,25 @@ fn parse_diagnostics(stderr: &str) -> Vec<Diagnostic> {
         .filter(|v| v["$message_type"] == "diagnostic")
         .map(|v| {
             let primary = v["spans"].as_array().and_then(|s| s.iter().find(|s| s["is_primary"] == true)).cloned();
+            let num = |s: &serde_json::Value, k: &str| s[k].as_u64().unwrap_or(0) as u32;
+            let spans = v["spans"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .map(|s| DiagSpan {
+                            file: s["file_name"].as_str().unwrap_or_default().to_string(),
+                            line_start: num(s, "line_start"),
+                            col_start: num(s, "column_start"),
+                            line_end: num(s, "line_end"),
+                            col_end: num(s, "column_end"),
+                            primary: s["is_primary"] == true,
+                            label: s["label"].as_str().map(str::to_owned),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             Diagnostic {
+                spans,
                 level: v["level"].as_str().unwrap_or_default().to_string(),
                 message: v["message"].as_str().unwrap_or_default().to_string(),
                 rendered: v["rendered"].as_str().unwrap_or_default().to_string(),

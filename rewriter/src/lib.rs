@@ -3,9 +3,16 @@
 //! Every rewrite keeps the user's line numbers: text is inserted within
 //! existing lines, never as new lines before user code.
 
+mod instrument;
 mod locate;
 mod replace;
+mod scope;
 mod text;
+
+pub use instrument::{
+    instrument, log_format, statement_lines, Breakpoint, Capture, CaptureId, HitCount, InstrumentError, Instrumented, Place,
+    Request, UserCode,
+};
 
 pub use locate::{find_function, FnSite, LocateError, Owner};
 pub use replace::{replace_function, Patched};

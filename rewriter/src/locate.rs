@@ -163,3 +163,22 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
         None
     }
 }
+
+/// The signature and body of the function whose `fn` keyword is on `fn_line`.
+pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature, &syn::Block)> {
+    for item in items {
+        let found = match item {
+            Item::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &*f.block)),
+            Item::Impl(imp) => imp.items.iter().find_map(|it| match it {
+                ImplItem::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &f.block)),
+                _ => None,
+            }),
+            Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| function_node(inner, fn_line)),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}

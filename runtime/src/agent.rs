@@ -177,6 +177,10 @@ impl Agent {
                 slot_of(function)?.store(0);
                 Ok(Reply::Done)
             }
+            Op::SetBreakpoint { id, enabled } => {
+                crate::debug::set_breakpoint_enabled(id, enabled);
+                Ok(Reply::Done)
+            }
             Op::Locals { stop } => self.ask(stop, StopCmd::Locals),
             Op::Inspect { stop, name, path } => self.ask(stop, |reply| StopCmd::Inspect { name, path, reply }),
             Op::Resume { stop, how } => {

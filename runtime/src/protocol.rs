@@ -51,6 +51,8 @@ pub enum Op {
     Arm { function: usize, patch: usize },
     /// Restore a function's native body.
     Disarm { function: usize },
+    /// Switch a compiled-in breakpoint on or off, effective immediately.
+    SetBreakpoint { id: u32, enabled: bool },
     /// The locals visible at a stop.
     Locals { stop: u64 },
     /// Expand a local (and a path of fields, `[i]` or keys inside it).

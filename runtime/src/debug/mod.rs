@@ -47,9 +47,12 @@ impl Hits {
         Hits(AtomicU64::new(0))
     }
 
-    /// Counts one hit (a hit is a pass with the condition true) and says
-    /// whether this one pauses.
-    pub fn hit(&self, kind: u8, n: u64) -> bool {
+    /// Counts one hit (a hit is a pass with the condition true) of
+    /// breakpoint `id` and says whether this one pauses.
+    pub fn hit(&self, id: u32, kind: u8, n: u64) -> bool {
+        if breakpoint_disabled(id) {
+            return false;
+        }
         let count = self.0.fetch_add(1, Ordering::Relaxed) + 1;
         match kind {
             hits::EQUAL => count == n,
@@ -58,6 +61,18 @@ impl Hits {
             _ => true,
         }
     }
+}
+
+/// Breakpoints switched off by the tool, by id (modulo the table size):
+/// takes effect at once, even in a call already running patched code.
+static DISABLED: [std::sync::atomic::AtomicBool; 4096] = [const { std::sync::atomic::AtomicBool::new(false) }; 4096];
+
+pub(crate) fn set_breakpoint_enabled(id: u32, enabled: bool) {
+    DISABLED[id as usize % DISABLED.len()].store(!enabled, Ordering::Relaxed);
+}
+
+fn breakpoint_disabled(id: u32) -> bool {
+    DISABLED[id as usize % DISABLED.len()].load(Ordering::Relaxed)
 }
 
 /// Reads a flag static with an absolute address: patch code is built with

@@ -1,0 +1,655 @@
+//! Splicing the debug-mode region into one function.
+//!
+//! For breakpoints at lines of function `f`, the region runs from the
+//! top-level statement of `f`'s body that contains the first breakpoint to
+//! the end of the body. The patched `f` gets:
+//!
+//! - after its opening brace: the probe traits in scope, a `static` naming
+//!   the function for the runtime, one hit counter per breakpoint;
+//! - before the region: `let __hb_frame = Frame::enter(..)` (a guard, not a
+//!   closure, so `return`, `?`, `break` and borrows mean what they meant);
+//! - before every statement of the region, at any depth (blocks, loop bodies,
+//!   if/else, match arms, block closures): a step point with its line and
+//!   references to the locals in scope there; breakpoints' conditions, hit
+//!   counts and log points are compiled into the step point of their line;
+//! - around every returned value (`return e`, the body's tail): a `match`
+//!   that reports the value when stepping out.
+//!
+//! All of it is inserted within existing lines: no user line moves.
+
+use crate::locate::{find_function, function_node, FnSite, LocateError};
+use crate::scope::{bindings, parameters};
+use crate::text::LineIndex;
+use proc_macro2::LineColumn;
+use std::collections::BTreeSet;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ReturnType, Stmt, Type};
+
+/// When a breakpoint with a hit count pauses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitCount {
+    /// Only on the Nth hit.
+    Equal(u64),
+    /// On the Nth hit and after.
+    AtLeast(u64),
+    /// On every Nth hit.
+    Every(u64),
+}
+
+/// One breakpoint to compile in.
+#[derive(Debug, Clone, Default)]
+pub struct Breakpoint {
+    pub id: u32,
+    pub line: u32,
+    /// A Rust `bool` expression over the locals in scope.
+    pub condition: Option<String>,
+    pub hits: Option<HitCount>,
+    /// Log text with `{expr}` interpolation: print, don't pause.
+    pub log: Option<String>,
+}
+
+/// A reference to a local that one step point takes: what pruning removes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CaptureId {
+    /// Byte offset, in the original source, of the point's statement.
+    pub at: usize,
+    pub name: String,
+}
+
+/// Where something inserted ended up in the patched text: 1-based line and
+/// char columns, end exclusive (as rustc's JSON spans count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: u32,
+    pub col_start: u32,
+    pub col_end: u32,
+}
+
+impl Place {
+    /// Whether a rustc span (1-based, end exclusive) overlaps this place.
+    pub fn overlaps(&self, line_start: u32, col_start: u32, line_end: u32, col_end: u32) -> bool {
+        let before = (line_end, col_end) <= (self.line, self.col_start);
+        let after = (line_start, col_start) >= (self.line, self.col_end);
+        !(before || after)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub id: CaptureId,
+    pub place: Place,
+}
+
+/// A condition or log expression the user wrote, as placed in the patch.
+#[derive(Debug, Clone)]
+pub struct UserCode {
+    pub breakpoint: u32,
+    pub place: Place,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instrumented {
+    pub text: String,
+    pub site: FnSite,
+    pub captures: Vec<Capture>,
+    pub user_code: Vec<UserCode>,
+    /// Lines of the step points, in order.
+    pub step_lines: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstrumentError {
+    Locate(LocateError),
+    NotDebuggable { name: String, fn_line: u32 },
+    Unpatchable { name: String, fn_line: u32, why: &'static str },
+    /// No statement starts on the line; `nearest` does.
+    NoStatement { line: u32, nearest: Option<u32> },
+    /// Breakpoints of one patch must be in one function.
+    OtherFunction { line: u32, name: String },
+    BadLog { line: u32, message: String },
+}
+
+impl std::fmt::Display for InstrumentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InstrumentError::Locate(e) => write!(f, "{e}"),
+            InstrumentError::NotDebuggable { name, fn_line } => write!(
+                f,
+                "`{name}` (line {fn_line}) is not debuggable: add #[hotbreak::debuggable] to it, its impl block or its module"
+            ),
+            InstrumentError::Unpatchable { name, fn_line, why } => {
+                write!(f, "`{name}` (line {fn_line}) cannot be debugged yet: {why}")
+            }
+            InstrumentError::NoStatement { line, nearest: Some(n) } => {
+                write!(f, "no statement starts at line {line}; the nearest line with one is {n}")
+            }
+            InstrumentError::NoStatement { line, nearest: None } => write!(f, "no statement starts at line {line}"),
+            InstrumentError::OtherFunction { line, name } => write!(f, "line {line} is not in `{name}`"),
+            InstrumentError::BadLog { line, message } => write!(f, "log text of the breakpoint at line {line}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for InstrumentError {}
+
+/// What to instrument and how to name it.
+pub struct Request<'a> {
+    pub source: &'a str,
+    /// The registry key and file (as rustc names it) the runtime reports.
+    pub key: &'a str,
+    pub file: &'a str,
+    /// All in one function; at least one.
+    pub breakpoints: &'a [Breakpoint],
+    /// Name of the `#[no_mangle]` entry getter to emit.
+    pub getter: &'a str,
+    /// Captures rustc rejected in an earlier round.
+    pub pruned: &'a BTreeSet<CaptureId>,
+}
+
+/// The lines of `source` where a step point (and so a breakpoint) can go,
+/// in the function containing `line`.
+pub fn statement_lines(source: &str, line: u32) -> Result<Vec<u32>, InstrumentError> {
+    let site = find_function(source, line).map_err(InstrumentError::Locate)?;
+    let file = syn::parse_file(source).map_err(|e| InstrumentError::Locate(LocateError::Parse { line, message: e.to_string() }))?;
+    let (sig, body) = function_node(&file.items, site.fn_line).expect("found above");
+    let index = LineIndex::new(source);
+    let mut walker = Walker::new(&index, parameters(sig), &[]);
+    walker.body(body, 0, false);
+    let mut lines: Vec<u32> = walker.points.iter().map(|p| p.line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    Ok(lines)
+}
+
+pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
+    let first = req.breakpoints.iter().map(|b| b.line).min().expect("at least one breakpoint");
+    let site = find_function(req.source, first).map_err(InstrumentError::Locate)?;
+    if !site.debuggable {
+        return Err(InstrumentError::NotDebuggable { name: site.name, fn_line: site.fn_line });
+    }
+    if let Some(why) = site.unpatchable {
+        return Err(InstrumentError::Unpatchable { name: site.name, fn_line: site.fn_line, why });
+    }
+    let lines = statement_lines(req.source, first)?;
+    for bp in req.breakpoints {
+        if !(site.fn_line..=site.last_line).contains(&bp.line) {
+            return Err(InstrumentError::OtherFunction { line: bp.line, name: site.name.clone() });
+        }
+        if !lines.contains(&bp.line) {
+            let nearest = lines.iter().copied().min_by_key(|&l| (l.abs_diff(bp.line), l < bp.line));
+            return Err(InstrumentError::NoStatement { line: bp.line, nearest });
+        }
+    }
+
+    let file = syn::parse_file(req.source).expect("parsed above");
+    let (sig, body) = function_node(&file.items, site.fn_line).expect("found above");
+    let index = LineIndex::new(req.source);
+    let region_start = body
+        .stmts
+        .iter()
+        .position(|s| (s.span().start().line as u32..=s.span().end().line as u32).contains(&first))
+        .unwrap_or(0);
+    let never_returns = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
+    let mut walker = Walker::new(&index, parameters(sig), req.breakpoints);
+    walker.body(body, region_start, !never_returns);
+
+    let mut inserts = walker.inserts;
+    let mut seq = inserts.len();
+    let mut push = |at: usize, pieces: Vec<Piece>| {
+        seq += 1;
+        inserts.push(Insert { at, close: false, seq, pieces });
+    };
+    push(index.offset(site.sig_start), vec![Piece::Text("#[hotbreak::__patch] ".into())]);
+    push(index.offset(body.brace_token.span.open().end()), prelude(req));
+    let getter = format!(
+        " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {}() -> usize {{ {} as usize }}",
+        req.getter,
+        site.path_from_container()
+    );
+    push(index.offset(site.container_end), vec![Piece::Text(getter)]);
+    for bp in req.breakpoints {
+        if let Some(log) = &bp.log {
+            log_format(log).map_err(|message| InstrumentError::BadLog { line: bp.line, message })?;
+        }
+    }
+    Ok(assemble(req, site, inserts, walker.points.iter().map(|p| p.line).collect()))
+}
+
+fn prelude(req: &Request<'_>) -> Vec<Piece> {
+    let mut text = format!(
+        "#[allow(unused_imports)] use ::hotbreak::__rt::{{ProbeDebug as _, ProbeName as _}}; \
+         static __HB_FN: ::hotbreak::__rt::FnMeta = ::hotbreak::__rt::FnMeta {{ key: {:?}, name: {:?}, file: {:?} }}; ",
+        req.key,
+        req.key.rsplit("::").next().unwrap_or(req.key),
+        req.file
+    );
+    for bp in req.breakpoints {
+        text.push_str(&format!("static __HB_HITS_{}: ::hotbreak::__rt::Hits = ::hotbreak::__rt::Hits::new(); ", bp.id));
+    }
+    vec![Piece::Text(text)]
+}
+
+/// Text to insert, with the parts whose place in the result matters.
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    /// One local of a step point at `at`: `(&&Probe("name", &name)).local(), `.
+    Capture { at: usize, name: String },
+    /// A breakpoint's condition or log argument, as the user wrote it.
+    User { breakpoint: u32, text: String },
+}
+
+#[derive(Debug)]
+struct Insert {
+    at: usize,
+    /// Closing text goes before opening text at the same offset, inner first.
+    close: bool,
+    seq: usize,
+    pieces: Vec<Piece>,
+}
+
+/// A step point, as found by the walk.
+#[derive(Debug)]
+struct Point {
+    line: u32,
+}
+
+struct Walker<'a> {
+    index: &'a LineIndex<'a>,
+    breakpoints: &'a [Breakpoint],
+    /// Names in scope, innermost scope last.
+    scopes: Vec<Vec<String>>,
+    in_region: bool,
+    /// Inside a closure, `return` is the closure's.
+    closures: usize,
+    wrap_returns: bool,
+    points: Vec<Point>,
+    inserts: Vec<Insert>,
+    /// Breakpoints already placed (the first point of a line takes it).
+    placed: BTreeSet<u32>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(index: &'a LineIndex<'a>, params: Vec<String>, breakpoints: &'a [Breakpoint]) -> Self {
+        Walker {
+            index,
+            breakpoints,
+            scopes: vec![params],
+            in_region: false,
+            closures: 0,
+            wrap_returns: false,
+            points: Vec::new(),
+            inserts: Vec::new(),
+            placed: BTreeSet::new(),
+        }
+    }
+
+    fn body(&mut self, body: &Block, region_start: usize, wrap_returns: bool) {
+        self.wrap_returns = wrap_returns;
+        self.scopes.push(Vec::new());
+        let last = body.stmts.len().saturating_sub(1);
+        for (i, stmt) in body.stmts.iter().enumerate() {
+            self.in_region = i >= region_start;
+            if i == region_start {
+                let at = self.offset(stmt.span().start());
+                self.insert(at, false, vec![Piece::Text("let __hb_frame = ::hotbreak::__rt::Frame::enter(&__HB_FN); ".into())]);
+            }
+            match stmt {
+                Stmt::Expr(tail, None) if i == last && self.in_region && wrap_returns => {
+                    self.point(stmt.span().start(), None);
+                    self.returned(tail);
+                }
+                _ => self.statement(stmt),
+            }
+        }
+        self.scopes.pop();
+    }
+
+    fn offset(&self, at: LineColumn) -> usize {
+        self.index.offset(at)
+    }
+
+    fn insert(&mut self, at: usize, close: bool, pieces: Vec<Piece>) {
+        let seq = self.inserts.len();
+        self.inserts.push(Insert { at, close, seq, pieces });
+    }
+
+    /// Names visible here, outermost first, each once (shadowing: the inner).
+    fn visible(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in self.scopes.iter().flatten() {
+            out.retain(|n| n != name);
+            out.push(name.clone());
+        }
+        out
+    }
+
+    fn captures(&self, at: usize) -> Vec<Piece> {
+        let mut pieces = vec![Piece::Text("&[".into())];
+        for name in self.visible() {
+            pieces.push(Piece::Capture { at, name });
+        }
+        pieces.push(Piece::Text("]".into()));
+        pieces
+    }
+
+    /// A step point before the statement starting at `start`. With `arm`,
+    /// it opens a block around a match arm's expression body.
+    fn point(&mut self, start: LineColumn, arm: Option<LineColumn>) {
+        if !self.in_region {
+            return;
+        }
+        let line = start.line as u32;
+        self.points.push(Point { line });
+        let at = self.offset(start);
+        let mut pieces = Vec::new();
+        if arm.is_some() {
+            pieces.push(Piece::Text("{ ".into()));
+        }
+        let bp = self.breakpoints.iter().find(|b| b.line == line && !self.placed.contains(&b.id)).cloned();
+        if let Some(bp) = bp {
+            self.placed.insert(bp.id);
+            pieces.extend(self.breakpoint_check(&bp, at));
+        }
+        pieces.push(Piece::Text("if ::hotbreak::__load_flag!(::hotbreak::__rt::STEPPING) != 0 { ::hotbreak::__rt::step(&__HB_FN, ".into()));
+        pieces.push(Piece::Text(format!("{line}, ")));
+        pieces.extend(self.captures(at));
+        pieces.push(Piece::Text("); } ".into()));
+        self.insert(at, false, pieces);
+        if let Some(end) = arm {
+            let end = self.offset(end);
+            self.insert(end, true, vec![Piece::Text(" }".into())]);
+        }
+    }
+
+    /// `if COND && hits { pause or log }` for a breakpoint on this line.
+    fn breakpoint_check(&self, bp: &Breakpoint, at: usize) -> Vec<Piece> {
+        let mut pieces = vec![Piece::Text("if (".into())];
+        match &bp.condition {
+            Some(cond) => pieces.push(Piece::User { breakpoint: bp.id, text: cond.clone() }),
+            None => pieces.push(Piece::Text("true".into())),
+        }
+        let (kind, n) = match bp.hits {
+            None => (0, 0),
+            Some(HitCount::Equal(n)) => (1, n),
+            Some(HitCount::AtLeast(n)) => (2, n),
+            Some(HitCount::Every(n)) => (3, n),
+        };
+        pieces.push(Piece::Text(format!(") && __HB_HITS_{}.hit({}, {kind}, {n}) {{ ", bp.id, bp.id)));
+        match &bp.log {
+            Some(text) => {
+                // Validated by the caller; a bad one logs nothing.
+                let (fmt, args) = log_format(text).unwrap_or_default();
+                pieces.push(Piece::Text(format!("::hotbreak::__rt::log(&__HB_FN, {}, {}, ::std::format!({fmt:?}", bp.line, bp.id)));
+                for arg in args {
+                    pieces.push(Piece::Text(", (".into()));
+                    pieces.push(Piece::User { breakpoint: bp.id, text: arg });
+                    pieces.push(Piece::Text(")".into()));
+                }
+                pieces.push(Piece::Text(")); } ".into()));
+            }
+            None => {
+                pieces.push(Piece::Text(format!("::hotbreak::__rt::breakpoint(&__HB_FN, {}, {}, ", bp.line, bp.id)));
+                pieces.extend(self.captures(at));
+                pieces.push(Piece::Text("); } ".into()));
+            }
+        }
+        pieces
+    }
+
+    /// Wraps a returned expression so stepping out reports its value.
+    fn returned(&mut self, expr: &Expr) {
+        let (start, end) = (self.offset(expr.span().start()), self.offset(expr.span().end()));
+        self.insert(start, false, vec![Piece::Text("match ".into())]);
+        self.visit_expr(expr);
+        let line = expr.span().end().line;
+        let mut pieces = vec![Piece::Text(format!(
+            " {{ __hb_ret => {{ __hb_frame.returned({line}, (&&::hotbreak::__rt::Probe(\"return\", &__hb_ret)).local(), "
+        ))];
+        pieces.extend(self.captures(start));
+        pieces.push(Piece::Text("); __hb_ret } }".into()));
+        self.insert(end, true, pieces);
+    }
+
+    fn statement(&mut self, stmt: &Stmt) {
+        if matches!(stmt, Stmt::Item(_)) {
+            return;
+        }
+        self.point(stmt.span().start(), None);
+        match stmt {
+            Stmt::Local(local) => {
+                if let Some(init) = &local.init {
+                    self.visit_expr(&init.expr);
+                    if let Some((_, diverge)) = &init.diverge {
+                        self.visit_expr(diverge);
+                    }
+                }
+                let mut names = Vec::new();
+                bindings(&local.pat, &mut names);
+                self.scopes.last_mut().expect("a scope").extend(names);
+            }
+            Stmt::Expr(expr, _) => self.visit_expr(expr),
+            Stmt::Macro(_) | Stmt::Item(_) => {}
+        }
+    }
+
+    fn scoped(&mut self, names: Vec<String>, f: impl FnOnce(&mut Self)) {
+        self.scopes.push(names);
+        f(self);
+        self.scopes.pop();
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_block(&mut self, block: &'ast Block) {
+        self.scoped(Vec::new(), |w| {
+            for stmt in &block.stmts {
+                w.statement(stmt);
+            }
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.visit_expr(&e.expr);
+        let mut names = Vec::new();
+        bindings(&e.pat, &mut names);
+        self.scoped(names, |w| w.visit_block(&e.body));
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.scoped(Vec::new(), |w| {
+            w.visit_expr(&e.cond);
+            w.visit_block(&e.body);
+        });
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        self.scoped(Vec::new(), |w| {
+            w.visit_expr(&e.cond);
+            w.visit_block(&e.then_branch);
+        });
+        if let Some((_, other)) = &e.else_branch {
+            self.visit_expr(other);
+        }
+    }
+
+    fn visit_expr_let(&mut self, e: &'ast syn::ExprLet) {
+        self.visit_expr(&e.expr);
+        let mut names = Vec::new();
+        bindings(&e.pat, &mut names);
+        self.scopes.last_mut().expect("a scope").extend(names);
+    }
+
+    fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
+        self.visit_expr(&e.expr);
+        for arm in &e.arms {
+            let mut names = Vec::new();
+            bindings(&arm.pat, &mut names);
+            self.scoped(names, |w| {
+                if let Some((_, guard)) = &arm.guard {
+                    w.visit_expr(guard);
+                }
+                if matches!(*arm.body, Expr::Block(_)) {
+                    w.visit_expr(&arm.body);
+                } else {
+                    w.point(arm.body.span().start(), Some(arm.body.span().end()));
+                    w.visit_expr(&arm.body);
+                }
+            });
+        }
+    }
+
+    fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
+        // A closure sees only its own parameters and locals: naming an outer
+        // local could change what a `move` closure captures.
+        let mut names = Vec::new();
+        for p in &e.inputs {
+            bindings(p, &mut names);
+        }
+        let outer = std::mem::replace(&mut self.scopes, vec![names]);
+        self.closures += 1;
+        self.visit_expr(&e.body);
+        self.closures -= 1;
+        self.scopes = outer;
+    }
+
+    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+        match &e.expr {
+            Some(value) if self.in_region && self.closures == 0 && self.wrap_returns => self.returned(value),
+            _ => visit::visit_expr_return(self, e),
+        }
+    }
+
+    // Not descended: their statements are not this frame's.
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_expr_const(&mut self, _: &'ast syn::ExprConst) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+fn assemble(req: &Request<'_>, site: FnSite, mut inserts: Vec<Insert>, step_lines: Vec<u32>) -> Instrumented {
+    inserts.sort_by(|a, b| {
+        a.at.cmp(&b.at).then(b.close.cmp(&a.close)).then(if a.close { b.seq.cmp(&a.seq) } else { a.seq.cmp(&b.seq) })
+    });
+    let source = req.source;
+    let mut text = String::with_capacity(source.len() * 2);
+    let mut spans_captures = Vec::new();
+    let mut spans_user = Vec::new();
+    let mut copied = 0;
+    for ins in &inserts {
+        text.push_str(&source[copied..ins.at]);
+        copied = ins.at;
+        for piece in &ins.pieces {
+            match piece {
+                Piece::Text(t) => text.push_str(t),
+                Piece::Capture { at, name } => {
+                    let id = CaptureId { at: *at, name: name.clone() };
+                    if !req.pruned.contains(&id) {
+                        text.push_str(&format!("(&&::hotbreak::__rt::Probe({name:?}, "));
+                        let start = text.len();
+                        text.push('&');
+                        text.push_str(name);
+                        spans_captures.push((id, start, text.len()));
+                        text.push_str(")).local(), ");
+                    }
+                }
+                Piece::User { breakpoint, text: code } => {
+                    let start = text.len();
+                    text.push_str(code);
+                    spans_user.push((*breakpoint, start, text.len()));
+                }
+            }
+        }
+    }
+    text.push_str(&source[copied..]);
+    let place = |start: usize, end: usize| {
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let col = text[line_start..start].chars().count() as u32 + 1;
+        Place {
+            line: text[..start].matches('\n').count() as u32 + 1,
+            col_start: col,
+            col_end: col + text[start..end].chars().count() as u32,
+        }
+    };
+    let captures = spans_captures.into_iter().map(|(id, s, e)| Capture { id, place: place(s, e) }).collect();
+    let user_code = spans_user.into_iter().map(|(breakpoint, s, e)| UserCode { breakpoint, place: place(s, e) }).collect();
+    Instrumented { text, site, captures, user_code, step_lines }
+}
+
+/// Splits log text with `{expr}` / `{expr:spec}` holes into a format string
+/// and its arguments. `{{` and `}}` are literal braces.
+pub fn log_format(text: &str) -> Result<(String, Vec<String>), String> {
+    let mut fmt = String::new();
+    let mut args = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                chars.next();
+                fmt.push_str("{{");
+            }
+            '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                chars.next();
+                fmt.push_str("}}");
+            }
+            '}' => return Err(format!("unmatched `}}` at column {}", i + 1)),
+            '{' => {
+                let mut depth = 1;
+                let mut hole = String::new();
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    hole.push(c);
+                }
+                if depth != 0 {
+                    return Err(format!("unclosed `{{` at column {}", i + 1));
+                }
+                let (expr, spec) = split_spec(&hole);
+                if expr.trim().is_empty() {
+                    return Err(format!("empty `{{}}` at column {}: write the expression to show inside", i + 1));
+                }
+                fmt.push('{');
+                if let Some(spec) = spec {
+                    fmt.push(':');
+                    fmt.push_str(spec);
+                }
+                fmt.push('}');
+                args.push(expr.trim().to_string());
+            }
+            c => fmt.push(c),
+        }
+    }
+    Ok((fmt, args))
+}
+
+/// `v.len():>4` -> (`v.len()`, `>4`); a `::` path separator is not a spec.
+fn split_spec(hole: &str) -> (&str, Option<&str>) {
+    let bytes = hole.as_bytes();
+    for (i, &b) in bytes.iter().enumerate().rev() {
+        if b == b':' && bytes.get(i + 1) != Some(&b':') && (i == 0 || bytes[i - 1] != b':') {
+            return (&hole[..i], Some(&hole[i + 1..]));
+        }
+    }
+    (hole, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_text_becomes_a_format_string() {
+        assert_eq!(log_format("x = {x}, n={v.len():>3} {{lit}}").unwrap(), ("x = {}, n={:>3} {{lit}}".to_string(), vec!["x".to_string(), "v.len()".to_string()]));
+        assert_eq!(log_format("{std::mem::size_of::<u8>()}").unwrap().1, ["std::mem::size_of::<u8>()"]);
+        assert_eq!(log_format("{p:?}").unwrap(), ("{:?}".to_string(), vec!["p".to_string()]));
+        assert!(log_format("oops {x").unwrap_err().contains("unclosed"));
+        assert!(log_format("oops }").unwrap_err().contains("unmatched"));
+        assert!(log_format("{ }").unwrap_err().contains("empty"));
+    }
+}
