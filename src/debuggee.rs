@@ -113,7 +113,8 @@ impl Debuggee {
         self.writer.write_all(&line)?;
         loop {
             let (got, result) = self.replies.recv().map_err(|_| anyhow!("the program closed the hotbreak connection"))?;
-            if got == id {
+            // Id 0: the agent could not even read the request.
+            if got == id || got == 0 {
                 return result.map_err(|e| anyhow!(e));
             }
         }
@@ -169,7 +170,7 @@ impl Debuggee {
 
     /// Switches a compiled-in breakpoint on or off; effective at once.
     pub fn set_breakpoint_enabled(&mut self, id: u32, enabled: bool) -> Result<()> {
-        self.request(Op::SetBreakpoint { id, enabled }).map(drop)
+        self.request(Op::SetBreakpoint { breakpoint: id, enabled }).map(drop)
     }
 
     pub fn locals(&mut self, stop: u64) -> Result<Vec<VarDesc>> {

@@ -101,7 +101,9 @@ impl Patcher {
     /// mutably borrowed, not yet initialised) are removed exactly, guided by
     /// its diagnostics over cheap metadata-only rounds; errors in the user's
     /// own conditions and log expressions are reported at their line.
-    pub fn prepare_breakpoints(&mut self, file: &str, key: &str, breakpoints: &[Breakpoint]) -> Result<PreparedPatch> {
+    /// `function_line` is a line inside the function; with no breakpoints
+    /// the whole body gets step points (a function to step into).
+    pub fn prepare_breakpoints(&mut self, file: &str, function_line: u32, key: &str, breakpoints: &[Breakpoint]) -> Result<PreparedPatch> {
         const MAX_ROUNDS: u32 = 8;
         let started = Instant::now();
         let path = self.workspace.join(file);
@@ -109,10 +111,9 @@ impl Patcher {
         let getter = next_getter();
         let mut pruned = BTreeSet::new();
         let mut timings = Timings::default();
-        let first_line = breakpoints.iter().map(|b| b.line).min().unwrap_or(0);
         loop {
-            let request = hotbreak_rewriter::Request { source: &source, key, file, breakpoints, getter: &getter, pruned: &pruned };
-            let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{first_line}: {e}"))?;
+            let request = hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned };
+            let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let files = [(PathBuf::from(file), instrumented.text.clone())];
             if timings.prune_rounds == 0 {
                 timings.rewrite = started.elapsed();
@@ -139,6 +140,20 @@ impl Patcher {
             }
             pruned.extend(rejected);
         }
+    }
+
+    /// Instruments the function of `file` containing `function_line` with
+    /// `breakpoints` (none: step points only) and arms it in `debuggee`.
+    pub fn arm_breakpoints(&mut self, debuggee: &mut Debuggee, file: &str, function_line: u32, breakpoints: &[Breakpoint]) -> Result<AppliedPatch> {
+        let path = self.workspace.join(file);
+        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let site = hotbreak_rewriter::find_function(&source, function_line).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
+        let index = debuggee
+            .function_index(file, &site.name, site.fn_line)
+            .ok_or_else(|| anyhow!("{file}:{}: `{}` is not registered in the running program (is it #[hotbreak::debuggable]?)", site.fn_line, site.name))?;
+        let key = debuggee.hello.functions[index].key.clone();
+        let prepared = self.prepare_breakpoints(file, function_line, &key, breakpoints)?;
+        self.apply(&prepared, debuggee)
     }
 
     /// Links a prepared patch for `debuggee`'s address space, loads it and
@@ -180,12 +195,19 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic]) ->
     let mut rejected = BTreeSet::new();
     for error in errors {
         let spans = || error.spans.iter().filter(|s| s.file == file);
-        let hits: Vec<&CaptureId> = inst
-            .captures
-            .iter()
-            .filter(|c| spans().any(|s| c.place.overlaps(s.line_start, s.col_start, s.line_end, s.col_end)))
-            .map(|c| &c.id)
-            .collect();
+        let hit_by = |primary: bool| -> Vec<&CaptureId> {
+            inst.captures
+                .iter()
+                .filter(|c| spans().filter(|s| s.primary == primary).any(|s| c.place.overlaps(s.line_start, s.col_start, s.line_end, s.col_end)))
+                .map(|c| &c.id)
+                .collect()
+        };
+        // The capture the error is about; a label elsewhere may merely
+        // mention another capture ("borrow later used here").
+        let mut hits = hit_by(true);
+        if hits.is_empty() {
+            hits = hit_by(false);
+        }
         if !hits.is_empty() {
             rejected.extend(hits.into_iter().cloned());
             continue;

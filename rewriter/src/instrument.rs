@@ -139,7 +139,9 @@ pub struct Request<'a> {
     /// The registry key and file (as rustc names it) the runtime reports.
     pub key: &'a str,
     pub file: &'a str,
-    /// All in one function; at least one.
+    /// A line inside the function to instrument.
+    pub function_line: u32,
+    /// All in that function. None: step points everywhere, for stepping in.
     pub breakpoints: &'a [Breakpoint],
     /// Name of the `#[no_mangle]` entry getter to emit.
     pub getter: &'a str,
@@ -163,15 +165,14 @@ pub fn statement_lines(source: &str, line: u32) -> Result<Vec<u32>, InstrumentEr
 }
 
 pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
-    let first = req.breakpoints.iter().map(|b| b.line).min().expect("at least one breakpoint");
-    let site = find_function(req.source, first).map_err(InstrumentError::Locate)?;
+    let site = find_function(req.source, req.function_line).map_err(InstrumentError::Locate)?;
     if !site.debuggable {
         return Err(InstrumentError::NotDebuggable { name: site.name, fn_line: site.fn_line });
     }
     if let Some(why) = site.unpatchable {
         return Err(InstrumentError::Unpatchable { name: site.name, fn_line: site.fn_line, why });
     }
-    let lines = statement_lines(req.source, first)?;
+    let lines = statement_lines(req.source, req.function_line)?;
     for bp in req.breakpoints {
         if !(site.fn_line..=site.last_line).contains(&bp.line) {
             return Err(InstrumentError::OtherFunction { line: bp.line, name: site.name.clone() });
@@ -185,11 +186,14 @@ pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
     let file = syn::parse_file(req.source).expect("parsed above");
     let (sig, body) = function_node(&file.items, site.fn_line).expect("found above");
     let index = LineIndex::new(req.source);
-    let region_start = body
-        .stmts
-        .iter()
-        .position(|s| (s.span().start().line as u32..=s.span().end().line as u32).contains(&first))
-        .unwrap_or(0);
+    let region_start = match req.breakpoints.iter().map(|b| b.line).min() {
+        Some(first) => body
+            .stmts
+            .iter()
+            .position(|s| (s.span().start().line as u32..=s.span().end().line as u32).contains(&first))
+            .unwrap_or(0),
+        None => 0,
+    };
     let never_returns = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
     let mut walker = Walker::new(&index, parameters(sig), req.breakpoints);
     walker.body(body, region_start, !never_returns);
@@ -392,7 +396,8 @@ impl<'a> Walker<'a> {
             None => {
                 pieces.push(Piece::Text(format!("::hotbreak::__rt::breakpoint(&__HB_FN, {}, {}, ", bp.line, bp.id)));
                 pieces.extend(self.captures(at));
-                pieces.push(Piece::Text("); } ".into()));
+                // A pause here also serves as this statement's step point.
+                pieces.push(Piece::Text("); } else ".into()));
             }
         }
         pieces

@@ -177,8 +177,8 @@ impl Agent {
                 slot_of(function)?.store(0);
                 Ok(Reply::Done)
             }
-            Op::SetBreakpoint { id, enabled } => {
-                crate::debug::set_breakpoint_enabled(id, enabled);
+            Op::SetBreakpoint { breakpoint, enabled } => {
+                crate::debug::set_breakpoint_enabled(breakpoint, enabled);
                 Ok(Reply::Done)
             }
             Op::Locals { stop } => self.ask(stop, StopCmd::Locals),

@@ -52,7 +52,7 @@ pub enum Op {
     /// Restore a function's native body.
     Disarm { function: usize },
     /// Switch a compiled-in breakpoint on or off, effective immediately.
-    SetBreakpoint { id: u32, enabled: bool },
+    SetBreakpoint { breakpoint: u32, enabled: bool },
     /// The locals visible at a stop.
     Locals { stop: u64 },
     /// Expand a local (and a path of fields, `[i]` or keys inside it).
@@ -132,4 +132,27 @@ pub enum Reply {
     Done,
     Locals { vars: Vec<VarDesc> },
     Value { type_name: String, summary: String, children: Vec<(String, String)>, truncated: bool },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_survives_the_wire() {
+        let ops = [
+            Op::LoadPatch { path: "/p.so".into(), getter: "g".into() },
+            Op::Arm { function: 1, patch: 2 },
+            Op::Disarm { function: 1 },
+            Op::SetBreakpoint { breakpoint: 3, enabled: false },
+            Op::Locals { stop: 4 },
+            Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },
+            Op::Resume { stop: 4, how: Resume::Finish },
+        ];
+        for op in ops {
+            let line = serde_json::to_string(&Request { id: 9, op: op.clone() }).unwrap();
+            let back: Request = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!((back.id, format!("{:?}", back.op)), (9, format!("{op:?}")));
+        }
+    }
 }

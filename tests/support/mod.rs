@@ -83,8 +83,18 @@ impl Fixture {
 
     /// Sends one command and returns its answer (without the `> `).
     pub fn send(&mut self, command: &str) -> String {
+        self.post(command);
+        self.answer()
+    }
+
+    /// Sends a command without waiting (its thread may stop at a breakpoint).
+    pub fn post(&mut self, command: &str) {
         writeln!(self.stdin, "{command}").unwrap();
         self.stdin.flush().unwrap();
+    }
+
+    /// The next answer the program prints.
+    pub fn answer(&mut self) -> String {
         loop {
             let line = self.read_line();
             if let Some(answer) = line.strip_prefix("> ") {
