@@ -19,6 +19,7 @@ pub struct Debuggee {
     writer: UnixStream,
     replies: Receiver<(u64, Result<Reply, String>)>,
     events: Receiver<Event>,
+    event_tx: mpsc::Sender<Event>,
     /// Events taken off the channel while waiting for another kind.
     pending: VecDeque<Event>,
     next_id: u64,
@@ -32,6 +33,9 @@ pub enum Event {
     Log(LogEvent),
     /// The agent connection ended (the program exited or closed it).
     Disconnected,
+    /// A line the program printed, for front ends that capture its output
+    /// and feed it in through [`Debuggee::event_sender`].
+    Program(String),
 }
 
 /// A value at a stop, one level deep.
@@ -85,6 +89,7 @@ impl Debuggee {
         }
         let (reply_tx, replies) = mpsc::channel();
         let (event_tx, events) = mpsc::channel();
+        let own_tx = event_tx.clone();
         std::thread::spawn(move || loop {
             match read_message(&mut reader) {
                 Ok(FromDebuggee::Reply { id, result }) => {
@@ -102,7 +107,7 @@ impl Debuggee {
                 }
             }
         });
-        Ok(Debuggee { child, hello, writer, replies, events, pending: VecDeque::new(), next_id: 0, _dir: dir })
+        Ok(Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending: VecDeque::new(), next_id: 0, _dir: dir })
     }
 
     fn request(&mut self, op: Op) -> Result<Reply> {
@@ -127,6 +132,12 @@ impl Debuggee {
             return Ok(e);
         }
         self.events.recv_timeout(limit).map_err(|_| anyhow!("no event from the program within {limit:?}"))
+    }
+
+    /// A sender into this debuggee's event stream, so one loop can wait on
+    /// the program's output and its stops alike.
+    pub fn event_sender(&self) -> mpsc::Sender<Event> {
+        self.event_tx.clone()
     }
 
     /// Waits for the next stop; log events met meanwhile stay queued.

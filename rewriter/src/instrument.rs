@@ -17,7 +17,7 @@
 //!
 //! All of it is inserted within existing lines: no user line moves.
 
-use crate::locate::{find_function, function_node, FnSite, LocateError};
+use crate::locate::{find_function_in, function_node, parse, FnSite, LocateError};
 use crate::scope::{bindings, parameters};
 use crate::text::LineIndex;
 use proc_macro2::LineColumn;
@@ -152,27 +152,32 @@ pub struct Request<'a> {
 /// The lines of `source` where a step point (and so a breakpoint) can go,
 /// in the function containing `line`.
 pub fn statement_lines(source: &str, line: u32) -> Result<Vec<u32>, InstrumentError> {
-    let site = find_function(source, line).map_err(InstrumentError::Locate)?;
-    let file = syn::parse_file(source).map_err(|e| InstrumentError::Locate(LocateError::Parse { line, message: e.to_string() }))?;
-    let (sig, body) = function_node(&file.items, site.fn_line).expect("found above");
-    let index = LineIndex::new(source);
-    let mut walker = Walker::new(&index, parameters(sig), &[]);
+    let file = parse(source).map_err(InstrumentError::Locate)?;
+    let site = find_function_in(&file, line).map_err(InstrumentError::Locate)?;
+    Ok(lines_of(&file, &site, &LineIndex::new(source)))
+}
+
+fn lines_of(file: &syn::File, site: &FnSite, index: &LineIndex<'_>) -> Vec<u32> {
+    let (sig, body) = function_node(&file.items, site.fn_line).expect("a located function");
+    let mut walker = Walker::new(index, parameters(sig), &[]);
     walker.body(body, 0, false);
     let mut lines: Vec<u32> = walker.points.iter().map(|p| p.line).collect();
     lines.sort_unstable();
     lines.dedup();
-    Ok(lines)
+    lines
 }
 
 pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
-    let site = find_function(req.source, req.function_line).map_err(InstrumentError::Locate)?;
+    let file = parse(req.source).map_err(InstrumentError::Locate)?;
+    let site = find_function_in(&file, req.function_line).map_err(InstrumentError::Locate)?;
     if !site.debuggable {
         return Err(InstrumentError::NotDebuggable { name: site.name, fn_line: site.fn_line });
     }
     if let Some(why) = site.unpatchable {
         return Err(InstrumentError::Unpatchable { name: site.name, fn_line: site.fn_line, why });
     }
-    let lines = statement_lines(req.source, req.function_line)?;
+    let index = LineIndex::new(req.source);
+    let lines = lines_of(&file, &site, &index);
     for bp in req.breakpoints {
         if !(site.fn_line..=site.last_line).contains(&bp.line) {
             return Err(InstrumentError::OtherFunction { line: bp.line, name: site.name.clone() });
@@ -183,9 +188,7 @@ pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
         }
     }
 
-    let file = syn::parse_file(req.source).expect("parsed above");
     let (sig, body) = function_node(&file.items, site.fn_line).expect("found above");
-    let index = LineIndex::new(req.source);
     let region_start = match req.breakpoints.iter().map(|b| b.line).min() {
         Some(first) => body
             .stmts
@@ -406,11 +409,12 @@ impl<'a> Walker<'a> {
     /// Wraps a returned expression so stepping out reports its value.
     fn returned(&mut self, expr: &Expr) {
         let (start, end) = (self.offset(expr.span().start()), self.offset(expr.span().end()));
-        self.insert(start, false, vec![Piece::Text("match ".into())]);
+        // Parenthesised: a struct literal cannot be a bare `match` scrutinee.
+        self.insert(start, false, vec![Piece::Text("match (".into())]);
         self.visit_expr(expr);
         let line = expr.span().end().line;
         let mut pieces = vec![Piece::Text(format!(
-            " {{ __hb_ret => {{ __hb_frame.returned({line}, (&&::hotbreak::__rt::Probe(\"return\", &__hb_ret)).local(), "
+            ") {{ __hb_ret => {{ __hb_frame.returned({line}, (&&::hotbreak::__rt::Probe(\"return\", &__hb_ret)).local(), "
         ))];
         pieces.extend(self.captures(start));
         pieces.push(Piece::Text("); __hb_ret } }".into()));
@@ -656,5 +660,75 @@ mod tests {
         assert!(log_format("oops {x").unwrap_err().contains("unclosed"));
         assert!(log_format("oops }").unwrap_err().contains("unmatched"));
         assert!(log_format("{ }").unwrap_err().contains("empty"));
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    const CORPUS: &str = include_str!("../../examples/corpus/src/shapes.rs");
+
+    /// Every line of user code stays on its line, in order, whatever the
+    /// breakpoint: instrumentation only ever adds text within lines.
+    #[test]
+    fn instrumenting_any_line_keeps_every_user_line_in_place() {
+        let file = syn::parse_file(CORPUS).unwrap();
+        let mut checked = 0;
+        for line in 1..=CORPUS.lines().count() as u32 {
+            let Ok(lines) = statement_lines(CORPUS, line) else { continue };
+            if !lines.contains(&line) {
+                continue;
+            }
+            let bp = [Breakpoint { id: 1, line, condition: Some("true".into()), ..Breakpoint::default() }];
+            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new() };
+            let out = match instrument(&req) {
+                Ok(out) => out,
+                Err(InstrumentError::Unpatchable { .. } | InstrumentError::NotDebuggable { .. }) => continue,
+                Err(e) => panic!("line {line}: {e}"),
+            };
+            assert_eq!(out.text.lines().count(), CORPUS.lines().count(), "line {line}");
+            // Only insertions: each original line is a subsequence of its
+            // patched line.
+            for (n, (orig, patched)) in CORPUS.lines().zip(out.text.lines()).enumerate() {
+                let mut rest = patched.chars();
+                for c in orig.chars() {
+                    assert!(rest.any(|p| p == c), "bp {line}: line {} lost {c:?}:\n{patched}", n + 1);
+                }
+            }
+            syn::parse_file(&out.text).unwrap_or_else(|e| panic!("bp {line}: patched source does not parse: {e}"));
+            checked += 1;
+        }
+        drop(file);
+        assert!(checked > 200, "only {checked} lines checked");
+    }
+
+    #[test]
+    fn lines_without_a_statement_name_the_nearest_one() {
+        let src = "#[hotbreak::debuggable]\nfn f(x: u32) -> u32 {\n    // a comment\n\n    let y = x + 1;\n    y\n}\n";
+        let bp = |line| [Breakpoint { id: 1, line, ..Breakpoint::default() }];
+        let err = |line| {
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new() })
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(err(2), "no statement starts at line 2; the nearest line with one is 5");
+        assert_eq!(err(3), "no statement starts at line 3; the nearest line with one is 5");
+        assert_eq!(err(7), "no statement starts at line 7; the nearest line with one is 6");
+        assert_eq!(err(1), "line 1 is not inside a function");
+    }
+
+    #[test]
+    fn unpatchable_functions_say_why() {
+        let src = "#[hotbreak::debuggable]\nfn g<T: Copy>(x: T) -> T {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
+        let run = |line: u32| {
+            let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new() })
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(run(3), "`g` (line 2) cannot be debugged yet: generic fn");
+        assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: async fn");
+        assert!(run(10).starts_with("`plain` (line 9) is not debuggable: add #[hotbreak::debuggable]"));
     }
 }

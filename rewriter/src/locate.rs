@@ -64,10 +64,14 @@ impl std::error::Error for LocateError {}
 /// The innermost function (free, method, or in an inline module) whose text
 /// contains `line`.
 pub fn find_function(source: &str, line: u32) -> Result<FnSite, LocateError> {
-    let file = syn::parse_file(source).map_err(|e| LocateError::Parse {
-        line: e.span().start().line as u32,
-        message: e.to_string(),
-    })?;
+    find_function_in(&parse(source)?, line)
+}
+
+pub(crate) fn parse(source: &str) -> Result<syn::File, LocateError> {
+    syn::parse_file(source).map_err(|e| LocateError::Parse { line: e.span().start().line as u32, message: e.to_string() })
+}
+
+pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, LocateError> {
     let mut found = None;
     visit_items(&file.items, line, false, &mut found);
     found.ok_or(LocateError::NoFunction { line })

@@ -133,3 +133,25 @@ pub(crate) const ENTRY_POINTS: EntryPoints = EntryPoints([
     Hits::hit as *const (),
     drop_frame as *const (),
 ]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pauses(kind: u8, n: u64, id: u32) -> Vec<u64> {
+        let hits = Hits::new();
+        (1..=10u64).filter(|_| hits.hit(id, kind, n)).collect()
+    }
+
+    #[test]
+    fn hit_counts_pause_on_the_right_hits() {
+        assert_eq!(pauses(hits::ALWAYS, 0, 10), (1..=10).collect::<Vec<_>>());
+        assert_eq!(pauses(hits::EQUAL, 3, 11), [3]);
+        assert_eq!(pauses(hits::AT_LEAST, 8, 12), [8, 9, 10]);
+        assert_eq!(pauses(hits::EVERY, 4, 13), [4, 8]);
+        set_breakpoint_enabled(14, false);
+        assert_eq!(pauses(hits::ALWAYS, 0, 14), Vec::<u64>::new());
+        set_breakpoint_enabled(14, true);
+        assert_eq!(pauses(hits::EQUAL, 1, 14), [1]);
+    }
+}
