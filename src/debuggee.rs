@@ -36,6 +36,11 @@ pub enum Event {
     /// A line the program printed, for front ends that capture its output
     /// and feed it in through [`Debuggee::event_sender`].
     Program(String),
+    /// A command line typed by the user, fed in the same way, so one loop
+    /// serves the user and the program.
+    Input(String),
+    /// The user's input ended.
+    InputEnd,
 }
 
 /// A value at a stop, one level deep.
@@ -49,9 +54,22 @@ pub struct ValueView {
 }
 
 impl Debuggee {
+    /// Starts `command` under hotbreak and lets it run.
+    pub fn launch(command: Command) -> Result<Debuggee> {
+        let mut dbg = Self::launch_held(command)?;
+        dbg.release()?;
+        Ok(dbg)
+    }
+
+    /// Lets a program started with [`Debuggee::launch_held`] enter `main`.
+    pub fn release(&mut self) -> Result<()> {
+        self.request(Op::Start).map(drop)
+    }
+
     /// Starts `command` with the session socket and token in its environment
-    /// and waits for its agent's hello.
-    pub fn launch(mut command: Command) -> Result<Debuggee> {
+    /// and waits for its agent's hello. The program then waits before `main`
+    /// until [`Debuggee::release`], so breakpoints can be armed first.
+    pub fn launch_held(mut command: Command) -> Result<Debuggee> {
         let dir = PrivateDir::create()?;
         let socket = dir.0.join("agent.sock");
         let listener = UnixListener::bind(&socket)?;
@@ -125,6 +143,11 @@ impl Debuggee {
         }
     }
 
+    /// Takes back an event to be returned first by the next call.
+    pub fn defer(&mut self, event: Event) {
+        self.pending.push_back(event);
+    }
+
     /// The next event, waiting at most `limit` (a guard against hangs, not
     /// a synchronisation: events arrive when they happen).
     pub fn next_event(&mut self, limit: Duration) -> Result<Event> {
@@ -196,6 +219,14 @@ impl Debuggee {
         let op = Op::Inspect { stop, name: name.to_string(), path: path.iter().map(|s| s.to_string()).collect() };
         match self.request(op)? {
             Reply::Value { type_name, summary, children, truncated } => Ok(ValueView { type_name, summary, children, truncated }),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// The stopped thread's backtrace, innermost first.
+    pub fn backtrace(&mut self, stop: u64) -> Result<Vec<String>> {
+        match self.request(Op::Backtrace { stop })? {
+            Reply::Backtrace { frames } => Ok(frames),
             other => bail!("unexpected reply {other:?}"),
         }
     }

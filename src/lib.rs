@@ -4,8 +4,10 @@
 pub mod debuggee;
 pub mod demo;
 pub mod host;
+pub mod line_mode;
 pub mod patcher;
 mod private_dir;
+pub mod session;
 
 pub use debuggee::Debuggee;
 pub use host::{HostBuild, HostConfig};

@@ -103,7 +103,14 @@ impl Patcher {
     /// own conditions and log expressions are reported at their line.
     /// `function_line` is a line inside the function; with no breakpoints
     /// the whole body gets step points (a function to step into).
-    pub fn prepare_breakpoints(&mut self, file: &str, function_line: u32, key: &str, breakpoints: &[Breakpoint]) -> Result<PreparedPatch> {
+    pub fn prepare_breakpoints(
+        &mut self,
+        file: &str,
+        function_line: u32,
+        key: &str,
+        breakpoints: &[Breakpoint],
+        watches: &[String],
+    ) -> Result<PreparedPatch> {
         const MAX_ROUNDS: u32 = 8;
         let started = Instant::now();
         let path = self.workspace.join(file);
@@ -112,7 +119,8 @@ impl Patcher {
         let mut pruned = BTreeSet::new();
         let mut timings = Timings::default();
         loop {
-            let request = hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned };
+            let request =
+                hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let files = [(PathBuf::from(file), instrumented.text.clone())];
             if timings.prune_rounds == 0 {
@@ -145,6 +153,18 @@ impl Patcher {
     /// Instruments the function of `file` containing `function_line` with
     /// `breakpoints` (none: step points only) and arms it in `debuggee`.
     pub fn arm_breakpoints(&mut self, debuggee: &mut Debuggee, file: &str, function_line: u32, breakpoints: &[Breakpoint]) -> Result<AppliedPatch> {
+        self.arm_breakpoints_watching(debuggee, file, function_line, breakpoints, &[])
+    }
+
+    /// [`Patcher::arm_breakpoints`] with watch expressions shown at each stop.
+    pub fn arm_breakpoints_watching(
+        &mut self,
+        debuggee: &mut Debuggee,
+        file: &str,
+        function_line: u32,
+        breakpoints: &[Breakpoint],
+        watches: &[String],
+    ) -> Result<AppliedPatch> {
         let path = self.workspace.join(file);
         let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let site = hotbreak_rewriter::find_function(&source, function_line).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
@@ -152,7 +172,7 @@ impl Patcher {
             .function_index(file, &site.name, site.fn_line)
             .ok_or_else(|| anyhow!("{file}:{}: `{}` is not registered in the running program (is it #[hotbreak::debuggable]?)", site.fn_line, site.name))?;
         let key = debuggee.hello.functions[index].key.clone();
-        let prepared = self.prepare_breakpoints(file, function_line, &key, breakpoints)?;
+        let prepared = self.prepare_breakpoints(file, function_line, &key, breakpoints, watches)?;
         self.apply(&prepared, debuggee)
     }
 

@@ -17,22 +17,33 @@ pub struct HostBuildOptions {
     pub record_dir: PathBuf,
     /// The executable that acts as the rustc wrapper (the hotbreak binary).
     pub wrapper: PathBuf,
-    /// Extra `cargo build` arguments (`--bin x`, `-p y`, `--features z`...).
+    /// `build`, or `test` (then `--no-run` is added) for test binaries.
+    pub subcommand: String,
+    /// Extra cargo arguments (`--bin x`, `-p y`, `--features z`...).
     pub cargo_args: Vec<String>,
 }
 
 /// A binary cargo produced.
 #[derive(Debug, Clone)]
 pub struct HostArtifact {
+    /// The cargo target's name (`my-app`, a test file's name...).
     pub name: String,
+    /// The target's kinds as cargo says: `bin`, `lib`, `test`, `example`...
+    pub kinds: Vec<String>,
+    /// Built with the test harness.
+    pub test: bool,
     pub executable: PathBuf,
 }
 
 /// Builds the host with `cargo build`, recording each workspace crate's rustc
 /// command. Cargo's progress and diagnostics go to our stderr.
 pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
-    let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .arg("build")
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.arg(&opts.subcommand);
+    if opts.subcommand == "test" {
+        command.arg("--no-run");
+    }
+    let mut child = command
         .arg("--message-format=json-render-diagnostics")
         .arg("--target-dir")
         .arg(&opts.target_dir)
@@ -52,12 +63,14 @@ pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
         if msg["reason"] == "compiler-artifact" {
             if let Some(exe) = msg["executable"].as_str() {
                 let name = msg["target"]["name"].as_str().unwrap_or_default().to_string();
-                artifacts.push(HostArtifact { name, executable: exe.into() });
+                let kinds = msg["target"]["kind"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_owned)).collect();
+                let test = msg["profile"]["test"] == true;
+                artifacts.push(HostArtifact { name, kinds, test, executable: exe.into() });
             }
         }
     }
     if !child.wait()?.success() {
-        bail!("the host build failed (cargo build {})", opts.cargo_args.join(" "));
+        bail!("the host build failed (cargo {} {})", opts.subcommand, opts.cargo_args.join(" "));
     }
     Ok(artifacts)
 }

@@ -147,6 +147,9 @@ pub struct Request<'a> {
     pub getter: &'a str,
     /// Captures rustc rejected in an earlier round.
     pub pruned: &'a BTreeSet<CaptureId>,
+    /// Rust expressions evaluated at each stop and shown beside the locals;
+    /// pruned like captures where they do not compile.
+    pub watches: &'a [String],
 }
 
 /// The lines of `source` where a step point (and so a breakpoint) can go,
@@ -159,7 +162,7 @@ pub fn statement_lines(source: &str, line: u32) -> Result<Vec<u32>, InstrumentEr
 
 fn lines_of(file: &syn::File, site: &FnSite, index: &LineIndex<'_>) -> Vec<u32> {
     let (sig, body) = function_node(&file.items, site.fn_line).expect("a located function");
-    let mut walker = Walker::new(index, parameters(sig), &[]);
+    let mut walker = Walker::new(index, parameters(sig), &[], &[]);
     walker.body(body, 0, false);
     let mut lines: Vec<u32> = walker.points.iter().map(|p| p.line).collect();
     lines.sort_unstable();
@@ -198,7 +201,7 @@ pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
         None => 0,
     };
     let never_returns = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
-    let mut walker = Walker::new(&index, parameters(sig), req.breakpoints);
+    let mut walker = Walker::new(&index, parameters(sig), req.breakpoints, req.watches);
     walker.body(body, region_start, !never_returns);
 
     let mut inserts = walker.inserts;
@@ -243,6 +246,8 @@ enum Piece {
     Text(String),
     /// One local of a step point at `at`: `(&&Probe("name", &name)).local(), `.
     Capture { at: usize, name: String },
+    /// A watch expression at a step point: `(&&Probe("expr", &(expr))).local(), `.
+    Watch { at: usize, expr: String },
     /// A breakpoint's condition or log argument, as the user wrote it.
     User { breakpoint: u32, text: String },
 }
@@ -265,6 +270,7 @@ struct Point {
 struct Walker<'a> {
     index: &'a LineIndex<'a>,
     breakpoints: &'a [Breakpoint],
+    watches: &'a [String],
     /// Names in scope, innermost scope last.
     scopes: Vec<Vec<String>>,
     in_region: bool,
@@ -278,10 +284,11 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(index: &'a LineIndex<'a>, params: Vec<String>, breakpoints: &'a [Breakpoint]) -> Self {
+    fn new(index: &'a LineIndex<'a>, params: Vec<String>, breakpoints: &'a [Breakpoint], watches: &'a [String]) -> Self {
         Walker {
             index,
             breakpoints,
+            watches,
             scopes: vec![params],
             in_region: false,
             closures: 0,
@@ -337,6 +344,9 @@ impl<'a> Walker<'a> {
         for name in self.visible() {
             pieces.push(Piece::Capture { at, name });
         }
+        for expr in self.watches {
+            pieces.push(Piece::Watch { at, expr: expr.clone() });
+        }
         pieces.push(Piece::Text("]".into()));
         pieces
     }
@@ -354,10 +364,13 @@ impl<'a> Walker<'a> {
         if arm.is_some() {
             pieces.push(Piece::Text("{ ".into()));
         }
-        let bp = self.breakpoints.iter().find(|b| b.line == line && !self.placed.contains(&b.id)).cloned();
-        if let Some(bp) = bp {
+        // Every breakpoint of this line lives in its first point: log points
+        // first, then pausing ones chained with `else` (one pause per pass).
+        let mut here: Vec<Breakpoint> = self.breakpoints.iter().filter(|b| b.line == line && !self.placed.contains(&b.id)).cloned().collect();
+        here.sort_by_key(|b| b.log.is_none());
+        for bp in &here {
             self.placed.insert(bp.id);
-            pieces.extend(self.breakpoint_check(&bp, at));
+            pieces.extend(self.breakpoint_check(bp, at));
         }
         pieces.push(Piece::Text("if ::hotbreak::__load_flag!(::hotbreak::__rt::STEPPING) != 0 { ::hotbreak::__rt::step(&__HB_FN, ".into()));
         pieces.push(Piece::Text(format!("{line}, ")));
@@ -562,6 +575,16 @@ fn assemble(req: &Request<'_>, site: FnSite, mut inserts: Vec<Insert>, step_line
                         text.push_str(")).local(), ");
                     }
                 }
+                Piece::Watch { at, expr } => {
+                    let id = CaptureId { at: *at, name: format!("watch:{expr}") };
+                    if !req.pruned.contains(&id) {
+                        text.push_str(&format!("(&&::hotbreak::__rt::Probe({expr:?}, "));
+                        let start = text.len();
+                        text.push_str(&format!("&({expr})"));
+                        spans_captures.push((id, start, text.len()));
+                        text.push_str(")).local(), ");
+                    }
+                }
                 Piece::User { breakpoint, text: code } => {
                     let start = text.len();
                     text.push_str(code);
@@ -681,7 +704,7 @@ mod line_tests {
                 continue;
             }
             let bp = [Breakpoint { id: 1, line, condition: Some("true".into()), ..Breakpoint::default() }];
-            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new() };
+            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[] };
             let out = match instrument(&req) {
                 Ok(out) => out,
                 Err(InstrumentError::Unpatchable { .. } | InstrumentError::NotDebuggable { .. }) => continue,
@@ -708,7 +731,7 @@ mod line_tests {
         let src = "#[hotbreak::debuggable]\nfn f(x: u32) -> u32 {\n    // a comment\n\n    let y = x + 1;\n    y\n}\n";
         let bp = |line| [Breakpoint { id: 1, line, ..Breakpoint::default() }];
         let err = |line| {
-            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new() })
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new(), watches: &[] })
                 .unwrap_err()
                 .to_string()
         };
@@ -723,12 +746,35 @@ mod line_tests {
         let src = "#[hotbreak::debuggable]\nfn g<T: Copy>(x: T) -> T {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
         let run = |line: u32| {
             let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
-            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new() })
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[] })
                 .unwrap_err()
                 .to_string()
         };
         assert_eq!(run(3), "`g` (line 2) cannot be debugged yet: generic fn");
         assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: async fn");
         assert!(run(10).starts_with("`plain` (line 9) is not debuggable: add #[hotbreak::debuggable]"));
+    }
+}
+
+#[cfg(test)]
+mod placement_tests {
+    use super::*;
+
+    #[test]
+    fn every_breakpoint_of_a_line_is_compiled_in() {
+        let src = "#[hotbreak::debuggable]\nfn f(x: u32) -> u32 {\n    let y = x + 1;\n    y\n}\n";
+        let bps = [
+            Breakpoint { id: 1, line: 3, condition: Some("x > 1".into()), ..Breakpoint::default() },
+            Breakpoint { id: 2, line: 3, log: Some("x={x}".into()), ..Breakpoint::default() },
+            Breakpoint { id: 3, line: 3, condition: Some("x == 0".into()), ..Breakpoint::default() },
+        ];
+        let req = Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bps, getter: "g", pruned: &BTreeSet::new(), watches: &[] };
+        let out = instrument(&req).unwrap();
+        let line = out.text.lines().nth(2).unwrap();
+        let log = line.find("__HB_HITS_2.hit").unwrap();
+        let first = line.find("__HB_HITS_1.hit").unwrap();
+        let third = line.find("__HB_HITS_3.hit").unwrap();
+        assert!(log < first && first < third, "{line}");
+        assert_eq!(out.user_code.iter().map(|u| u.breakpoint).collect::<Vec<_>>(), [2, 1, 3]);
     }
 }

@@ -41,15 +41,35 @@ extern "C" fn start_agent() {
         }
     };
     let spawned = std::thread::Builder::new().name("hotbreak-agent".into()).spawn(move || serve(stream, token));
-    if let Err(e) = spawned {
-        eprintln!("hotbreak: cannot start the agent thread: {e}");
+    match spawned {
+        // Hold `main` until the tool has armed what it wants armed first.
+        Ok(_) => wait_for_start(),
+        Err(e) => eprintln!("hotbreak: cannot start the agent thread: {e}"),
     }
+}
+
+static STARTED: (Mutex<bool>, std::sync::Condvar) = (Mutex::new(false), std::sync::Condvar::new());
+
+fn wait_for_start() {
+    let (lock, cvar) = &STARTED;
+    let mut started = lock.lock().unwrap_or_else(|e| e.into_inner());
+    while !*started {
+        started = cvar.wait(started).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Lets `main` run (on the tool's word, or when the session ends).
+fn release_main() {
+    let (lock, cvar) = &STARTED;
+    *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    cvar.notify_all();
 }
 
 /// A request for a stopped thread, served by that thread.
 pub(crate) enum StopCmd {
     Locals(Sender<Result<Reply, String>>),
     Inspect { name: String, path: Vec<String>, reply: Sender<Result<Reply, String>> },
+    Backtrace(Sender<Result<Reply, String>>),
     Resume(protocol::Resume),
 }
 
@@ -118,6 +138,7 @@ fn serve(stream: UnixStream, token: String) {
     // no new stops, every slot native, every paused thread released.
     let link = LINK.lock().unwrap_or_else(|e| e.into_inner()).take();
     disarm_all();
+    release_main();
     if let Some(link) = link {
         link.stops.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
@@ -163,6 +184,10 @@ impl Agent {
 
     fn handle(&mut self, op: Op) -> Result<Reply, String> {
         match op {
+            Op::Start => {
+                release_main();
+                Ok(Reply::Done)
+            }
             Op::LoadPatch { path, getter } => {
                 let entry = load_patch(&path, &getter)?;
                 self.patches.push(entry);
@@ -183,6 +208,7 @@ impl Agent {
             }
             Op::Locals { stop } => self.ask(stop, StopCmd::Locals),
             Op::Inspect { stop, name, path } => self.ask(stop, |reply| StopCmd::Inspect { name, path, reply }),
+            Op::Backtrace { stop } => self.ask(stop, StopCmd::Backtrace),
             Op::Resume { stop, how } => {
                 self.stop_sender(stop)?.send(StopCmd::Resume(how)).map_err(|_| format!("stop #{stop} is gone"))?;
                 Ok(Reply::Done)

@@ -45,6 +45,9 @@ pub struct Request {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
+    /// Let `main` run: the program waits for this after its hello, so
+    /// breakpoints can be armed before any user code runs.
+    Start,
     /// dlopen a patch and call its entry getter; replies `PatchLoaded`.
     LoadPatch { path: String, getter: String },
     /// Point a function's slot at a loaded patch.
@@ -57,6 +60,8 @@ pub enum Op {
     Locals { stop: u64 },
     /// Expand a local (and a path of fields, `[i]` or keys inside it).
     Inspect { stop: u64, name: String, path: Vec<String> },
+    /// The stopped thread's native backtrace, symbolized.
+    Backtrace { stop: u64 },
     /// Let a stopped thread go on.
     Resume { stop: u64, how: Resume },
 }
@@ -132,6 +137,8 @@ pub enum Reply {
     Done,
     Locals { vars: Vec<VarDesc> },
     Value { type_name: String, summary: String, children: Vec<(String, String)>, truncated: bool },
+    /// Innermost first: `function (file:line)`.
+    Backtrace { frames: Vec<String> },
 }
 
 #[cfg(test)]
@@ -141,12 +148,14 @@ mod tests {
     #[test]
     fn every_request_survives_the_wire() {
         let ops = [
+            Op::Start,
             Op::LoadPatch { path: "/p.so".into(), getter: "g".into() },
             Op::Arm { function: 1, patch: 2 },
             Op::Disarm { function: 1 },
             Op::SetBreakpoint { breakpoint: 3, enabled: false },
             Op::Locals { stop: 4 },
             Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },
+            Op::Backtrace { stop: 4 },
             Op::Resume { stop: 4, how: Resume::Finish },
         ];
         for op in ops {

@@ -141,6 +141,9 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, locals: &[Local<'
                 };
                 let _ = reply.send(result);
             }
+            StopCmd::Backtrace(reply) => {
+                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace() }));
+            }
             StopCmd::Resume(how) => {
                 mode = match how {
                     crate::protocol::Resume::Continue => Mode::Continue,
@@ -154,4 +157,28 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, locals: &[Local<'
     }
     agent::unregister_stop(stop.id);
     set_mode(mode);
+}
+
+/// This thread's frames from the stopped function outwards, as
+/// `function (file:line)`; the debugger's own frames are left out.
+fn backtrace() -> Vec<String> {
+    let text = std::backtrace::Backtrace::force_capture().to_string();
+    let mut frames: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(at) = line.strip_prefix("at ") {
+            if let Some(last) = frames.last_mut() {
+                last.push_str(&format!(" ({at})"));
+            }
+        } else if let Some((_, name)) = line.split_once(": ") {
+            frames.push(name.to_string());
+        }
+    }
+    let ours = |f: &String| f.starts_with("std::backtrace") || f.starts_with("hotbreak::debug") || f.starts_with("<std::backtrace");
+    let start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    let end = frames
+        .iter()
+        .position(|f| f.contains("__rust_begin_short_backtrace") || f.starts_with("std::rt::lang_start"))
+        .unwrap_or(frames.len());
+    frames.drain(start..end.max(start)).collect()
 }

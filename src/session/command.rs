@@ -1,0 +1,229 @@
+//! The line-mode command language (gdb-like, with short forms).
+
+use hotbreak_rewriter::HitCount;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `FILE:LINE`; the file as typed (a suffix of a crate file is enough).
+    Line { file: String, line: u32 },
+    /// A function's name or the tail of its path (`step`, `Acc::add`).
+    Function(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakSpec {
+    pub location: Location,
+    pub condition: Option<String>,
+    pub hits: Option<HitCount>,
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Break(BreakSpec),
+    Delete(Option<u32>),
+    Disable(u32),
+    Enable(u32),
+    InfoBreakpoints,
+    Continue,
+    Next,
+    Step,
+    Finish,
+    Locals,
+    /// A local and a path into it: `stats.items[2].name`.
+    Print { name: String, path: Vec<String> },
+    Backtrace,
+    Threads,
+    Thread(usize),
+    Watch(String),
+    Help,
+    Quit,
+}
+
+pub const HELP: &str = "\
+commands (short forms in brackets):
+  break [b] FILE:LINE [if COND] [hits N | hits >= N | hits % N] [log \"text {expr}\"]
+  break [b] FUNCTION          break at the first statement of a debuggable function
+  delete [d] N | all          remove breakpoints
+  disable N / enable N        switch a breakpoint off / on (no rebuild)
+  info breakpoints [i b]      list breakpoints
+  continue [c]                resume; in scripts, wait for the next stop or exit
+  next [n] / step [s]         next statement in this function / into a call
+  finish [fin]                run until this function returns; show the value
+  locals                      the locals at the stop
+  print [p] NAME[.field|[i]]  a local, or a part of it
+  backtrace [bt]              the stopped thread's native backtrace
+  threads / thread N          list threads / select a stopped thread
+  watch EXPR                  a Rust expression shown at each stop
+  help [h] / quit [q]";
+
+/// Parses one command line. Errors say what was expected.
+pub fn parse(line: &str) -> Result<Command, String> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).map(|(w, r)| (w, r.trim())).unwrap_or((line, ""));
+    let number = |what: &str| rest.parse::<u32>().map_err(|_| format!("`{word}` needs {what}, got `{rest}`"));
+    let cmd = match word {
+        "break" | "b" | "br" => Command::Break(parse_break(rest)?),
+        "delete" | "d" if rest == "all" => Command::Delete(None),
+        "delete" | "d" => Command::Delete(Some(number("a breakpoint number or `all`")?)),
+        "disable" => Command::Disable(number("a breakpoint number")?),
+        "enable" => Command::Enable(number("a breakpoint number")?),
+        "info" | "i" if matches!(rest, "breakpoints" | "b" | "break") => Command::InfoBreakpoints,
+        "continue" | "c" => Command::Continue,
+        "next" | "n" => Command::Next,
+        "step" | "s" => Command::Step,
+        "finish" | "fin" => Command::Finish,
+        "locals" => Command::Locals,
+        "info" | "i" if rest == "locals" => Command::Locals,
+        "print" | "p" => {
+            let (name, path) = parse_path(rest)?;
+            Command::Print { name, path }
+        }
+        "backtrace" | "bt" | "where" => Command::Backtrace,
+        "threads" => Command::Threads,
+        "thread" => Command::Thread(number("a thread number")? as usize),
+        "watch" if !rest.is_empty() => Command::Watch(rest.to_string()),
+        "watch" => return Err("`watch` needs a Rust expression".into()),
+        "help" | "h" | "?" => Command::Help,
+        "quit" | "q" | "exit" => Command::Quit,
+        "" => return Err("empty command".into()),
+        other => return Err(format!("unknown command `{other}` (type `help`)")),
+    };
+    Ok(cmd)
+}
+
+fn parse_break(rest: &str) -> Result<BreakSpec, String> {
+    if rest.is_empty() {
+        return Err("`break` needs a location: FILE:LINE or a function name".into());
+    }
+    let (location, mut tail) = rest.split_once(char::is_whitespace).map(|(l, t)| (l, t.trim())).unwrap_or((rest, ""));
+    let location = match location.rsplit_once(':') {
+        Some((file, line)) if !file.ends_with(':') && !file.is_empty() => {
+            let line = line.parse().map_err(|_| format!("`{location}`: the line must be a number"))?;
+            Location::Line { file: file.to_string(), line }
+        }
+        _ => Location::Function(location.to_string()),
+    };
+    let mut spec = BreakSpec { location, condition: None, hits: None, log: None };
+    while !tail.is_empty() {
+        let (word, after) = tail.split_once(char::is_whitespace).map(|(w, a)| (w, a.trim())).unwrap_or((tail, ""));
+        match word {
+            "log" => {
+                let text = after.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or("`log` needs its text in double quotes")?;
+                spec.log = Some(text.to_string());
+                tail = "";
+            }
+            "hits" => {
+                let (hits, left) = parse_hits(after)?;
+                spec.hits = Some(hits);
+                tail = left;
+            }
+            "if" => {
+                // The condition runs to a following `hits` or `log` clause.
+                let end = [" hits ", " log "].iter().filter_map(|k| after.find(k)).min().unwrap_or(after.len());
+                let cond = after[..end].trim();
+                if cond.is_empty() {
+                    return Err("`if` needs a condition".into());
+                }
+                spec.condition = Some(cond.to_string());
+                tail = after[end..].trim();
+            }
+            other => return Err(format!("unexpected `{other}` after the location (expected `if`, `hits` or `log`)")),
+        }
+    }
+    Ok(spec)
+}
+
+fn parse_hits(text: &str) -> Result<(HitCount, &str), String> {
+    let (op, rest) = if let Some(r) = text.strip_prefix(">=") {
+        (">=", r)
+    } else if let Some(r) = text.strip_prefix('%') {
+        ("%", r)
+    } else if let Some(r) = text.strip_prefix("==") {
+        ("=", r)
+    } else if let Some(r) = text.strip_prefix('=') {
+        ("=", r)
+    } else {
+        ("=", text)
+    };
+    let rest = rest.trim_start();
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let n: u64 = rest[..digits].parse().map_err(|_| "`hits` needs a count: hits N, hits >= N or hits % N".to_string())?;
+    if n == 0 {
+        return Err("`hits` counts from 1".into());
+    }
+    let hits = match op {
+        ">=" => HitCount::AtLeast(n),
+        "%" => HitCount::Every(n),
+        _ => HitCount::Equal(n),
+    };
+    Ok((hits, rest[digits..].trim()))
+}
+
+/// `a.b[2].c` -> (`a`, [`b`, `[2]`, `c`]).
+fn parse_path(text: &str) -> Result<(String, Vec<String>), String> {
+    if text.is_empty() {
+        return Err("`print` needs a local's name".into());
+    }
+    let mut parts = Vec::new();
+    for piece in text.split('.') {
+        let mut rest = piece;
+        let name_end = rest.find('[').unwrap_or(rest.len());
+        if name_end > 0 {
+            parts.push(rest[..name_end].to_string());
+        }
+        rest = &rest[name_end..];
+        while let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']').ok_or_else(|| format!("unclosed `[` in `{text}`"))?;
+            parts.push(format!("[{}]", &r[..close]));
+            rest = &r[close + 1..];
+        }
+    }
+    let name = parts.remove(0);
+    Ok((name, parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brk(line: &str) -> BreakSpec {
+        match parse(line).unwrap() {
+            Command::Break(b) => b,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn break_takes_location_condition_hits_and_log() {
+        let b = brk("b src/main.rs:12 if x > 3 && y.len() == 2 hits >= 4");
+        assert_eq!(b.location, Location::Line { file: "src/main.rs".into(), line: 12 });
+        assert_eq!(b.condition.as_deref(), Some("x > 3 && y.len() == 2"));
+        assert_eq!(b.hits, Some(HitCount::AtLeast(4)));
+        let b = brk("break main.rs:3 hits % 10 log \"x={x} {{}}\"");
+        assert_eq!((b.hits, b.log.as_deref()), (Some(HitCount::Every(10)), Some("x={x} {{}}")));
+        assert_eq!(brk("break Acc::add").location, Location::Function("Acc::add".into()));
+        assert_eq!(brk("b main.rs:3 hits 2").hits, Some(HitCount::Equal(2)));
+    }
+
+    #[test]
+    fn short_forms_and_paths() {
+        assert_eq!(parse("c").unwrap(), Command::Continue);
+        assert_eq!(parse("i b").unwrap(), Command::InfoBreakpoints);
+        assert_eq!(parse("d all").unwrap(), Command::Delete(None));
+        assert_eq!(
+            parse("p reading.tags[0]").unwrap(),
+            Command::Print { name: "reading".into(), path: vec!["tags".into(), "[0]".into()] }
+        );
+    }
+
+    #[test]
+    fn wrong_input_says_what_was_expected() {
+        assert_eq!(parse("frobnicate").unwrap_err(), "unknown command `frobnicate` (type `help`)");
+        assert_eq!(parse("b").unwrap_err(), "`break` needs a location: FILE:LINE or a function name");
+        assert_eq!(parse("b main.rs:x").unwrap_err(), "`main.rs:x`: the line must be a number");
+        assert_eq!(parse("b main.rs:3 log oops").unwrap_err(), "`log` needs its text in double quotes");
+        assert_eq!(parse("b main.rs:3 hits").unwrap_err(), "`hits` needs a count: hits N, hits >= N or hits % N");
+        assert_eq!(parse("disable x").unwrap_err(), "`disable` needs a breakpoint number, got `x`");
+    }
+}

@@ -1,0 +1,669 @@
+//! A debugging session: one running program, its breakpoints, its stops.
+//! Front ends (line mode, scripts, the terminal UI) feed it commands and
+//! events and show what it emits.
+//!
+//! Stop policy: only a thread that reaches a breakpoint or step point pauses;
+//! the others run on. Several threads may be stopped at once; one of them is
+//! current (the first to stop, or the one chosen with `thread N`), and
+//! `continue`/`next`/`step`/`finish` resume only the current one.
+
+pub mod breakpoints;
+pub mod command;
+pub mod output;
+
+use crate::debuggee::Event;
+use crate::{Debuggee, HostBuild, Patcher};
+use anyhow::{anyhow, bail, Context, Result};
+use breakpoints::{Bp, State, Table};
+use command::{BreakSpec, Command, Location};
+use hotbreak::protocol::{Resume, StopEvent, StopReason};
+use hotbreak_rewriter::Breakpoint;
+use output::{BreakpointRow, Out, StopView, ThreadRow};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a command waits for the program before checking again that it
+/// is alive (a stop may legitimately take forever to come).
+const WAIT_SLICE: Duration = Duration::from_secs(3600);
+
+pub struct Session {
+    host: HostBuild,
+    dbg: Debuggee,
+    patchers: HashMap<(String, String), Patcher>,
+    bps: Table,
+    /// Patch index armed for each registry function with breakpoints.
+    patches: HashMap<usize, usize>,
+    watches: Vec<String>,
+    /// Threads stopped now, in the order they stopped.
+    stops: Vec<StopEvent>,
+    current: Option<u64>,
+    exited: bool,
+    /// Waiting before `main` for the first command that resumes.
+    held: bool,
+    emit: Box<dyn FnMut(&Out)>,
+}
+
+/// Where a session keeps what outlives it (saved breakpoints) and its patch
+/// builds: `$HOTBREAK_STATE`, else the hotbreak target dir.
+pub fn state_dir(host: &HostBuild) -> PathBuf {
+    std::env::var_os("HOTBREAK_STATE").map(PathBuf::from).unwrap_or_else(|| host.config.hotbreak_dir.clone())
+}
+
+impl Session {
+    /// Starts the built program with `args` and re-arms the breakpoints saved
+    /// for this workspace. With `hold`, the program waits before `main`
+    /// until the first `continue`/`next`/`step`/`finish` (scripts set their
+    /// breakpoints first); otherwise it runs once they are re-armed.
+    pub fn start(host: HostBuild, args: &[String], stdin: Stdio, hold: bool, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
+        let mut command = Process::new(&host.executable);
+        command.args(args).stdin(stdin);
+        let dbg = Debuggee::launch_held(command)?;
+        let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
+        let mut session = Session {
+            host,
+            dbg,
+            patchers: HashMap::new(),
+            bps,
+            patches: HashMap::new(),
+            watches: Vec::new(),
+            stops: Vec::new(),
+            current: None,
+            exited: false,
+            held: true,
+            emit,
+        };
+        let debuggable = session.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
+        let program = session.host.artifact.name.clone();
+        session.say(Out::Started { pid: session.dbg.hello.pid, program, debuggable });
+        session.rearm_saved();
+        if !hold {
+            session.release()?;
+        }
+        Ok(session)
+    }
+
+    fn release(&mut self) -> Result<()> {
+        if self.held {
+            self.held = false;
+            self.dbg.release()?;
+        }
+        Ok(())
+    }
+
+    pub fn debuggee(&mut self) -> &mut Debuggee {
+        &mut self.dbg
+    }
+
+    fn say(&mut self, out: Out) {
+        (self.emit)(&out)
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.say(Out::Error { message: message.into() })
+    }
+
+    /// The next event: the program's, or input the front end fed in.
+    pub fn next_event(&mut self) -> Event {
+        loop {
+            if let Ok(e) = self.dbg.next_event(WAIT_SLICE) {
+                return e;
+            }
+        }
+    }
+
+    /// Shows an event that arrived while no command waited for it.
+    pub fn absorb(&mut self, event: Event) {
+        match event {
+            Event::Stopped(stop) => self.stopped(stop),
+            Event::Log(log) => {
+                self.say(Out::Log { breakpoint: log.breakpoint, file: log.file, line: log.line, thread: log.thread, text: log.text })
+            }
+            Event::Disconnected => self.program_ended(),
+            Event::Program(line) => println!("{line}"),
+            Event::Input(_) | Event::InputEnd => self.dbg.defer(event),
+        }
+    }
+
+    /// Runs one command line. Returns false once the session is over.
+    pub fn command(&mut self, line: &str) -> bool {
+        let cmd = match command::parse(line) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                self.error(e);
+                return true;
+            }
+        };
+        if cmd == Command::Quit {
+            self.quit();
+            return false;
+        }
+        if let Err(e) = self.execute(cmd) {
+            self.error(format!("{e:#}"));
+        }
+        true
+    }
+
+    /// Ends the session: the program is killed if it still runs.
+    pub fn quit(&mut self) {
+        if !self.exited {
+            let _ = self.dbg.child.kill();
+            let _ = self.dbg.child.wait();
+            self.exited = true;
+            self.say(Out::Info { message: "program killed".into() });
+        }
+    }
+
+    fn execute(&mut self, cmd: Command) -> Result<()> {
+        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit);
+        if needs_program && self.exited {
+            bail!("the program has exited");
+        }
+        match cmd {
+            Command::Break(spec) => self.add_breakpoint(spec)?,
+            Command::Delete(which) => self.delete(which)?,
+            Command::Disable(id) => self.set_enabled(id, false)?,
+            Command::Enable(id) => self.set_enabled(id, true)?,
+            Command::InfoBreakpoints => {
+                let rows = self.bps.list.iter().map(row).collect();
+                self.say(Out::Breakpoints { breakpoints: rows });
+            }
+            Command::Continue => self.resume(Resume::Continue, true)?,
+            Command::Next => self.resume(Resume::Next, false)?,
+            Command::Step => {
+                self.prepare_step_in()?;
+                self.resume(Resume::Step, false)?
+            }
+            Command::Finish => self.resume(Resume::Finish, false)?,
+            Command::Locals => {
+                let stop = self.current_stop()?;
+                let vars = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
+                self.say(Out::Locals { vars });
+            }
+            Command::Print { name, path } => {
+                let stop = self.current_stop()?;
+                let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+                let view = self.dbg.inspect(stop, &name, &parts)?;
+                let mut expr = name.clone();
+                for p in &path {
+                    if !p.starts_with('[') {
+                        expr.push('.');
+                    }
+                    expr.push_str(p);
+                }
+                self.say(Out::Value { expr, type_name: view.type_name, value: view.summary, fields: view.children, truncated: view.truncated });
+            }
+            Command::Backtrace => {
+                let stop = self.current_stop()?;
+                let frames = self.dbg.backtrace(stop)?;
+                self.say(Out::Backtrace { frames });
+            }
+            Command::Threads => {
+                let threads = self.threads();
+                self.say(Out::Threads { threads });
+            }
+            Command::Thread(n) => {
+                let threads = self.threads();
+                let row = threads.iter().find(|t| t.number == n).ok_or_else(|| anyhow!("no thread {n} (see `threads`)"))?;
+                let stop = self.stops.iter().find(|s| s.thread == row.tid).ok_or_else(|| anyhow!("thread {n} is running, not stopped"))?;
+                self.current = Some(stop.stop);
+                let view = self.view(&stop.clone());
+                self.say(Out::Stopped(view));
+            }
+            Command::Watch(expr) => self.watch(expr)?,
+            Command::Help => self.say(Out::Info { message: command::HELP.to_string() }),
+            Command::Quit => self.quit(),
+        }
+        Ok(())
+    }
+
+    fn current_stop(&self) -> Result<u64> {
+        self.current.ok_or_else(|| anyhow!("no thread is stopped (the program is running): `continue` waits for the next stop"))
+    }
+
+    /// Resumes the current thread and waits for the next stop or the end.
+    /// `continue` with no thread stopped just waits.
+    fn resume(&mut self, how: Resume, may_wait_only: bool) -> Result<()> {
+        if self.held {
+            // The first resume of a script lets the program start.
+            self.release()?;
+            self.wait_for_stop();
+            return Ok(());
+        }
+        match self.current {
+            Some(stop) => {
+                self.dbg.resume(stop, how)?;
+                self.stops.retain(|s| s.stop != stop);
+                self.current = self.stops.first().map(|s| s.stop);
+                if let Some(next) = self.stops.first().cloned() {
+                    // Another thread is already stopped: it is current now.
+                    let view = self.view(&next);
+                    self.say(Out::Stopped(view));
+                    return Ok(());
+                }
+            }
+            None if may_wait_only => {}
+            None => self.current_stop().map(drop)?,
+        }
+        self.wait_for_stop();
+        Ok(())
+    }
+
+    /// Serves events until a thread stops or the program ends; input that
+    /// arrives meanwhile waits its turn.
+    fn wait_for_stop(&mut self) {
+        let mut held = Vec::new();
+        loop {
+            match self.next_event() {
+                Event::Stopped(stop) => {
+                    self.stopped(stop);
+                    break;
+                }
+                Event::Disconnected => {
+                    self.program_ended();
+                    break;
+                }
+                e @ (Event::Input(_) | Event::InputEnd) => held.push(e),
+                other => self.absorb(other),
+            }
+        }
+        for e in held {
+            self.dbg.defer(e);
+        }
+    }
+
+    fn stopped(&mut self, stop: StopEvent) {
+        self.stops.push(stop.clone());
+        if self.current.is_none() {
+            self.current = Some(stop.stop);
+        }
+        let view = self.view(&stop);
+        self.say(Out::Stopped(view));
+    }
+
+    fn view(&mut self, stop: &StopEvent) -> StopView {
+        let (reason, breakpoint, value) = match &stop.reason {
+            StopReason::Breakpoint { id } => ("breakpoint", Some(*id), None),
+            StopReason::Step => ("step", None, None),
+            StopReason::Return { value } => ("return", None, Some(value.clone())),
+        };
+        let watches = if self.watches.is_empty() {
+            Vec::new()
+        } else {
+            let vars = self.dbg.locals(stop.stop).unwrap_or_default();
+            self.watches
+                .iter()
+                .map(|w| {
+                    let v = vars.iter().find(|v| &v.name == w).map(|v| v.value.clone());
+                    (w.clone(), v.unwrap_or_else(|| "<not available here>".into()))
+                })
+                .collect()
+        };
+        StopView {
+            thread: stop.thread,
+            thread_name: stop.thread_name.clone(),
+            file: stop.file.clone(),
+            line: stop.line,
+            function: stop.name.clone(),
+            reason: reason.into(),
+            breakpoint,
+            value,
+            source: self.source_line(&stop.file, stop.line).unwrap_or_default(),
+            watches,
+        }
+    }
+
+    fn program_ended(&mut self) {
+        if self.exited {
+            return;
+        }
+        self.exited = true;
+        self.stops.clear();
+        self.current = None;
+        let status = self.dbg.child.wait().ok();
+        use std::os::unix::process::ExitStatusExt;
+        self.say(Out::Exited { code: status.and_then(|s| s.code()), signal: status.and_then(|s| s.signal()) });
+    }
+
+    fn read_source(&self, file: &str) -> Result<String> {
+        let path = self.host.config.workspace.join(file);
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
+    }
+
+    fn source_line(&self, file: &str, line: u32) -> Option<String> {
+        self.read_source(file).ok()?.lines().nth(line as usize - 1).map(str::to_owned)
+    }
+
+    /// The file as rustc names it, from what the user typed: a path from
+    /// the workspace or the current directory, or the tail of a crate file.
+    fn resolve_file(&self, typed: &str) -> Result<String> {
+        let known: Vec<&str> = {
+            let mut v: Vec<&str> = self.dbg.hello.functions.iter().map(|f| f.file.as_str()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        if let Some(exact) = known.iter().find(|f| **f == typed) {
+            return Ok(exact.to_string());
+        }
+        let tails: Vec<&&str> = known.iter().filter(|f| f.ends_with(&format!("/{typed}"))).collect();
+        match tails.as_slice() {
+            [one] => return Ok(one.to_string()),
+            [] => {}
+            many => bail!("`{typed}` is ambiguous: {}", many.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+        }
+        let ws = &self.host.config.workspace;
+        let path = PathBuf::from(typed);
+        let absolute = if path.is_absolute() { path } else { std::env::current_dir()?.join(path) };
+        if let (Ok(canon), Ok(ws)) = (absolute.canonicalize(), ws.canonicalize()) {
+            if let Ok(rel) = canon.strip_prefix(&ws) {
+                return Ok(rel.display().to_string());
+            }
+        }
+        if ws.join(typed).is_file() {
+            return Ok(typed.to_string());
+        }
+        bail!("unknown file `{typed}` (files with debuggable code: {})", known.join(", "))
+    }
+
+    fn add_breakpoint(&mut self, spec: BreakSpec) -> Result<()> {
+        let (file, line) = match &spec.location {
+            Location::Line { file, line } => (self.resolve_file(file)?, *line),
+            Location::Function(name) => self.function_start(name)?,
+        };
+        let source = self.read_source(&file)?;
+        let Some(text) = source.lines().nth(line as usize - 1) else {
+            bail!("{file}:{line}: the file has only {} lines", source.lines().count());
+        };
+        let bp = Bp {
+            id: 0,
+            file: file.clone(),
+            line,
+            text: text.to_string(),
+            condition: spec.condition,
+            hits: spec.hits,
+            log: spec.log,
+            enabled: true,
+            state: State::Pending,
+        };
+        let id = self.bps.add(bp);
+        match self.arm_function(&file, line) {
+            Ok((function, ms)) => {
+                let name = self.dbg.hello.functions[function].name.clone();
+                self.say(Out::Armed { breakpoint: id, file, line, function: name, ms, moved_from: None });
+            }
+            Err(e) => {
+                // Nothing is armed for a breakpoint that does not build.
+                self.bps.remove(id);
+                self.save();
+                return Err(e);
+            }
+        }
+        self.save();
+        Ok(())
+    }
+
+    /// First statement line of the debuggable function named `name`.
+    fn function_start(&self, name: &str) -> Result<(String, u32)> {
+        let matches: Vec<_> = self
+            .dbg
+            .hello
+            .functions
+            .iter()
+            .filter(|f| f.name == name || f.key.ends_with(&format!("::{name}")))
+            .collect();
+        let f = match matches.as_slice() {
+            [one] => *one,
+            [] => bail!("no debuggable function named `{name}`"),
+            many => bail!("`{name}` is ambiguous: {}", many.iter().map(|f| f.key.as_str()).collect::<Vec<_>>().join(", ")),
+        };
+        if let Some(why) = &f.unpatchable {
+            bail!("{}:{}: `{}` cannot be debugged yet: {why}", f.file, f.first_line, f.name);
+        }
+        let source = self.read_source(&f.file)?;
+        let lines = hotbreak_rewriter::statement_lines(&source, f.first_line).map_err(|e| anyhow!("{}:{}: {e}", f.file, f.first_line))?;
+        let first = lines.first().ok_or_else(|| anyhow!("`{name}` has no statements"))?;
+        Ok((f.file.clone(), *first))
+    }
+
+    /// (Re)builds the patch of the function holding `file:line` with all its
+    /// breakpoints and the watches, and arms it. Returns the registry index
+    /// and the milliseconds it took.
+    fn arm_function(&mut self, file: &str, line: u32) -> Result<(usize, u64)> {
+        let started = Instant::now();
+        let source = self.read_source(file)?;
+        let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
+        let index = self.dbg.function_index(file, &site.name, site.fn_line).ok_or_else(|| {
+            anyhow!("{file}:{line}: `{}` is not debuggable: add #[hotbreak::debuggable] to it, its impl block or its module", site.name)
+        })?;
+        let key = self.dbg.hello.functions[index].key.clone();
+        let in_fn: Vec<&Bp> = self.bps.list.iter().filter(|b| b.file == file && (site.fn_line..=site.last_line).contains(&b.line)).collect();
+        let compiled: Vec<Breakpoint> = in_fn
+            .iter()
+            .map(|b| Breakpoint { id: b.id, line: b.line, condition: b.condition.clone(), hits: b.hits, log: b.log.clone() })
+            .collect();
+        let enabled: Vec<(u32, bool)> = in_fn.iter().map(|b| (b.id, b.enabled)).collect();
+        let watches = self.watches.clone();
+        let slot = self.patcher_slot(&key)?;
+        let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
+        let applied = patcher.arm_breakpoints_watching(&mut self.dbg, file, line, &compiled, &watches)?;
+        self.patches.insert(index, applied.patch);
+        for (id, on) in &enabled {
+            self.dbg.set_breakpoint_enabled(*id, *on)?;
+            if let Some(b) = self.bps.get_mut(*id) {
+                b.state = State::Armed { function: index };
+            }
+        }
+        if !enabled.is_empty() && enabled.iter().all(|(_, on)| !on) {
+            self.dbg.disarm(index)?;
+        }
+        Ok((index, started.elapsed().as_millis() as u64))
+    }
+
+    /// The patcher of the crate `key` belongs to, made on first use.
+    fn patcher_slot(&mut self, key: &str) -> Result<(String, String)> {
+        let crate_name = key.split("::").next().unwrap_or(key).to_string();
+        let kind = if crate_name == self.host.crate_name() { self.host.record_kind() } else { "lib" }.to_string();
+        let slot = (crate_name.clone(), kind.clone());
+        if !self.patchers.contains_key(&slot) {
+            let work = state_dir(&self.host).join("patches").join(format!("{crate_name}.{kind}"));
+            let patcher = Patcher::new(&self.host, &crate_name, &kind, &work)?;
+            self.patchers.insert(slot.clone(), patcher);
+        }
+        Ok(slot)
+    }
+
+    fn save(&mut self) {
+        if let Err(e) = self.bps.save() {
+            self.error(format!("cannot save breakpoints: {e}"));
+        }
+    }
+
+    /// Arms the breakpoints saved by an earlier session, following their
+    /// text if the source moved.
+    fn rearm_saved(&mut self) {
+        let ids: Vec<u32> = self.bps.list.iter().map(|b| b.id).collect();
+        for id in ids {
+            let bp = self.bps.get(id).cloned().expect("listed");
+            let new_line = self.read_source(&bp.file).ok().and_then(|src| breakpoints::reanchor(&src, bp.line, &bp.text));
+            let Some(line) = new_line else {
+                self.bps.remove(id);
+                self.error(format!("{}:{}: the saved breakpoint's line `{}` is gone; removed it", bp.file, bp.line, bp.text.trim()));
+                continue;
+            };
+            if let Some(b) = self.bps.get_mut(id) {
+                b.line = line;
+            }
+            match self.arm_function(&bp.file, line) {
+                Ok((function, ms)) => {
+                    let name = self.dbg.hello.functions[function].name.clone();
+                    let moved_from = (line != bp.line).then_some(bp.line);
+                    self.say(Out::Armed { breakpoint: id, file: bp.file.clone(), line, function: name, ms, moved_from });
+                }
+                Err(e) => {
+                    if let Some(b) = self.bps.get_mut(id) {
+                        b.state = State::Failed(format!("{e:#}"));
+                    }
+                    self.error(format!("breakpoint {id}: {e:#}"));
+                }
+            }
+        }
+        self.save();
+    }
+
+    fn armed_function(&self, id: u32) -> Result<Option<usize>> {
+        let bp = self.bps.get(id).ok_or_else(|| anyhow!("no breakpoint {id} (see `info breakpoints`)"))?;
+        Ok(match bp.state {
+            State::Armed { function } => Some(function),
+            _ => None,
+        })
+    }
+
+    fn set_enabled(&mut self, id: u32, on: bool) -> Result<()> {
+        let function = self.armed_function(id)?;
+        self.bps.get_mut(id).expect("checked").enabled = on;
+        self.dbg.set_breakpoint_enabled(id, on)?;
+        if let Some(f) = function {
+            let any_on = self.bps.list.iter().any(|b| b.enabled && b.state == State::Armed { function: f });
+            match (any_on, self.patches.get(&f)) {
+                (true, Some(&patch)) => self.dbg.arm(f, patch)?,
+                (false, _) => self.dbg.disarm(f)?,
+                _ => {}
+            }
+        }
+        self.save();
+        let word = if on { "enabled" } else { "disabled" };
+        self.say(Out::Info { message: format!("breakpoint {id} {word}") });
+        Ok(())
+    }
+
+    fn delete(&mut self, which: Option<u32>) -> Result<()> {
+        let ids: Vec<u32> = match which {
+            Some(id) => {
+                self.armed_function(id)?;
+                vec![id]
+            }
+            None => self.bps.list.iter().map(|b| b.id).collect(),
+        };
+        let mut touched = Vec::new();
+        for id in &ids {
+            let bp = self.bps.remove(*id).expect("listed");
+            self.dbg.set_breakpoint_enabled(*id, false)?;
+            if let State::Armed { function } = bp.state {
+                touched.push((function, bp.file, bp.line));
+            }
+        }
+        for (function, file, line) in touched {
+            let left = self.bps.list.iter().any(|b| b.state == State::Armed { function });
+            if left {
+                self.arm_function(&file, line)?;
+            } else {
+                self.dbg.disarm(function)?;
+                self.patches.remove(&function);
+            }
+        }
+        self.save();
+        let message = match which {
+            Some(id) => format!("breakpoint {id} deleted"),
+            None => format!("{} breakpoints deleted", ids.len()),
+        };
+        self.say(Out::Info { message });
+        Ok(())
+    }
+
+    /// `step` can only enter instrumented code: before resuming, give step
+    /// points to the debuggable functions the current line calls.
+    fn prepare_step_in(&mut self) -> Result<()> {
+        let stop_id = self.current_stop()?;
+        let Some(stop) = self.stops.iter().find(|s| s.stop == stop_id).cloned() else { return Ok(()) };
+        let text = self.source_line(&stop.file, stop.line).unwrap_or_default();
+        let callees: Vec<(usize, String, u32)> = self
+            .dbg
+            .hello
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| f.unpatchable.is_none() && !self.patches.contains_key(i) && calls(&text, &f.name))
+            .map(|(i, f)| (i, f.file.clone(), f.first_line))
+            .collect();
+        for (_, file, line) in callees {
+            if let Err(e) = self.arm_function(&file, line) {
+                self.error(format!("cannot prepare stepping into {file}:{line}: {e:#}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn watch(&mut self, expr: String) -> Result<()> {
+        self.watches.push(expr.clone());
+        let stop = self.current.and_then(|id| self.stops.iter().find(|s| s.stop == id).cloned());
+        match stop {
+            Some(stop) => {
+                let (_, ms) = self.arm_function(&stop.file, stop.line)?;
+                self.say(Out::Info { message: format!("watching `{expr}` in `{}` (rebuilt in {ms} ms); shown from the next stop", stop.name) });
+            }
+            None => self.say(Out::Info { message: format!("watching `{expr}` in functions armed from now on") }),
+        }
+        Ok(())
+    }
+
+    fn threads(&self) -> Vec<ThreadRow> {
+        let pid = self.dbg.hello.pid;
+        let mut tids: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+            .unwrap_or_default();
+        tids.sort_unstable();
+        tids.iter()
+            .enumerate()
+            .map(|(i, &tid)| {
+                let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default().trim().to_string();
+                let stop = self.stops.iter().find(|s| s.thread == tid);
+                ThreadRow {
+                    number: i + 1,
+                    tid,
+                    name,
+                    stopped_at: stop.map(|s| format!("{}:{} in {}", s.file, s.line, s.name)),
+                    current: stop.is_some_and(|s| Some(s.stop) == self.current),
+                }
+            })
+            .collect()
+    }
+}
+
+fn row(b: &Bp) -> BreakpointRow {
+    BreakpointRow {
+        id: b.id,
+        file: b.file.clone(),
+        line: b.line,
+        enabled: b.enabled,
+        state: match &b.state {
+            State::Pending => "pending".into(),
+            State::Armed { .. } => "armed".into(),
+            State::Failed(e) => format!("failed: {e}"),
+        },
+        condition: b.condition.clone(),
+        hits: b.hits.map(breakpoints::hits_text),
+        log: b.log.clone(),
+    }
+}
+
+/// Whether a source line calls a function named `name`.
+fn calls(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].trim_start();
+        before.is_none_or(|c| !(c.is_alphanumeric() || c == '_')) && (after.starts_with('(') || after.starts_with("::<"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn calls_finds_function_calls_not_longer_names() {
+        assert!(super::calls("let d = double(x);", "double"));
+        assert!(super::calls("self.scale (x)", "scale"));
+        assert!(!super::calls("let doubled = 1;", "double"));
+        assert!(!super::calls("redouble(x)", "double"));
+    }
+}

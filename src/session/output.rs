@@ -1,0 +1,161 @@
+//! What a session says: one value per message, printed for people or as a
+//! JSON line for scripts.
+
+use hotbreak::protocol::VarDesc;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Out {
+    Started { pid: u32, program: String, debuggable: usize },
+    Armed { breakpoint: u32, file: String, line: u32, function: String, ms: u64, moved_from: Option<u32> },
+    Stopped(StopView),
+    Locals { vars: Vec<VarDesc> },
+    Value { expr: String, type_name: String, value: String, fields: Vec<(String, String)>, truncated: bool },
+    Log { breakpoint: u32, file: String, line: u32, thread: u64, text: String },
+    Backtrace { frames: Vec<String> },
+    Threads { threads: Vec<ThreadRow> },
+    Breakpoints { breakpoints: Vec<BreakpointRow> },
+    Exited { code: Option<i32>, signal: Option<i32> },
+    Info { message: String },
+    Error { message: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StopView {
+    pub thread: u64,
+    pub thread_name: String,
+    pub file: String,
+    pub line: u32,
+    pub function: String,
+    /// `breakpoint`, `step` or `return`.
+    pub reason: String,
+    pub breakpoint: Option<u32>,
+    /// The returned value, when stopping on return.
+    pub value: Option<String>,
+    /// The source line, as it is now.
+    pub source: String,
+    /// Watch expressions and their values here.
+    pub watches: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadRow {
+    pub number: usize,
+    pub tid: u64,
+    pub name: String,
+    /// `file:line in function` when stopped.
+    pub stopped_at: Option<String>,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakpointRow {
+    pub id: u32,
+    pub file: String,
+    pub line: u32,
+    pub enabled: bool,
+    /// `armed`, `pending` (program not started / not reached) or the error.
+    pub state: String,
+    pub condition: Option<String>,
+    pub hits: Option<String>,
+    pub log: Option<String>,
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Out::Started { pid, program, debuggable } => {
+                write!(f, "started {program} (pid {pid}), {debuggable} debuggable functions")
+            }
+            Out::Armed { breakpoint, file, line, function, ms, moved_from } => {
+                write!(f, "breakpoint {breakpoint} at {file}:{line} in `{function}`: armed in {ms} ms")?;
+                if let Some(old) = moved_from {
+                    write!(f, " (moved from line {old}: the source changed)")?;
+                }
+                Ok(())
+            }
+            Out::Stopped(s) => {
+                let why = match (s.reason.as_str(), s.breakpoint) {
+                    ("breakpoint", Some(n)) => format!("breakpoint {n}"),
+                    ("return", _) => format!("returned {}", s.value.as_deref().unwrap_or("?")),
+                    (other, _) => other.to_string(),
+                };
+                writeln!(f, "stopped ({why}) at {}:{} in `{}`, thread {} {}", s.file, s.line, s.function, s.thread, s.thread_name)?;
+                write!(f, "{:>5} | {}", s.line, s.source.trim_end())?;
+                for (expr, value) in &s.watches {
+                    write!(f, "\nwatch {expr} = {value}")?;
+                }
+                Ok(())
+            }
+            Out::Locals { vars } if vars.is_empty() => write!(f, "no locals here"),
+            Out::Locals { vars } => {
+                let lines: Vec<String> = vars.iter().map(|v| format!("{}: {} = {}", v.name, v.type_name, v.value)).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Out::Value { expr, type_name, value, fields, truncated } => {
+                if type_name.is_empty() {
+                    write!(f, "{expr} = {value}")?;
+                } else {
+                    write!(f, "{expr}: {type_name} = {value}")?;
+                }
+                for (label, v) in fields {
+                    write!(f, "\n  {label}: {}", v.strip_prefix(&format!("{label}: ")).unwrap_or(v))?;
+                }
+                if *truncated {
+                    write!(f, "\n  … (truncated)")?;
+                }
+                Ok(())
+            }
+            Out::Log { file, line, text, .. } => write!(f, "log {file}:{line}: {text}"),
+            Out::Backtrace { frames } => {
+                let lines: Vec<String> = frames.iter().enumerate().map(|(i, fr)| format!("#{i} {fr}")).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Out::Threads { threads } => {
+                let lines: Vec<String> = threads
+                    .iter()
+                    .map(|t| {
+                        let mark = if t.current { "*" } else { " " };
+                        let state = t.stopped_at.as_deref().map(|s| format!("stopped at {s}")).unwrap_or_else(|| "running".into());
+                        format!("{mark} {} tid {} {}: {state}", t.number, t.tid, t.name)
+                    })
+                    .collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Out::Breakpoints { breakpoints } if breakpoints.is_empty() => write!(f, "no breakpoints"),
+            Out::Breakpoints { breakpoints } => {
+                let lines: Vec<String> = breakpoints
+                    .iter()
+                    .map(|b| {
+                        let mut s = format!(
+                            "{} {}:{} {} {}",
+                            b.id,
+                            b.file,
+                            b.line,
+                            if b.enabled { "enabled" } else { "disabled" },
+                            b.state
+                        );
+                        if let Some(c) = &b.condition {
+                            s.push_str(&format!(" if {c}"));
+                        }
+                        if let Some(h) = &b.hits {
+                            s.push_str(&format!(" hits {h}"));
+                        }
+                        if let Some(l) = &b.log {
+                            s.push_str(&format!(" log \"{l}\""));
+                        }
+                        s
+                    })
+                    .collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Out::Exited { code: Some(c), .. } => write!(f, "program exited with status {c}"),
+            Out::Exited { signal: Some(s), .. } => write!(f, "program killed by signal {s}"),
+            Out::Exited { .. } => write!(f, "program exited"),
+            Out::Info { message } => write!(f, "{message}"),
+            Out::Error { message } => write!(f, "error: {message}"),
+        }
+    }
+}
