@@ -225,8 +225,8 @@ impl Session {
     /// Resumes the current thread and waits for the next stop or the end.
     /// `continue` with no thread stopped just waits.
     fn resume(&mut self, how: Resume, may_wait_only: bool) -> Result<()> {
-        if self.held {
-            // The first resume of a script lets the program start.
+        if self.held && may_wait_only {
+            // A script's first `continue` lets the program start.
             self.release()?;
             self.wait_for_stop();
             return Ok(());
