@@ -143,6 +143,14 @@ fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, blo
     if reason.is_none() {
         let fn_ptr = fn_pointer_type(sig);
         let (args, rebinds) = forwardable_args(sig);
+        let never = matches!(&sig.output, syn::ReturnType::Type(_, t) if matches!(**t, syn::Type::Never(_)));
+        // Out of line and cold, so the native body is laid out and inlined
+        // as if the check were not there (a `-> !` call needs no return).
+        let call_patched = if never {
+            quote!(unsafe { __hotbreak_patched(#(#args),*) })
+        } else {
+            quote!(return #rt::cold_call(move || unsafe { __hotbreak_patched(#(#args),*) });)
+        };
         prologue.extend(quote! {
             #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
             {
@@ -151,7 +159,7 @@ fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, blo
                     // SAFETY: the tool stores only the address of this same
                     // function compiled from patched source: same signature.
                     let __hotbreak_patched = unsafe { ::core::mem::transmute::<usize, #fn_ptr>(__hotbreak_entry) };
-                    return unsafe { __hotbreak_patched(#(#args),*) };
+                    #call_patched
                 }
             }
             #(#rebinds)*

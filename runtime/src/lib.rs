@@ -26,6 +26,13 @@ pub mod __private {
     pub use crate::agent::{AgentAnchor, hotbreak_anchor};
     pub use crate::registry::{FnInfo, FUNCTIONS};
     pub use crate::slot::Slot;
+
+    /// The armed path of an entry check, kept out of the native body.
+    #[cold]
+    #[inline(never)]
+    pub fn cold_call<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
     pub use linkme;
 }
 
@@ -35,23 +42,32 @@ pub use debug as __rt;
 
 /// Loads a slot's entry pointer: one instruction, no call, even at opt-level 0.
 ///
-/// A plain aligned `mov` is a relaxed atomic load on x86_64. Elsewhere this
-/// falls back to `AtomicPtr::load` (a call in debug builds).
+/// In debug builds (where std's atomic load is a real call) this is an
+/// `asm!` `mov`, which on x86_64 is a relaxed atomic load. Optimized builds
+/// use `AtomicUsize::load`, which inlines to the same `mov` and which the
+/// optimizer understands (an `asm!` block is opaque to it and costs more
+/// around recursion and inlining).
 #[doc(hidden)]
 #[macro_export]
 #[cfg(target_arch = "x86_64")]
 macro_rules! __load_slot {
     ($slot:path) => {{
-        let entry: usize;
-        // SAFETY: reads one aligned word of a static `Slot` (an AtomicPtr).
-        unsafe {
-            ::core::arch::asm!(
-                "mov {entry}, qword ptr [rip + {slot}]",
-                entry = out(reg) entry,
-                slot = sym $slot,
-                options(nostack, preserves_flags, readonly),
-            );
-        }
+        #[cfg(debug_assertions)]
+        let entry: usize = {
+            let entry: usize;
+            // SAFETY: reads one aligned word of a static `Slot` (an AtomicUsize).
+            unsafe {
+                ::core::arch::asm!(
+                    "mov {entry}, qword ptr [rip + {slot}]",
+                    entry = out(reg) entry,
+                    slot = sym $slot,
+                    options(nostack, preserves_flags, readonly),
+                );
+            }
+            entry
+        };
+        #[cfg(not(debug_assertions))]
+        let entry: usize = $slot.load();
         entry
     }};
 }

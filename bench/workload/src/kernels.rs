@@ -1,0 +1,42 @@
+//! Hot code. The `debuggable` feature puts the attribute on every function.
+
+/// A tiny function called in a hot loop.
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn mix(a: u64, b: u64) -> u64 {
+    a.wrapping_mul(31) ^ b
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn calls(n: u64) -> u64 {
+    let mut acc = 0;
+    for i in 0..n {
+        acc = mix(acc, i);
+    }
+    acc
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn fib(n: u32) -> u64 {
+    if n < 2 {
+        return n as u64;
+    }
+    fib(n - 1) + fib(n - 2)
+}
+
+/// A loop-heavy kernel; the compiled-condition benchmark breaks on the
+/// marked line.
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn kernel(n: u64) -> u64 {
+    let mut acc = 0u64;
+    for i in 0..n {
+        acc = acc.wrapping_add(i.wrapping_mul(i) ^ (acc >> 7)); // BENCH-LINE
+    }
+    acc
+}
+
+/// Never called by the hot loops: the "armed elsewhere" breakpoint goes here.
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn cold(x: u64) -> u64 {
+    let y = x + 1;
+    y * 2
+}
