@@ -149,8 +149,21 @@ fn first_token<T: ToTokens>(item: &T, attrs: &[Attribute]) -> LineColumn {
     item.to_token_stream().into_iter().nth(attrs.len() * 2).map(|t| t.span().start()).unwrap_or_else(|| item.span().start())
 }
 
+/// `#[debuggable]` by any path, or under `#[cfg_attr(.., debuggable)]` (the
+/// build being patched is the one that enabled it).
 fn has_debuggable(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| s.ident == "debuggable"))
+    attrs.iter().any(|a| {
+        a.path().segments.last().is_some_and(|s| s.ident == "debuggable")
+            || (a.path().is_ident("cfg_attr") && a.meta.to_token_stream().into_iter().any(|t| contains_ident(t, "debuggable")))
+    })
+}
+
+fn contains_ident(tree: proc_macro2::TokenTree, name: &str) -> bool {
+    match tree {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| contains_ident(t, name)),
+        _ => false,
+    }
 }
 
 /// Mirrors what `#[debuggable]` refuses to patch.

@@ -61,6 +61,12 @@ mod tests {
     }
 
     #[test]
+    fn cfg_attr_debuggable_counts() {
+        let src = "#[cfg_attr(feature = \"dbg\", hotbreak::debuggable)]\nfn a() {\n    let x = 1;\n}\n";
+        assert!(replace_function(src, 3, "fn a() {}", "g").is_ok());
+    }
+
+    #[test]
     fn refuses_lines_outside_and_functions_not_debuggable() {
         assert_eq!(replace_function(SRC, 1, "", "g").unwrap_err(), "line 1 is not inside a function");
         assert_eq!(replace_function(SRC, 16, "", "g").unwrap_err(), "`plain` (line 16) is not #[debuggable]");
