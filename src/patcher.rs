@@ -118,35 +118,55 @@ impl Patcher {
         let getter = next_getter();
         let mut pruned = BTreeSet::new();
         let mut timings = Timings::default();
+        // Most patches need no pruning: try the real build first, and only
+        // after it failed on captures go through cheap metadata-only rounds.
+        let mut checking = false;
         loop {
             let request =
                 hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let files = [(PathBuf::from(file), instrumented.text.clone())];
-            if timings.prune_rounds == 0 {
+            if timings.rewrite.is_zero() {
                 timings.rewrite = started.elapsed();
             }
             let round = Instant::now();
-            let diagnostics = self.builder.check(&files)?;
-            timings.prune += round.elapsed();
-            timings.prune_rounds += 1;
+            let diagnostics = if checking {
+                let diagnostics = self.builder.check(&files)?;
+                timings.prune += round.elapsed();
+                timings.prune_rounds += 1;
+                diagnostics
+            } else {
+                match self.builder.compile(&files, &getter) {
+                    Ok(compiled) => {
+                        timings.rustc = compiled.rustc_time;
+                        return Ok(PreparedPatch {
+                            compiled,
+                            file: file.to_string(),
+                            name: instrumented.site.name,
+                            fn_line: instrumented.site.fn_line,
+                            timings,
+                        });
+                    }
+                    Err(PatchError::Compile(diagnostics)) => {
+                        timings.prune += round.elapsed();
+                        timings.prune_rounds += 1;
+                        diagnostics
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            };
             let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level == "error").collect();
             if errors.is_empty() {
-                let compiled = self.builder.compile(&files, &getter)?;
-                timings.rustc = compiled.rustc_time;
-                return Ok(PreparedPatch {
-                    compiled,
-                    file: file.to_string(),
-                    name: instrumented.site.name,
-                    fn_line: instrumented.site.fn_line,
-                    timings,
-                });
+                // The checks pass: the real build.
+                checking = false;
+                continue;
             }
             let rejected = rejected_captures(&instrumented, file, &errors)?;
             if rejected.is_empty() || timings.prune_rounds >= MAX_ROUNDS {
                 return Err(PatchError::Compile(diagnostics).into());
             }
             pruned.extend(rejected);
+            checking = true;
         }
     }
 

@@ -44,6 +44,8 @@ pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
         command.arg("--no-run");
     }
     let mut child = command
+        // Proc macros run again in every patch build: build them optimized.
+        .args(["--config", "profile.dev.build-override.opt-level=3"])
         .arg("--message-format=json-render-diagnostics")
         .arg("--target-dir")
         .arg(&opts.target_dir)
