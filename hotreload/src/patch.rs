@@ -134,35 +134,15 @@ impl PatchBuilder {
     /// Compiles the crate with `files` (paths relative to the build
     /// directory) replaced. `getter` is the patch's `#[no_mangle]` entry getter.
     pub fn compile(&mut self, files: &[(PathBuf, String)], getter: &str) -> Result<CompiledPatch, PatchError> {
-        self.shadow.set_files(files)?;
         let objdir = self.work.join("obj");
         if objdir.exists() {
             std::fs::remove_dir_all(&objdir)?;
         }
-        std::fs::create_dir_all(&objdir)?;
-        let args = patch_args(&self.inv.args, &objdir, &self.work.join("incremental"), &self.shadow.root, &self.inv.cwd);
         let started = Instant::now();
-        let out = Command::new(&self.inv.rustc)
-            .args(&args)
-            .current_dir(&self.shadow.root)
-            .envs(self.inv.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .context("cannot run rustc")?;
+        let diagnostics = self.run_rustc(files, &objdir, "incremental", "obj")?;
         let rustc_time = started.elapsed();
-        let diagnostics = parse_diagnostics(&String::from_utf8_lossy(&out.stderr));
-        if !out.status.success() {
-            let mut diags = diagnostics;
-            if !diags.iter().any(|d| d.level == "error") {
-                diags.push(Diagnostic {
-                    level: "error".into(),
-                    message: "rustc failed".into(),
-                    rendered: String::from_utf8_lossy(&out.stderr).into_owned(),
-                    file: None,
-                    line: None,
-                    spans: Vec::new(),
-                });
-            }
-            return Err(PatchError::Compile(diags));
+        if diagnostics.iter().any(|d| d.level == "error") {
+            return Err(PatchError::Compile(diagnostics));
         }
         self.next_id += 1;
         Ok(CompiledPatch { id: self.next_id, getter: getter.to_string(), objdir, rustc_time, warnings: diagnostics })
@@ -172,14 +152,20 @@ impl PatchBuilder {
     /// code generation (`--emit=metadata`): a cheap round of pruning.
     /// Returns rustc's diagnostics, errors included.
     pub fn check(&mut self, files: &[(PathBuf, String)]) -> Result<Vec<Diagnostic>, PatchError> {
-        self.shadow.set_files(files)?;
         let outdir = self.work.join("check");
-        std::fs::create_dir_all(&outdir)?;
-        let mut args = patch_args(&self.inv.args, &outdir, &self.work.join("incremental-check"), &self.shadow.root, &self.inv.cwd);
-        for a in args.iter_mut() {
-            if a == "--emit=obj" {
-                *a = "--emit=metadata".into();
-            }
+        self.run_rustc(files, &outdir, "incremental-check", "metadata")
+    }
+
+    /// Runs the recorded command on the shadow tree with `files` replaced,
+    /// emitting `emit` into `outdir` with the incremental state `incremental`
+    /// (one per kind of emit: they would invalidate each other). A failure
+    /// always comes with at least one error diagnostic.
+    fn run_rustc(&mut self, files: &[(PathBuf, String)], outdir: &Path, incremental: &str, emit: &str) -> Result<Vec<Diagnostic>, PatchError> {
+        self.shadow.set_files(files)?;
+        std::fs::create_dir_all(outdir)?;
+        let mut args = patch_args(&self.inv.args, outdir, &self.work.join(incremental), &self.shadow.root, &self.inv.cwd);
+        for a in args.iter_mut().filter(|a| *a == "--emit=obj") {
+            *a = format!("--emit={emit}");
         }
         let out = Command::new(&self.inv.rustc)
             .args(&args)
@@ -187,9 +173,17 @@ impl PatchBuilder {
             .envs(self.inv.env.iter().map(|(k, v)| (k, v)))
             .output()
             .context("cannot run rustc")?;
-        let diagnostics = parse_diagnostics(&String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut diagnostics = parse_diagnostics(&stderr);
         if !out.status.success() && !diagnostics.iter().any(|d| d.level == "error") {
-            return Err(PatchError::Other(anyhow!("rustc failed: {}", String::from_utf8_lossy(&out.stderr))));
+            diagnostics.push(Diagnostic {
+                level: "error".into(),
+                message: "rustc failed".into(),
+                rendered: stderr.into_owned(),
+                file: None,
+                line: None,
+                spans: Vec::new(),
+            });
         }
         Ok(diagnostics)
     }
