@@ -258,6 +258,11 @@ impl Debuggee {
         self.hello.functions.iter().position(|f| f.file == file && f.name == name && f.first_line == fn_line)
     }
 
+    /// The private directory holding the session socket.
+    pub fn socket_dir(&self) -> &std::path::Path {
+        &self._dir.0
+    }
+
     /// Drops the agent connection (the program goes back to native code).
     pub fn disconnect(&mut self) {
         let _ = self.writer.shutdown(std::net::Shutdown::Both);
