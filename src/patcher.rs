@@ -199,13 +199,19 @@ impl Patcher {
     /// Links a prepared patch for `debuggee`'s address space, loads it and
     /// points the function at it.
     pub fn apply(&self, prepared: &PreparedPatch, debuggee: &mut Debuggee) -> Result<AppliedPatch> {
+        let host = self.builder.host();
+        if host.build_id != debuggee.hello.build_id {
+            anyhow::bail!(
+                "refusing a stale patch: it was built for {} (build id {}), the running program (pid {}) has build id {}",
+                host.path.display(),
+                host.build_id,
+                debuggee.hello.pid,
+                debuggee.hello.build_id
+            );
+        }
         let function = debuggee
             .function_index(&prepared.file, &prepared.name, prepared.fn_line)
             .ok_or_else(|| anyhow!("{}:{}: `{}` is not registered in the running program", prepared.file, prepared.fn_line, prepared.name))?;
-        let host = self.builder.host();
-        if !host.build_id.is_empty() && host.build_id != debuggee.hello.build_id {
-            anyhow::bail!("the running program is not the build this patch was made for (build id differs)");
-        }
         let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
         let linked = self.builder.link(&prepared.compiled, bias)?;
         let started = Instant::now();

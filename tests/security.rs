@@ -113,3 +113,34 @@ fn killing_the_tool_while_a_thread_is_paused_lets_the_program_go_on() {
     drop(stdin);
     drop(out);
 }
+
+#[test]
+fn a_patch_for_another_build_is_refused() {
+    let host = fixture_host();
+    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/stale")).unwrap();
+    let prepared = patcher.prepare(LOGIC_RS, line_of(LOGIC_RS, "fn step("), "fn step(round: u32) -> String {\n    format!(\"x{round}\")\n}").unwrap();
+    let other = cargo_hotbreak::HostBuild::build(&support::config(), &["-p", "ticker"], "ticker").unwrap();
+    let mut command = Command::new(&other.executable);
+    command.arg("1000000").stdout(Stdio::null());
+    let mut dbg = Debuggee::launch(command).unwrap();
+    let err = patcher.apply(&prepared, &mut dbg).unwrap_err().to_string();
+    assert!(err.starts_with("refusing a stale patch: it was built for "), "{err}");
+    dbg.child.kill().unwrap();
+    dbg.child.wait().unwrap();
+}
+
+#[test]
+fn the_runtime_loads_no_library_others_could_have_written() {
+    let host = fixture_host();
+    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/perms")).unwrap();
+    let (mut dbg, mut program) = Fixture::launch(host);
+    let applied = patcher.replace_function(&mut dbg, LOGIC_RS, line_of(LOGIC_RS, "fn step("), "fn step(round: u32) -> String {\n    format!(\"y{round}\")\n}").unwrap();
+    assert!(program.send("call 1").starts_with("y1 |"));
+    let dir = host.config.hotbreak_dir.join("test-work/perms-open");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("patch.so");
+    std::fs::copy(&applied.library, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let err = dbg.load_patch(&copy, "any").unwrap_err().to_string();
+    assert!(err.contains("writable by others (mode 666)"), "{err}");
+}

@@ -123,6 +123,8 @@ impl PatchBuilder {
     pub fn new(inv: Invocation, host: Arc<HostSymbols>, work: &Path) -> anyhow::Result<PatchBuilder> {
         let package = inv.manifest_dir().ok_or_else(|| anyhow!("record of {} lacks CARGO_MANIFEST_DIR", inv.crate_name))?;
         std::fs::create_dir_all(work)?;
+        // The runtime loads only patches nobody else could have written.
+        std::fs::set_permissions(work, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
         let shadow = ShadowTree::create(&work.join("src"), &inv.cwd, &package)?;
         Ok(PatchBuilder { inv, host, shadow, work: work.to_path_buf(), next_id: 0 })
     }

@@ -234,8 +234,28 @@ fn slot_of(function: usize) -> Result<&'static crate::slot::Slot, String> {
     info.slot.ok_or_else(|| format!("{} cannot be patched: {}", info.key, info.unpatchable.unwrap_or("?")))
 }
 
+/// Loading a library is running its code: only a file of our own user that
+/// nobody else may write, in a directory nobody else may write.
+fn check_patch_file(path: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = unsafe { libc::geteuid() };
+    let file = std::path::Path::new(path);
+    let dir = file.parent().ok_or_else(|| format!("{path}: not a file path"))?;
+    for (what, p) in [("patch", file), ("patch directory", dir)] {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if meta.uid() != me {
+            return Err(format!("refusing {what} {}: owned by uid {}, not {me}", p.display(), meta.uid()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!("refusing {what} {}: writable by others (mode {:o})", p.display(), meta.mode() & 0o777));
+        }
+    }
+    Ok(())
+}
+
 fn load_patch(path: &str, getter: &str) -> Result<usize, String> {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+    check_patch_file(path)?;
     // SAFETY: the patch was built by the tool for this very executable; its
     // constructors are rustc's own (none run user code).
     let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| e.to_string())?;
