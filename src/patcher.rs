@@ -123,7 +123,7 @@ impl Patcher {
         let mut checking = false;
         loop {
             let request =
-                hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches };
+                hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let files = [(PathBuf::from(file), instrumented.text.clone())];
             if timings.rewrite.is_zero() {

@@ -150,6 +150,9 @@ pub struct Request<'a> {
     /// Rust expressions evaluated at each stop and shown beside the locals;
     /// pruned like captures where they do not compile.
     pub watches: &'a [String],
+    /// Instrument the function even without `#[debuggable]` (for fuzzing
+    /// the rewriter over code that has none).
+    pub any_function: bool,
 }
 
 /// The lines of `source` where a step point (and so a breakpoint) can go,
@@ -172,15 +175,21 @@ fn lines_of(file: &syn::File, site: &FnSite, index: &LineIndex<'_>) -> Vec<u32> 
 
 pub fn instrument(req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
     let file = parse(req.source).map_err(InstrumentError::Locate)?;
-    let site = find_function_in(&file, req.function_line).map_err(InstrumentError::Locate)?;
-    if !site.debuggable {
+    instrument_parsed(&file, req)
+}
+
+/// [`instrument`] on `req.source` already parsed as `file` (callers that
+/// rewrite one file many times parse it once).
+pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrumented, InstrumentError> {
+    let site = find_function_in(file, req.function_line).map_err(InstrumentError::Locate)?;
+    if !site.debuggable && !req.any_function {
         return Err(InstrumentError::NotDebuggable { name: site.name, fn_line: site.fn_line });
     }
     if let Some(why) = site.unpatchable {
         return Err(InstrumentError::Unpatchable { name: site.name, fn_line: site.fn_line, why });
     }
     let index = LineIndex::new(req.source);
-    let lines = lines_of(&file, &site, &index);
+    let lines = lines_of(file, &site, &index);
     for bp in req.breakpoints {
         if !(site.fn_line..=site.last_line).contains(&bp.line) {
             return Err(InstrumentError::OtherFunction { line: bp.line, name: site.name.clone() });
@@ -704,7 +713,7 @@ mod line_tests {
                 continue;
             }
             let bp = [Breakpoint { id: 1, line, condition: Some("true".into()), ..Breakpoint::default() }];
-            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[] };
+            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false };
             let out = match instrument(&req) {
                 Ok(out) => out,
                 Err(InstrumentError::Unpatchable { .. } | InstrumentError::NotDebuggable { .. }) => continue,
@@ -731,7 +740,7 @@ mod line_tests {
         let src = "#[hotbreak::debuggable]\nfn f(x: u32) -> u32 {\n    // a comment\n\n    let y = x + 1;\n    y\n}\n";
         let bp = |line| [Breakpoint { id: 1, line, ..Breakpoint::default() }];
         let err = |line| {
-            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new(), watches: &[] })
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false })
                 .unwrap_err()
                 .to_string()
         };
@@ -746,7 +755,7 @@ mod line_tests {
         let src = "#[hotbreak::debuggable]\nfn g<T: Copy>(x: T) -> T {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
         let run = |line: u32| {
             let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
-            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[] })
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false })
                 .unwrap_err()
                 .to_string()
         };
@@ -768,7 +777,7 @@ mod placement_tests {
             Breakpoint { id: 2, line: 3, log: Some("x={x}".into()), ..Breakpoint::default() },
             Breakpoint { id: 3, line: 3, condition: Some("x == 0".into()), ..Breakpoint::default() },
         ];
-        let req = Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bps, getter: "g", pruned: &BTreeSet::new(), watches: &[] };
+        let req = Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bps, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false };
         let out = instrument(&req).unwrap();
         let line = out.text.lines().nth(2).unwrap();
         let log = line.find("__HB_HITS_2.hit").unwrap();

@@ -10,7 +10,7 @@ mod scope;
 mod text;
 
 pub use instrument::{
-    instrument, log_format, statement_lines, Breakpoint, Capture, CaptureId, HitCount, InstrumentError, Instrumented, Place,
+    instrument, instrument_parsed, log_format, statement_lines, Breakpoint, Capture, CaptureId, HitCount, InstrumentError, Instrumented, Place,
     Request, UserCode,
 };
 

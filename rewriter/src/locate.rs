@@ -83,7 +83,9 @@ fn visit_items(items: &[Item], line: u32, debuggable: bool, found: &mut Option<F
             Item::Fn(f) => {
                 let d = debuggable || has_debuggable(&f.attrs);
                 let end = f.block.brace_token.span.close().end();
-                consider(&f.sig, first_token(f, &f.attrs), end, end, Owner::Module, d, None, line, found);
+                if may_contain(&f.attrs, &f.sig, end, line) {
+                    consider(&f.sig, first_token(f, &f.attrs), end, end, Owner::Module, d, None, line, found);
+                }
             }
             Item::Impl(imp) => {
                 let d = debuggable || has_debuggable(&imp.attrs);
@@ -100,7 +102,9 @@ fn visit_items(items: &[Item], line: u32, debuggable: bool, found: &mut Option<F
                         let owner = Owner::Impl { qualified: qualified.clone() };
                         let why = generic.then_some("method of a generic impl");
                         let end = f.block.brace_token.span.close().end();
-                        consider(&f.sig, first_token(f, &f.attrs), end, impl_end, owner, d, why, line, found);
+                        if may_contain(&f.attrs, &f.sig, end, line) {
+                            consider(&f.sig, first_token(f, &f.attrs), end, impl_end, owner, d, why, line, found);
+                        }
                     }
                 }
             }
@@ -144,6 +148,13 @@ fn consider(
 }
 
 /// The start of an item after its attributes.
+/// A cheap range test before the exact start is computed (which needs the
+/// item's tokens): from the first attribute to the closing brace.
+fn may_contain(attrs: &[Attribute], sig: &Signature, end: LineColumn, line: u32) -> bool {
+    let start = attrs.first().map(|a| a.pound_token.span.start().line).unwrap_or(sig.fn_token.span.start().line).min(sig.fn_token.span.start().line);
+    (start as u32..=end.line as u32).contains(&line)
+}
+
 fn first_token<T: ToTokens>(item: &T, attrs: &[Attribute]) -> LineColumn {
     // Each outer attribute (doc comments too) is `#` and a bracket group.
     item.to_token_stream().into_iter().nth(attrs.len() * 2).map(|t| t.span().start()).unwrap_or_else(|| item.span().start())
