@@ -170,7 +170,7 @@ fn wrong_input_gets_a_clear_message_and_the_session_goes_on() {
     let state = fresh_state("errors");
     let at = line_of(TICKER, "history.push(total);");
     let script = format!(
-        "frobnicate\nlocals\nbreak nowhere.rs:3\nbreak ticker/src/main.rs:2\nbreak ticker/src/main.rs:{}\nbreak ticker/src/main.rs:{at} if no_such_local > 1\nbreak ticker/src/main.rs:{at} log \"{{oops\"\nbreak no_such_fn\ninfo breakpoints\nnext\n",
+        "frobnicate\nlocals\nbreak nowhere.rs:3\nbreak ticker/src/main.rs:2\nbreak ticker/src/main.rs:{}\nbreak ticker/src/main.rs:{at} if no_such_local > 1\nbreak ticker/src/main.rs:{at} log \"{{oops\"\nbreak no_such_fn\nbreak ticker/src/main.rs:9999\ninfo breakpoints\nnext\ncontinue\nlocals\nbreak ticker/src/main.rs:{at}\n",
         at + 5
     );
     let run = hotbreak(&["run", "-p", "ticker", "--batch", "--", "3"], &script, &state);
@@ -185,9 +185,17 @@ fn wrong_input_gets_a_clear_message_and_the_session_goes_on() {
             &format!("error: {TICKER}:{at}: the breakpoint's expression does not compile: cannot find value `no_such_local` in this scope"),
             &format!("error: {TICKER}:{at}: log text of the breakpoint at line {at}: unclosed `{{` at column 1"),
             "error: no debuggable function named `no_such_fn`",
+            &format!("error: {TICKER}:9999: the file has only "),
             "no breakpoints",
             "(hb) next",
             "error: no thread is stopped",
+            // The program runs to its end; later commands say so.
+            "done after 3 ticks",
+            "program exited with status 0",
+            "(hb) locals",
+            "error: the program has exited",
+            "(hb) break",
+            "error: the program has exited",
         ],
     );
 
