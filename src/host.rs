@@ -1,6 +1,6 @@
 //! Building the host program under hotbreak.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use hotbreak_hotreload::{build_host, HostArtifact, HostBuildOptions, HostSymbols};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +20,12 @@ impl HostConfig {
     pub fn for_workspace(workspace: &Path, wrapper: &Path) -> HostConfig {
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
         HostConfig { workspace: workspace.to_path_buf(), hotbreak_dir: target.join("hotbreak"), wrapper: wrapper.to_path_buf() }
+    }
+
+    /// A workspace file (as rustc names it: relative to the workspace).
+    pub fn read_source(&self, file: &str) -> Result<String> {
+        let path = self.workspace.join(file);
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
     }
 
     pub fn record_dir(&self) -> PathBuf {

@@ -1,8 +1,8 @@
 //! Replacing a function of a running program: rewrite, compile, link, load, arm.
 
 use crate::debuggee::Debuggee;
-use crate::host::HostBuild;
-use anyhow::{anyhow, Context, Result};
+use crate::host::{HostBuild, HostConfig};
+use anyhow::{anyhow, Result};
 use hotbreak::protocol::ANCHOR_SYMBOL;
 use hotbreak_hotreload::patch::GETTER_PREFIX;
 use hotbreak_hotreload::{CompiledPatch, Diagnostic, Invocation, PatchBuilder, PatchError};
@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     pub rewrite: Duration,
-    /// Metadata-only rustc rounds that pruned rejected captures.
+    /// Builds that failed on captures rustc rejected, and the metadata-only
+    /// rounds that pruned them.
     pub prune: Duration,
     pub prune_rounds: u32,
     pub rustc: Duration,
@@ -64,7 +65,7 @@ pub struct AppliedPatch {
 /// Builds and applies patches of one crate of a host build.
 pub struct Patcher {
     builder: PatchBuilder,
-    workspace: PathBuf,
+    config: HostConfig,
 }
 
 impl Patcher {
@@ -73,7 +74,7 @@ impl Patcher {
     pub fn new(host: &HostBuild, crate_name: &str, kind: &str, work: &Path) -> Result<Patcher> {
         let inv = Invocation::load(&host.config.record_dir(), crate_name, kind)?;
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
-        Ok(Patcher { builder, workspace: host.config.workspace.clone() })
+        Ok(Patcher { builder, config: host.config.clone() })
     }
 
     /// Compiles the crate with the function containing `file:line` replaced
@@ -81,8 +82,7 @@ impl Patcher {
     /// `file` is relative to the workspace, as rustc names it.
     pub fn prepare(&mut self, file: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
         let started = Instant::now();
-        let path = self.workspace.join(file);
-        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let source = self.config.read_source(file)?;
         let getter = next_getter();
         let patched = hotbreak_rewriter::replace_function(&source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let rewrite = started.elapsed();
@@ -111,10 +111,22 @@ impl Patcher {
         breakpoints: &[Breakpoint],
         watches: &[String],
     ) -> Result<PreparedPatch> {
+        let source = self.config.read_source(file)?;
+        self.prepare_breakpoints_in(file, &source, function_line, key, breakpoints, watches)
+    }
+
+    /// [`Patcher::prepare_breakpoints`] on the file's text, already read.
+    fn prepare_breakpoints_in(
+        &mut self,
+        file: &str,
+        source: &str,
+        function_line: u32,
+        key: &str,
+        breakpoints: &[Breakpoint],
+        watches: &[String],
+    ) -> Result<PreparedPatch> {
         const MAX_ROUNDS: u32 = 8;
         let started = Instant::now();
-        let path = self.workspace.join(file);
-        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let getter = next_getter();
         let mut pruned = BTreeSet::new();
         let mut timings = Timings::default();
@@ -123,7 +135,7 @@ impl Patcher {
         let mut checking = false;
         loop {
             let request =
-                hotbreak_rewriter::Request { source: &source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false };
+                hotbreak_rewriter::Request { source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let files = [(PathBuf::from(file), instrumented.text.clone())];
             if timings.rewrite.is_zero() {
@@ -185,14 +197,13 @@ impl Patcher {
         breakpoints: &[Breakpoint],
         watches: &[String],
     ) -> Result<AppliedPatch> {
-        let path = self.workspace.join(file);
-        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let source = self.config.read_source(file)?;
         let site = hotbreak_rewriter::find_function(&source, function_line).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
         let index = debuggee
             .function_index(file, &site.name, site.fn_line)
             .ok_or_else(|| anyhow!("{file}:{}: `{}` is not registered in the running program (is it #[hotbreak::debuggable]?)", site.fn_line, site.name))?;
         let key = debuggee.hello.functions[index].key.clone();
-        let prepared = self.prepare_breakpoints(file, function_line, &key, breakpoints, watches)?;
+        let prepared = self.prepare_breakpoints_in(file, &source, function_line, &key, breakpoints, watches)?;
         self.apply(&prepared, debuggee)
     }
 

@@ -13,7 +13,7 @@ pub mod output;
 
 use crate::debuggee::Event;
 use crate::{Debuggee, HostBuild, Patcher};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use breakpoints::{Bp, State, Table};
 use command::{BreakSpec, Command, Location};
 use hotbreak::protocol::{Resume, StopEvent, StopReason};
@@ -327,8 +327,7 @@ impl Session {
     }
 
     fn read_source(&self, file: &str) -> Result<String> {
-        let path = self.host.config.workspace.join(file);
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
+        self.host.config.read_source(file)
     }
 
     fn source_line(&self, file: &str, line: u32) -> Option<String> {
