@@ -41,6 +41,8 @@ pub enum Event {
     Input(String),
     /// The user's input ended.
     InputEnd,
+    /// Files of the workspace (as rustc names them) were saved.
+    SourcesChanged(Vec<String>),
 }
 
 /// A value at a stop, one level deep.

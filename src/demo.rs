@@ -44,7 +44,7 @@ impl Demo {
                 Event::Stopped(stop) => on_stop(&mut self.dbg, stop)?,
                 Event::Log(log) => println!("  log {}:{}: {}", log.file, log.line, log.text),
                 Event::Disconnected => bail!("the program exited"),
-                Event::Input(_) | Event::InputEnd => {}
+                Event::Input(_) | Event::InputEnd | Event::SourcesChanged(_) => {}
             }
         }
     }

@@ -8,6 +8,8 @@ pub mod line_mode;
 pub mod patcher;
 mod private_dir;
 pub mod session;
+pub mod tui;
+pub mod watch;
 
 pub use debuggee::Debuggee;
 pub use host::{HostBuild, HostConfig};

@@ -3,7 +3,7 @@
 
 use crate::debuggee::Event;
 use crate::session::output::Out;
-use crate::session::Session;
+use crate::session::{Launch, Session};
 use crate::HostBuild;
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Write};
@@ -22,10 +22,12 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
     let json = opts.json;
     let emit = Box::new(move |out: &Out| {
         let mut stdout = std::io::stdout().lock();
-        let _ = if json {
-            writeln!(stdout, "{}", serde_json::to_string(out).unwrap_or_default())
-        } else {
-            writeln!(stdout, "{out}")
+        let _ = match out {
+            _ if json => writeln!(stdout, "{}", serde_json::to_string(out).unwrap_or_default()),
+            // Progress and cleared diagnostics say nothing to a reader.
+            Out::Building { .. } => Ok(()),
+            Out::Diagnostics { diagnostics, .. } if diagnostics.is_empty() => Ok(()),
+            _ => writeln!(stdout, "{out}"),
         };
     });
     // Commands come from stdin unless a script gives them; then the program
@@ -34,8 +36,15 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
     let interactive = opts.script.is_none() && std::io::stdin().is_terminal();
     // Scripts set breakpoints before the program starts; people expect
     // `run` to run.
-    let mut session = Session::start(host, program_args, program_stdin, !interactive, emit)?;
+    let mut session = Session::start(host, program_args, Launch::inherit(program_stdin, !interactive), emit)?;
     let input = session.debuggee().event_sender();
+    // Saving a file hot-patches the functions it changed.
+    let saves = input.clone();
+    let _watcher = crate::watch::watch(&session.workspace(), move |files| {
+        let _ = saves.send(Event::SourcesChanged(files));
+    })
+    .map_err(|e| eprintln!("hotbreak: not watching the sources: {e:#}"))
+    .ok();
     match &opts.script {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read script {}", path.display()))?;

@@ -96,6 +96,12 @@ impl Common {
         args
     }
 
+    /// The terminal UI, unless asked otherwise or not on a terminal.
+    fn wants_tui(&self) -> bool {
+        use std::io::IsTerminal;
+        !(self.no_tui || self.batch || self.json || self.script.is_some()) && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+    }
+
     fn line_options(&self) -> LineOptions {
         LineOptions { script: self.script.clone(), json: self.json }
     }
@@ -132,7 +138,11 @@ fn run(cli: Cli) -> Result<()> {
                 (_, Some(e)) => &a.name == e && a.kinds.iter().any(|k| k == "example"),
                 _ => a.kinds.iter().any(|k| k == "bin"),
             })?;
-            line_mode::run(host, &args, common.line_options())
+            if common.wants_tui() {
+                cargo_hotbreak::tui::run(host, &args)
+            } else {
+                line_mode::run(host, &args, common.line_options())
+            }
         }
         Cmd::Test { lib, test, common, testname, args } => {
             let config = HostConfig::for_workspace(&workspace_root()?, &exe);
@@ -147,7 +157,11 @@ fn run(cli: Cli) -> Result<()> {
             let mut program_args: Vec<String> = testname.into_iter().collect();
             program_args.push("--nocapture".into());
             program_args.extend(args);
-            line_mode::run(host, &program_args, common.line_options())
+            if common.wants_tui() {
+                cargo_hotbreak::tui::run(host, &program_args)
+            } else {
+                line_mode::run(host, &program_args, common.line_options())
+            }
         }
     }
 }

@@ -202,14 +202,38 @@ impl Patcher {
         let index = debuggee
             .function_index(file, &site.name, site.fn_line)
             .ok_or_else(|| anyhow!("{file}:{}: `{}` is not registered in the running program (is it #[hotbreak::debuggable]?)", site.fn_line, site.name))?;
+        self.arm_at(debuggee, index, file, function_line, breakpoints, watches)
+    }
+
+    /// [`Patcher::arm_breakpoints_watching`] for the registry function
+    /// `index`, which the caller located (its lines may have moved since
+    /// the program was built).
+    pub fn arm_at(
+        &mut self,
+        debuggee: &mut Debuggee,
+        index: usize,
+        file: &str,
+        function_line: u32,
+        breakpoints: &[Breakpoint],
+        watches: &[String],
+    ) -> Result<AppliedPatch> {
+        let source = self.config.read_source(file)?;
         let key = debuggee.hello.functions[index].key.clone();
         let prepared = self.prepare_breakpoints_in(file, &source, function_line, &key, breakpoints, watches)?;
-        self.apply(&prepared, debuggee)
+        self.apply_to(&prepared, debuggee, index)
     }
 
     /// Links a prepared patch for `debuggee`'s address space, loads it and
     /// points the function at it.
     pub fn apply(&self, prepared: &PreparedPatch, debuggee: &mut Debuggee) -> Result<AppliedPatch> {
+        let function = debuggee
+            .function_index(&prepared.file, &prepared.name, prepared.fn_line)
+            .ok_or_else(|| anyhow!("{}:{}: `{}` is not registered in the running program", prepared.file, prepared.fn_line, prepared.name))?;
+        self.apply_to(prepared, debuggee, function)
+    }
+
+    /// [`Patcher::apply`] to the registry function `function`.
+    pub fn apply_to(&self, prepared: &PreparedPatch, debuggee: &mut Debuggee, function: usize) -> Result<AppliedPatch> {
         let host = self.builder.host();
         if host.build_id != debuggee.hello.build_id {
             anyhow::bail!(
@@ -220,9 +244,6 @@ impl Patcher {
                 debuggee.hello.build_id
             );
         }
-        let function = debuggee
-            .function_index(&prepared.file, &prepared.name, prepared.fn_line)
-            .ok_or_else(|| anyhow!("{}:{}: `{}` is not registered in the running program", prepared.file, prepared.fn_line, prepared.name))?;
         let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
         let linked = self.builder.link(&prepared.compiled, bias)?;
         let started = Instant::now();

@@ -14,5 +14,5 @@ pub use instrument::{
     Request, UserCode,
 };
 
-pub use locate::{find_function, FnSite, LocateError, Owner};
+pub use locate::{find_function, list_functions, same_tokens, FnSite, LocateError, Owner};
 pub use replace::{replace_function, Patched};

@@ -72,12 +72,21 @@ pub(crate) fn parse(source: &str) -> Result<syn::File, LocateError> {
 }
 
 pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, LocateError> {
-    let mut found = None;
-    visit_items(&file.items, line, false, &mut found);
-    found.ok_or(LocateError::NoFunction { line })
+    let mut found = Vec::new();
+    visit_items(&file.items, Some(line), false, &mut found);
+    found.pop().ok_or(LocateError::NoFunction { line })
 }
 
-fn visit_items(items: &[Item], line: u32, debuggable: bool, found: &mut Option<FnSite>) {
+/// Every function of a file (free, methods, in inline modules), in source
+/// order: what an edit of the file may have changed.
+pub fn list_functions(source: &str) -> Result<Vec<FnSite>, LocateError> {
+    let mut found = Vec::new();
+    visit_items(&parse(source)?.items, None, false, &mut found);
+    Ok(found)
+}
+
+/// Collects the functions containing `line`, or all of them.
+fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut Vec<FnSite>) {
     for item in items {
         match item {
             Item::Fn(f) => {
@@ -127,14 +136,14 @@ fn consider(
     owner: Owner,
     debuggable: bool,
     owner_reason: Option<&'static str>,
-    line: u32,
-    found: &mut Option<FnSite>,
+    line: Option<u32>,
+    found: &mut Vec<FnSite>,
 ) {
     let fn_line = sig.fn_token.span.start().line as u32;
-    if !(sig_start.line as u32..=end.line as u32).contains(&line) {
+    if line.is_some_and(|line| !(sig_start.line as u32..=end.line as u32).contains(&line)) {
         return;
     }
-    *found = Some(FnSite {
+    found.push(FnSite {
         name: sig.ident.to_string(),
         owner,
         fn_line,
@@ -150,7 +159,8 @@ fn consider(
 /// The start of an item after its attributes.
 /// A cheap range test before the exact start is computed (which needs the
 /// item's tokens): from the first attribute to the closing brace.
-fn may_contain(attrs: &[Attribute], sig: &Signature, end: LineColumn, line: u32) -> bool {
+fn may_contain(attrs: &[Attribute], sig: &Signature, end: LineColumn, line: Option<u32>) -> bool {
+    let Some(line) = line else { return true };
     let start = attrs.first().map(|a| a.pound_token.span.start().line).unwrap_or(sig.fn_token.span.start().line).min(sig.fn_token.span.start().line);
     (start as u32..=end.line as u32).contains(&line)
 }
@@ -209,4 +219,44 @@ pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature,
         }
     }
     None
+}
+
+impl FnSite {
+    /// The function's text in `source` (the file it was found in), from its
+    /// visibility or `fn` keyword to its closing brace.
+    pub fn text<'a>(&self, source: &'a str) -> &'a str {
+        let index = crate::text::LineIndex::new(source);
+        &source[index.offset(self.sig_start)..index.offset(self.end)]
+    }
+
+    /// The function's name within its file (`name` or `<Type>::name`),
+    /// which survives edits elsewhere in the file.
+    pub fn identity(&self) -> String {
+        self.path_from_container()
+    }
+}
+
+/// Whether two pieces of Rust source are the same tokens (whitespace and
+/// comments aside). Text that does not tokenize is compared as text.
+pub fn same_tokens(a: &str, b: &str) -> bool {
+    match (a.parse::<proc_macro2::TokenStream>(), b.parse::<proc_macro2::TokenStream>()) {
+        (Ok(a), Ok(b)) => a.to_string() == b.to_string(),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    #[test]
+    fn lists_every_function_with_its_text() {
+        let src = "fn a() {\n    1;\n}\nimpl S {\n    pub fn b(&self) -> u8 { 2 }\n}\nmod m {\n    fn a() {}\n}\n";
+        let fns = list_functions(src).unwrap();
+        let names: Vec<(String, u32)> = fns.iter().map(|f| (f.identity(), f.fn_line)).collect();
+        assert_eq!(names, [("a".to_string(), 1), ("<S>::b".to_string(), 5), ("a".to_string(), 8)]);
+        assert_eq!(fns[1].text(src), "pub fn b(&self) -> u8 { 2 }");
+        assert!(same_tokens("fn a() { 1 + 2 }", "fn a()  {\n 1+2 // sum\n}"));
+        assert!(!same_tokens("fn a() { \"x y\" }", "fn a() { \"xy\" }"));
+    }
 }

@@ -25,6 +25,8 @@ pub struct Bp {
     pub hits: Option<HitCount>,
     pub log: Option<String>,
     pub enabled: bool,
+    /// Set by `until`: removed when reached, never saved.
+    pub temporary: bool,
     pub state: State,
 }
 
@@ -62,6 +64,7 @@ impl Table {
                 hits: s.hits.as_deref().and_then(parse_hits),
                 log: s.log,
                 enabled: s.enabled,
+                temporary: false,
                 state: State::Pending,
             })
             .collect();
@@ -72,6 +75,7 @@ impl Table {
         let saved: Vec<Saved> = self
             .list
             .iter()
+            .filter(|b| !b.temporary)
             .map(|b| Saved {
                 file: b.file.clone(),
                 line: b.line,
@@ -165,6 +169,7 @@ mod tests {
             hits: Some(HitCount::Every(3)),
             log: None,
             enabled: false,
+            temporary: false,
             state: State::Armed { function: 1 },
         };
         assert_eq!(t.add(bp), 1);

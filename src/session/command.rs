@@ -26,6 +26,8 @@ pub enum Command {
     Enable(u32),
     InfoBreakpoints,
     Continue,
+    /// Run to a location (a breakpoint removed once reached).
+    Until(Location),
     Next,
     Step,
     Finish,
@@ -48,6 +50,7 @@ commands (short forms in brackets):
   disable N / enable N        switch a breakpoint off / on (no rebuild)
   info breakpoints [i b]      list breakpoints
   continue [c]                resume; in scripts, wait for the next stop or exit
+  until [u] FILE:LINE         continue to a line (a one-time breakpoint)
   next [n] / step [s]         next statement in this function / into a call
   finish [fin]                run until this function returns; show the value
   locals                      the locals at the stop
@@ -70,6 +73,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "enable" => Command::Enable(number("a breakpoint number")?),
         "info" | "i" if matches!(rest, "breakpoints" | "b" | "break") => Command::InfoBreakpoints,
         "continue" | "c" => Command::Continue,
+        "until" | "u" | "advance" => Command::Until(parse_break(rest)?.location),
         "next" | "n" => Command::Next,
         "step" | "s" => Command::Step,
         "finish" | "fin" => Command::Finish,

@@ -17,9 +17,10 @@ use anyhow::{anyhow, bail, Result};
 use breakpoints::{Bp, State, Table};
 use command::{BreakSpec, Command, Location};
 use hotbreak::protocol::{Resume, StopEvent, StopReason};
-use hotbreak_rewriter::Breakpoint;
-use output::{BreakpointRow, Out, StopView, ThreadRow};
-use std::collections::HashMap;
+use hotbreak_hotreload::PatchError;
+use hotbreak_rewriter::{Breakpoint, FnSite, LocateError};
+use output::{BreakpointRow, DiagnosticRow, Out, StopView, ThreadRow};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -42,7 +43,38 @@ pub struct Session {
     exited: bool,
     /// Waiting before `main` for the first command that resumes.
     held: bool,
+    /// `continue` and friends wait for the next stop (scripts) or return at
+    /// once (the terminal UI shows stops as they come).
+    wait_after_resume: bool,
+    /// Each file with debuggable code as last parsed: the text the registry
+    /// lines in `moved` refer to.
+    sources: HashMap<String, String>,
+    /// Registry functions whose `fn` line moved with edits.
+    moved: HashMap<usize, u32>,
+    /// Functions running an edited body without breakpoints: the patch of
+    /// it, or `None` when the edit was only built with breakpoints (it is
+    /// built plain when they go).
+    edited: HashMap<usize, Option<usize>>,
+    /// Functions whose running code is older than their source because the
+    /// last edit did not build: rebuilt with the next save of their file.
+    dirty: HashSet<usize>,
     emit: Box<dyn FnMut(&Out)>,
+}
+
+/// How the program is started.
+pub struct Launch {
+    pub stdin: Stdio,
+    pub stdout: Stdio,
+    pub stderr: Stdio,
+    /// Keep the program before `main` until the first `continue`.
+    pub hold: bool,
+}
+
+impl Launch {
+    /// The program shares the tool's terminal.
+    pub fn inherit(stdin: Stdio, hold: bool) -> Launch {
+        Launch { stdin, stdout: Stdio::inherit(), stderr: Stdio::inherit(), hold }
+    }
 }
 
 /// Where a session keeps what outlives it (saved breakpoints) and its patch
@@ -56,9 +88,9 @@ impl Session {
     /// for this workspace. With `hold`, the program waits before `main`
     /// until the first `continue`/`next`/`step`/`finish` (scripts set their
     /// breakpoints first); otherwise it runs once they are re-armed.
-    pub fn start(host: HostBuild, args: &[String], stdin: Stdio, hold: bool, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
+    pub fn start(host: HostBuild, args: &[String], launch: Launch, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
         let mut command = Process::new(&host.executable);
-        command.args(args).stdin(stdin);
+        command.args(args).stdin(launch.stdin).stdout(launch.stdout).stderr(launch.stderr);
         let dbg = Debuggee::launch_held(command)?;
         let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
         let mut session = Session {
@@ -72,13 +104,26 @@ impl Session {
             current: None,
             exited: false,
             held: true,
+            wait_after_resume: true,
+            sources: HashMap::new(),
+            moved: HashMap::new(),
+            edited: HashMap::new(),
+            dirty: HashSet::new(),
             emit,
         };
         let debuggable = session.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
         let program = session.host.artifact.name.clone();
-        session.say(Out::Started { pid: session.dbg.hello.pid, program, debuggable });
+        let mut files: Vec<String> = session.dbg.hello.functions.iter().map(|f| f.file.clone()).collect();
+        files.sort();
+        files.dedup();
+        for file in &files {
+            if let Ok(text) = session.read_source(file) {
+                session.sources.insert(file.clone(), text);
+            }
+        }
+        session.say(Out::Started { pid: session.dbg.hello.pid, program, debuggable, files });
         session.rearm_saved();
-        if !hold {
+        if !launch.hold {
             session.release()?;
         }
         Ok(session)
@@ -90,6 +135,17 @@ impl Session {
             self.dbg.release()?;
         }
         Ok(())
+    }
+
+    /// With `false`, `continue`/`next`/`step`/`finish` return as soon as the
+    /// thread runs; the stop is shown when it comes (see [`Session::absorb`]).
+    pub fn set_wait_after_resume(&mut self, wait: bool) {
+        self.wait_after_resume = wait;
+    }
+
+    /// The workspace root the session's file names are relative to.
+    pub fn workspace(&self) -> PathBuf {
+        self.host.config.workspace.clone()
     }
 
     pub fn debuggee(&mut self) -> &mut Debuggee {
@@ -122,6 +178,7 @@ impl Session {
             }
             Event::Disconnected => self.program_ended(),
             Event::Program(line) => println!("{line}"),
+            Event::SourcesChanged(files) => self.sources_changed(&files),
             Event::Input(_) | Event::InputEnd => self.dbg.defer(event),
         }
     }
@@ -161,7 +218,7 @@ impl Session {
             bail!("the program has exited");
         }
         match cmd {
-            Command::Break(spec) => self.add_breakpoint(spec)?,
+            Command::Break(spec) => self.add_breakpoint(spec, false)?,
             Command::Delete(which) => self.delete(which)?,
             Command::Disable(id) => self.set_enabled(id, false)?,
             Command::Enable(id) => self.set_enabled(id, true)?,
@@ -170,6 +227,11 @@ impl Session {
                 self.say(Out::Breakpoints { breakpoints: rows });
             }
             Command::Continue => self.resume(Resume::Continue, true)?,
+            Command::Until(location) => {
+                let spec = BreakSpec { location, condition: None, hits: None, log: None };
+                self.add_breakpoint(spec, true)?;
+                self.resume(Resume::Continue, true)?
+            }
             Command::Next => self.resume(Resume::Next, false)?,
             Command::Step => {
                 self.prepare_step_in()?;
@@ -228,7 +290,9 @@ impl Session {
         if self.held && may_wait_only {
             // A script's first `continue` lets the program start.
             self.release()?;
-            self.wait_for_stop();
+            if self.wait_after_resume {
+                self.wait_for_stop();
+            }
             return Ok(());
         }
         match self.current {
@@ -246,7 +310,9 @@ impl Session {
             None if may_wait_only => {}
             None => self.current_stop().map(drop)?,
         }
-        self.wait_for_stop();
+        if self.wait_after_resume {
+            self.wait_for_stop();
+        }
         Ok(())
     }
 
@@ -280,6 +346,15 @@ impl Session {
         }
         let view = self.view(&stop);
         self.say(Out::Stopped(view));
+        // `until`'s breakpoint is done once reached.
+        if let StopReason::Breakpoint { id } = stop.reason {
+            if self.bps.get(id).is_some_and(|b| b.temporary) {
+                if let Err(e) = self.remove_breakpoints(&[id]) {
+                    self.error(format!("{e:#}"));
+                }
+                self.save();
+            }
+        }
     }
 
     fn view(&mut self, stop: &StopEvent) -> StopView {
@@ -366,7 +441,7 @@ impl Session {
         bail!("unknown file `{typed}` (files with debuggable code: {})", known.join(", "))
     }
 
-    fn add_breakpoint(&mut self, spec: BreakSpec) -> Result<()> {
+    fn add_breakpoint(&mut self, spec: BreakSpec, temporary: bool) -> Result<()> {
         let (file, line) = match &spec.location {
             Location::Line { file, line } => (self.resolve_file(file)?, *line),
             Location::Function(name) => self.function_start(name)?,
@@ -384,6 +459,7 @@ impl Session {
             hits: spec.hits,
             log: spec.log,
             enabled: true,
+            temporary,
             state: State::Pending,
         };
         let id = self.bps.add(bp);
@@ -433,9 +509,10 @@ impl Session {
         let started = Instant::now();
         let source = self.read_source(file)?;
         let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
-        let index = self.dbg.function_index(file, &site.name, site.fn_line).ok_or_else(|| {
+        let index = self.index_at(file, &site).ok_or_else(|| {
             anyhow!("{file}:{line}: `{}` is not debuggable: add #[hotbreak::debuggable] to it, its impl block or its module", site.name)
         })?;
+        self.say(Out::Building { file: file.to_string(), line: site.fn_line, function: site.name.clone() });
         let key = self.dbg.hello.functions[index].key.clone();
         let in_fn: Vec<&Bp> = self.bps.list.iter().filter(|b| b.file == file && (site.fn_line..=site.last_line).contains(&b.line)).collect();
         let compiled: Vec<Breakpoint> = in_fn
@@ -446,8 +523,9 @@ impl Session {
         let watches = self.watches.clone();
         let slot = self.patcher_slot(&key)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
-        let applied = patcher.arm_breakpoints_watching(&mut self.dbg, file, line, &compiled, &watches)?;
+        let applied = patcher.arm_at(&mut self.dbg, index, file, line, &compiled, &watches)?;
         self.patches.insert(index, applied.patch);
+        self.dirty.remove(&index);
         for (id, on) in &enabled {
             self.dbg.set_breakpoint_enabled(*id, *on)?;
             if let Some(b) = self.bps.get_mut(*id) {
@@ -455,7 +533,7 @@ impl Session {
             }
         }
         if !enabled.is_empty() && enabled.iter().all(|(_, on)| !on) {
-            self.dbg.disarm(index)?;
+            self.restore(index)?;
         }
         Ok((index, started.elapsed().as_millis() as u64))
     }
@@ -527,7 +605,7 @@ impl Session {
             let any_on = self.bps.list.iter().any(|b| b.enabled && b.state == State::Armed { function: f });
             match (any_on, self.patches.get(&f)) {
                 (true, Some(&patch)) => self.dbg.arm(f, patch)?,
-                (false, _) => self.dbg.disarm(f)?,
+                (false, _) => self.restore(f)?,
                 _ => {}
             }
         }
@@ -545,8 +623,21 @@ impl Session {
             }
             None => self.bps.list.iter().map(|b| b.id).collect(),
         };
+        self.remove_breakpoints(&ids)?;
+        self.save();
+        let message = match which {
+            Some(id) => format!("breakpoint {id} deleted"),
+            None => format!("{} breakpoints deleted", ids.len()),
+        };
+        self.say(Out::Info { message });
+        Ok(())
+    }
+
+    /// Switches breakpoints off at once, then rebuilds their functions with
+    /// the breakpoints left, or puts them back on the code they ran before.
+    fn remove_breakpoints(&mut self, ids: &[u32]) -> Result<()> {
         let mut touched = Vec::new();
-        for id in &ids {
+        for id in ids {
             let bp = self.bps.remove(*id).expect("listed");
             self.dbg.set_breakpoint_enabled(*id, false)?;
             if let State::Armed { function } = bp.state {
@@ -558,17 +649,153 @@ impl Session {
             if left {
                 self.arm_function(&file, line)?;
             } else {
-                self.dbg.disarm(function)?;
                 self.patches.remove(&function);
+                self.restore(function)?;
             }
         }
-        self.save();
-        let message = match which {
-            Some(id) => format!("breakpoint {id} deleted"),
-            None => format!("{} breakpoints deleted", ids.len()),
-        };
-        self.say(Out::Info { message });
         Ok(())
+    }
+
+    /// Puts a function without breakpoints back on the code it runs
+    /// natively: the build's, or its last edit.
+    fn restore(&mut self, index: usize) -> Result<()> {
+        match self.edited.get(&index).copied() {
+            None => self.dbg.disarm(index),
+            Some(Some(patch)) => self.dbg.arm(index, patch),
+            Some(None) => self.patch_edit(index).map(drop),
+        }
+    }
+
+    /// Where registry function `index` starts in the source as it is now.
+    fn fn_line(&self, index: usize) -> u32 {
+        self.moved.get(&index).copied().unwrap_or(self.dbg.hello.functions[index].first_line)
+    }
+
+    /// The registry function found at `site` of `file` (as the file is now).
+    fn index_at(&self, file: &str, site: &FnSite) -> Option<usize> {
+        let functions = &self.dbg.hello.functions;
+        (0..functions.len()).find(|&i| functions[i].file == file && functions[i].name == site.name && self.fn_line(i) == site.fn_line)
+    }
+
+    /// Builds function `index` from its source as it is now, without
+    /// breakpoints, and runs it: edit and continue.
+    fn patch_edit(&mut self, index: usize) -> Result<u64> {
+        let started = Instant::now();
+        let info = self.dbg.hello.functions[index].clone();
+        let line = self.fn_line(index);
+        let source = self.read_source(&info.file)?;
+        let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{}:{line}: {e}", info.file))?;
+        let text = site.text(&source).to_string();
+        self.say(Out::Building { file: info.file.clone(), line, function: info.name.clone() });
+        let slot = self.patcher_slot(&info.key)?;
+        let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
+        let prepared = patcher.prepare(&info.file, line, &text)?;
+        let applied = patcher.apply_to(&prepared, &mut self.dbg, index)?;
+        self.edited.insert(index, Some(applied.patch));
+        self.dirty.remove(&index);
+        Ok(started.elapsed().as_millis() as u64)
+    }
+
+    /// The user saved `files`: breakpoints follow their lines, and every
+    /// debuggable function whose code changed is rebuilt and swapped in,
+    /// with its breakpoints. A file that does not parse, or a function that
+    /// does not compile, leaves the program on its last good code.
+    pub fn sources_changed(&mut self, files: &[String]) {
+        for file in files {
+            if let Err(e) = self.source_changed(file) {
+                self.error(format!("{e:#}"));
+            }
+        }
+    }
+
+    fn source_changed(&mut self, file: &str) -> Result<()> {
+        let Some(old) = self.sources.get(file).cloned() else { return Ok(()) };
+        let Ok(new) = self.read_source(file) else { return Ok(()) };
+        if new == old && !self.dirty.iter().any(|&i| self.dbg.hello.functions[i].file == file) {
+            return Ok(());
+        }
+        let new_fns = match hotbreak_rewriter::list_functions(&new) {
+            Ok(fns) => fns,
+            Err(LocateError::Parse { line, message }) => {
+                self.say(Out::Diagnostics { file: file.to_string(), diagnostics: vec![DiagnosticRow { line, message: message.clone() }] });
+                bail!("{file}:{line}: {message}; the program keeps running its last good code");
+            }
+            Err(e) => bail!("{file}: {e}"),
+        };
+        let old_fns = hotbreak_rewriter::list_functions(&old).unwrap_or_default();
+        self.sources.insert(file.to_string(), new.clone());
+        let mut changed = Vec::new();
+        for index in 0..self.dbg.hello.functions.len() {
+            let info = &self.dbg.hello.functions[index];
+            if info.file != file || info.unpatchable.is_some() {
+                continue;
+            }
+            let Some(after) = counterpart(&old_fns, &new_fns, self.fn_line(index)) else { continue };
+            let before = old_fns.iter().find(|s| s.fn_line == self.fn_line(index)).expect("counterpart found it");
+            let body_changed = !hotbreak_rewriter::same_tokens(before.text(&old), after.text(&new));
+            let moved = after.fn_line != before.fn_line;
+            self.moved.insert(index, after.fn_line);
+            // A function with breakpoints has its lines compiled in.
+            let with_breakpoints = self.patches.contains_key(&index);
+            if body_changed || self.dirty.contains(&index) || (moved && with_breakpoints) {
+                changed.push((index, body_changed || self.dirty.contains(&index)));
+            }
+        }
+        self.say(Out::Diagnostics { file: file.to_string(), diagnostics: Vec::new() });
+        self.follow_breakpoints(file, &new)?;
+        for (index, body_changed) in changed {
+            let line = self.fn_line(index);
+            let function = self.dbg.hello.functions[index].name.clone();
+            let result = if self.patches.contains_key(&index) {
+                if body_changed {
+                    self.edited.insert(index, None);
+                }
+                self.arm_function(file, line).map(|(_, ms)| ms)
+            } else {
+                self.patch_edit(index)
+            };
+            match result {
+                Ok(ms) if body_changed => self.say(Out::Patched { file: file.to_string(), line, function, ms }),
+                Ok(_) => {}
+                Err(e) => {
+                    self.dirty.insert(index);
+                    self.report_build_error(file, &function, &e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the breakpoints of `file` with their lines' text; those whose
+    /// line is gone are removed.
+    fn follow_breakpoints(&mut self, file: &str, source: &str) -> Result<()> {
+        let mut gone = Vec::new();
+        for bp in self.bps.list.iter_mut().filter(|b| b.file == file) {
+            match breakpoints::reanchor(source, bp.line, &bp.text) {
+                Some(line) => bp.line = line,
+                None => gone.push((bp.id, bp.line, bp.text.trim().to_string())),
+            }
+        }
+        for (id, line, text) in &gone {
+            self.error(format!("{file}:{line}: breakpoint {id}'s line `{text}` is gone; removed it"));
+        }
+        let ids: Vec<u32> = gone.iter().map(|g| g.0).collect();
+        self.remove_breakpoints(&ids)?;
+        self.save();
+        Ok(())
+    }
+
+    /// Shows why an edit did not build: rustc's errors at their lines.
+    fn report_build_error(&mut self, file: &str, function: &str, e: &anyhow::Error) {
+        if let Some(PatchError::Compile(diags)) = e.downcast_ref::<PatchError>() {
+            let diagnostics = diags
+                .iter()
+                .filter(|d| d.level == "error" && d.file.as_deref() == Some(file))
+                .filter_map(|d| Some(DiagnosticRow { line: d.line?, message: d.message.clone() }))
+                .collect();
+            self.say(Out::Diagnostics { file: file.to_string(), diagnostics });
+        }
+        self.error(format!("`{function}` keeps running its last good code: {e:#}"));
     }
 
     /// `step` can only enter instrumented code: before resuming, give step
@@ -586,6 +813,7 @@ impl Session {
             .filter(|(i, f)| f.unpatchable.is_none() && !self.patches.contains_key(i) && calls(&text, &f.name))
             .map(|(i, f)| (i, f.file.clone(), f.first_line))
             .collect();
+        let callees: Vec<(usize, String, u32)> = callees.into_iter().map(|(i, file, _)| (i, file, self.fn_line(i))).collect();
         for (_, file, line) in callees {
             if let Err(e) = self.arm_function(&file, line) {
                 self.error(format!("cannot prepare stepping into {file}:{line}: {e:#}"));
@@ -645,6 +873,14 @@ fn row(b: &Bp) -> BreakpointRow {
         hits: b.hits.map(breakpoints::hits_text),
         log: b.log.clone(),
     }
+}
+
+/// The function of `new` that is `old`'s function at `fn_line`: the same
+/// name and owner, the same rank among its namesakes.
+fn counterpart<'a>(old: &[FnSite], new: &'a [FnSite], fn_line: u32) -> Option<&'a FnSite> {
+    let before = old.iter().find(|s| s.fn_line == fn_line)?;
+    let rank = old.iter().take_while(|s| s.fn_line != fn_line).filter(|s| s.identity() == before.identity()).count();
+    new.iter().filter(|s| s.identity() == before.identity()).nth(rank)
 }
 
 /// Whether a source line calls a function named `name`.

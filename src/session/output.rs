@@ -8,7 +8,15 @@ use std::fmt;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Out {
-    Started { pid: u32, program: String, debuggable: usize },
+    /// `files`: the workspace files holding debuggable functions.
+    Started { pid: u32, program: String, debuggable: usize, files: Vec<String> },
+    /// A patch of `function` is being built (its `fn` line).
+    Building { file: String, line: u32, function: String },
+    /// An edited function runs its new code.
+    Patched { file: String, line: u32, function: String, ms: u64 },
+    /// The errors of `file` at their lines, from the last save (none: the
+    /// file builds).
+    Diagnostics { file: String, diagnostics: Vec<DiagnosticRow> },
     Armed { breakpoint: u32, file: String, line: u32, function: String, ms: u64, moved_from: Option<u32> },
     Stopped(StopView),
     Locals { vars: Vec<VarDesc> },
@@ -41,6 +49,12 @@ pub struct StopView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct DiagnosticRow {
+    pub line: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct ThreadRow {
     pub number: usize,
     pub tid: u64,
@@ -66,8 +80,14 @@ pub struct BreakpointRow {
 impl fmt::Display for Out {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Out::Started { pid, program, debuggable } => {
+            Out::Started { pid, program, debuggable, .. } => {
                 write!(f, "started {program} (pid {pid}), {debuggable} debuggable functions")
+            }
+            Out::Building { file, line, function } => write!(f, "building `{function}` ({file}:{line})…"),
+            Out::Patched { file, line, function, ms } => write!(f, "{file}:{line}: `{function}` hot-patched in {ms} ms"),
+            Out::Diagnostics { file, diagnostics } => {
+                let lines: Vec<String> = diagnostics.iter().map(|d| format!("{file}:{}: error: {}", d.line, d.message)).collect();
+                write!(f, "{}", lines.join("\n"))
             }
             Out::Armed { breakpoint, file, line, function, ms, moved_from } => {
                 write!(f, "breakpoint {breakpoint} at {file}:{line} in `{function}`: armed in {ms} ms")?;
