@@ -24,7 +24,7 @@ impl ShadowTree {
         if root.exists() {
             std::fs::remove_dir_all(root)?;
         }
-        mirror(&origin.join(rel), &root.join(rel))?;
+        mirror(&origin.join(rel), &root.join(rel), &std::path::absolute(root)?)?;
         Ok(ShadowTree { root: root.to_path_buf(), origin: origin.to_path_buf(), replaced: BTreeSet::new() })
     }
 
@@ -50,18 +50,21 @@ impl ShadowTree {
     }
 }
 
-fn mirror(from: &Path, to: &Path) -> Result<()> {
+/// Links every file of `from` under `to`, leaving out build output, hidden
+/// directories and the directory holding `shadow_root` (the state dir may
+/// live inside the package: mirroring it would recurse forever).
+fn mirror(from: &Path, to: &Path, shadow_root: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
-        let skip = name == "target" || name.to_string_lossy().starts_with('.');
+        let (src, dst) = (entry.path(), to.join(&name));
+        let skip = name == "target" || name.to_string_lossy().starts_with('.') || shadow_root.starts_with(&src);
         if skip {
             continue;
         }
-        let (src, dst) = (entry.path(), to.join(&name));
         if entry.file_type()?.is_dir() {
-            mirror(&src, &dst)?;
+            mirror(&src, &dst, shadow_root)?;
         } else {
             std::os::unix::fs::symlink(&src, &dst)?;
         }

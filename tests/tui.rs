@@ -1,0 +1,221 @@
+//! The terminal UI as a user sees it: `cargo hotbreak run` inside tmux,
+//! driven with send-keys, read back with capture-pane. The program is a
+//! copy of the ticker example in a scratch crate, because the test edits
+//! its source while it runs.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::workspace;
+
+/// Generous: the first run builds the scratch crate's dependencies.
+const FIRST_SCREEN: Duration = Duration::from_secs(900);
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A tmux server of our own, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16, command: &str) -> Tmux {
+        let tmux = Tmux { socket: format!("hotbreak-test-{}", std::process::id()) };
+        let status = tmux
+            .cmd()
+            .args(["new-session", "-d", "-s", "t", "-x", &width.to_string(), "-y", &height.to_string(), command])
+            .status()
+            .expect("tmux is installed");
+        assert!(status.success());
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null"]);
+        c
+    }
+
+    /// Sends keys (tmux key names or literal text).
+    fn keys(&self, keys: &[&str]) {
+        let status = self.cmd().args(["send-keys", "-t", "t"]).args(keys).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn text(&self, literal: &str) {
+        let status = self.cmd().args(["send-keys", "-t", "t", "-l", literal]).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p", "-t", "t"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn alternate_screen_on(&self) -> bool {
+        let out = self.cmd().args(["display-message", "-p", "-t", "t", "#{alternate_on}"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Polls the screen until `ready` holds: the UI redraws when something
+    /// happens, and capture-pane is how a test sees it.
+    fn wait_for(&self, what: &str, limit: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            if started.elapsed() > limit {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+/// A crate of its own holding a copy of the ticker example.
+fn scratch_crate(name: &str) -> PathBuf {
+    let dir = workspace().join("target/hotbreak/test-crates").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nhotbreak = {{ path = \"{}\" }}\n\n[workspace]\n",
+        workspace().join("runtime").display()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::copy(workspace().join("examples/ticker/src/main.rs"), dir.join("src/main.rs")).unwrap();
+    dir
+}
+
+fn line_in(file: &Path, needle: &str) -> usize {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in {}", file.display())) + 1
+}
+
+/// `(step, total)` of the `tick N total M` lines on screen.
+fn ticks(screen: &str) -> Vec<(u64, u64)> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split("tick ").nth(1)?;
+            let mut words = rest.split_whitespace();
+            let step = words.next()?.parse().ok()?;
+            (words.next()? == "total").then_some(())?;
+            let total = words.next()?.trim_end_matches('│').parse().ok()?;
+            Some((step, total))
+        })
+        .collect()
+}
+
+/// The source pane's row for `line`: gutter mark, number, stop arrow.
+fn gutter(screen: &str, line: usize) -> Option<String> {
+    let number = format!("{line:>2}");
+    screen.lines().find_map(|l| {
+        let inner = l.strip_prefix('│')?;
+        let mut chars = inner.chars();
+        let mark = chars.next()?;
+        let rest: String = chars.collect();
+        let arrow = rest.strip_prefix(&number)?.chars().next()?;
+        Some(format!("{mark}{number}{arrow}"))
+    })
+}
+
+/// Rows of the Locals pane before the one naming `name`.
+fn locals_row(screen: &str, name: &str) -> usize {
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("│▸ ") || l.contains("│▾ ")).collect();
+    rows.iter().position(|l| l.contains(&format!(" {name}: "))).unwrap_or_else(|| panic!("no local {name} in:\n{screen}"))
+}
+
+#[test]
+fn the_terminal_ui_debugs_and_hot_patches_a_running_program() {
+    let dir = scratch_crate("edited-ticker");
+    let main_rs = dir.join("src/main.rs");
+    let original = std::fs::read_to_string(&main_rs).unwrap();
+    let state = dir.join("state");
+    let command = format!(
+        "cd '{}' && CARGO_TARGET_DIR='{}' HOTBREAK_STATE='{}' '{}' hotbreak run; echo \"hotbreak exited with $?\"; stty -a; exec cat",
+        dir.display(),
+        workspace().join("target").display(),
+        state.display(),
+        env!("CARGO_BIN_EXE_cargo-hotbreak"),
+    );
+    let tmux = Tmux::start(80, 24, &command);
+
+    // The layout: source with line numbers, side panes, output, status.
+    let screen = tmux.wait_for("the main screen with ticks", FIRST_SCREEN, |s| s.contains(" running ") && ticks(s).len() >= 2);
+    for part in ["src/main.rs", "Locals", "Breakpoints", "Threads & stack", "Output", "? help", "edited-ticker pid"] {
+        assert!(screen.contains(part), "no {part:?} on:\n{screen}");
+    }
+    assert!(gutter(&screen, 1).is_some_and(|g| g.contains(" 1")), "no line numbers:\n{screen}");
+    let pid: String = screen.split("edited-ticker pid ").nth(1).unwrap().chars().take_while(char::is_ascii_digit).collect();
+
+    // A breakpoint toggled on a line of the running program stops it there.
+    let at = line_in(&main_rs, "let total = scale(reading.step);");
+    tmux.text(&format!(":{at}"));
+    tmux.keys(&["Enter", "b"]);
+    let screen = tmux.wait_for("the stop", LIMIT, |s| s.contains(" stopped ") && s.contains("│▸ reading: "));
+    assert_eq!(gutter(&screen, at).as_deref(), Some(&*format!("●{at}▶")), "{screen}");
+    for local in ["step: u64 = ", "history: &mut Vec<u64> = "] {
+        assert!(screen.contains(local), "no {local:?} in Locals:\n{screen}");
+    }
+    assert!(screen.contains(&format!("● 1 main.rs:{at} armed")), "{screen}");
+
+    // `n` moves the stop line.
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for("the next line", LIMIT, |s| gutter(s, at + 1).is_some_and(|g| g.ends_with('▶')) && s.contains("│▸ reading: "));
+    assert_eq!(gutter(&screen, at).as_deref(), Some(&*format!("●{at} ")), "{screen}");
+
+    // Expanding a struct in Locals shows its fields.
+    tmux.keys(&["Tab"]);
+    for _ in 0..locals_row(&screen, "reading") {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the fields of `reading`", LIMIT, |s| s.contains("▾ reading: Reading"));
+    for field in ["▸ step = ", "▸ value = ", "▸ tags = [\"t"] {
+        assert!(screen.contains(field), "no field {field:?} in:\n{screen}");
+    }
+
+    // Off again (back in the source pane) and running natively.
+    tmux.keys(&["BTab"]);
+    tmux.text(&format!(":{at}"));
+    tmux.keys(&["Enter", "b", "c"]);
+    let screen = tmux.wait_for("running without the breakpoint", LIMIT, |s| s.contains(" running ") && !s.contains("● 1 main.rs"));
+    let before = ticks(&screen).last().copied().unwrap_or((0, 0));
+
+    // Saving an edited function changes what the running program prints.
+    std::fs::write(&main_rs, original.replace("let factor = 3;", "let factor = 7;")).unwrap();
+    let screen = tmux.wait_for("ticks of the edited code", LIMIT, |s| ticks(s).iter().any(|&(step, total)| step > before.0 && total == 7 * step));
+    assert!(screen.contains("hot-patched"), "{screen}");
+    assert!(screen.contains(&format!("edited-ticker pid {pid} ")), "the program restarted:\n{screen}");
+
+    // A save that does not parse shows the error; the program runs on.
+    let bad = line_in(&main_rs, "let factor = 7;");
+    std::fs::write(&main_rs, original.replace("let factor = 3;", "let factor = ;")).unwrap();
+    let screen = tmux.wait_for("the syntax error", LIMIT, |s| s.contains(&format!("main.rs:{bad}: error:")));
+    assert_eq!(gutter(&screen, bad).map(|g| g.starts_with('E')), Some(true), "no error mark on line {bad}:\n{screen}");
+    let last = ticks(&screen).last().copied().unwrap();
+    let screen = tmux.wait_for("ticks after the error", LIMIT, |s| ticks(s).iter().any(|&(step, _)| step > last.0 + 2));
+    assert!(ticks(&screen).iter().filter(|&&(step, _)| step > last.0).all(|&(step, total)| total == 7 * step), "not on its last good code:\n{screen}");
+
+    // `q` asks, then quits and gives the terminal back as it was.
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", LIMIT, |s| s.contains("Quit?"));
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("the shell again", LIMIT, |s| s.contains("hotbreak exited with 0"));
+    assert!(!tmux.alternate_screen_on(), "still on the alternate screen:\n{screen}");
+    let modes = screen.split_whitespace().collect::<Vec<_>>();
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(modes.contains(&mode), "terminal mode {mode} not restored:\n{screen}");
+    }
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the program outlived the session");
+}
