@@ -117,11 +117,12 @@ fn json_lines_for_tools() {
     let events: Vec<serde_json::Value> =
         run.stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["started", "armed", "armed", "log", "log", "stopped", "locals", "info"], "{}", run.stdout);
-    assert_eq!(events[3]["text"], "total=3");
-    assert_eq!(events[4]["text"], "total=6");
-    assert_eq!((events[5]["line"].as_u64(), events[5]["breakpoint"].as_u64()), (Some(at as u64), Some(2)));
-    let vars = events[6]["vars"].as_array().unwrap();
+    assert_eq!(kinds, ["started", "building", "armed", "building", "armed", "log", "log", "stopped", "locals", "info"], "{}", run.stdout);
+    assert_eq!(events[1]["function"], "tick");
+    assert_eq!(events[5]["text"], "total=3");
+    assert_eq!(events[6]["text"], "total=6");
+    assert_eq!((events[7]["line"].as_u64(), events[7]["breakpoint"].as_u64()), (Some(at as u64), Some(2)));
+    let vars = events[8]["vars"].as_array().unwrap();
     assert_eq!(vars[0]["name"], "step");
     assert_eq!(vars[0]["value"], "2");
     assert_in_order(&run.stdout, &["tick 1 total 3"]);

@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::workspace;
+use support::{scratch_crate, workspace};
 
 /// Generous: the first run builds the scratch crate's dependencies.
 const FIRST_SCREEN: Duration = Duration::from_secs(900);
@@ -79,21 +79,6 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").status();
     }
-}
-
-/// A crate of its own holding a copy of the ticker example.
-fn scratch_crate(name: &str) -> PathBuf {
-    let dir = workspace().join("target/hotbreak/test-crates").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    let manifest = format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nhotbreak = {{ path = \"{}\" }}\n\n[workspace]\n",
-        workspace().join("runtime").display()
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::copy(workspace().join("examples/ticker/src/main.rs"), dir.join("src/main.rs")).unwrap();
-    dir
 }
 
 fn line_in(file: &Path, needle: &str) -> usize {

@@ -4,7 +4,7 @@
 
 use cargo_hotbreak::{Debuggee, HostBuild, HostConfig};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 
@@ -110,3 +110,20 @@ pub fn field<'a>(answer: &'a str, key: &str) -> &'a str {
     let rest = &answer[at.unwrap_or_else(|| panic!("no {key}= in {answer:?}")) + key.len() + 1..];
     rest.split(' ').next().unwrap()
 }
+
+/// A crate of its own (its own workspace, under the target dir) holding a
+/// copy of the ticker example: tests that edit sources edit this one.
+pub fn scratch_crate(name: &str) -> PathBuf {
+    let dir = workspace().join("target/hotbreak/test-crates").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nhotbreak = {{ path = \"{}\" }}\n\n[workspace]\n",
+        workspace().join("runtime").display()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::copy(workspace().join("examples/ticker/src/main.rs"), dir.join("src/main.rs")).unwrap();
+    dir
+}
+
