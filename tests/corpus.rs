@@ -43,7 +43,7 @@ fn run(dbg: &mut Debuggee, stdin: &mut impl Write, name: &str, expect_line: Opti
                 }
                 dbg.resume(stop.stop, Resume::Continue).map_err(|e| e.to_string())?;
             }
-            Event::Log(_) | Event::Input(_) | Event::InputEnd => {}
+            Event::Log(_) | Event::Input(_) | Event::InputEnd | Event::SourcesChanged(_) => {}
             Event::Disconnected => return Err("the program disconnected".into()),
         }
     }

@@ -7,7 +7,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 use support::{scratch_crate, workspace};
@@ -19,6 +19,7 @@ const TICKS: u64 = 300;
 
 /// `cargo hotbreak run --batch` with commands written as the test goes.
 struct Driver {
+    child: Child,
     stdin: ChildStdin,
     lines: Receiver<String>,
     seen: Vec<String>,
@@ -45,7 +46,7 @@ impl Driver {
                 }
             }
         });
-        Driver { stdin: child.stdin.take().unwrap(), lines, seen: Vec::new() }
+        Driver { stdin: child.stdin.take().unwrap(), child, lines, seen: Vec::new() }
     }
 
     fn send(&mut self, command: &str) {
@@ -117,4 +118,6 @@ fn saving_a_file_hot_patches_its_functions_and_keeps_their_breakpoints() {
     assert_eq!(total, 7 * step + 1);
     hb.wait_for("the end", |l| l == format!("done after {TICKS} ticks"));
     hb.wait_for("the exit", |l| l == "program exited with status 0");
+    drop(hb.stdin);
+    assert!(hb.child.wait().unwrap().success());
 }

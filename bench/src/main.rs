@@ -374,7 +374,7 @@ fn gdb_run(exe: &Path, commands: &[String], n: u64) -> Result<f64> {
     parse_ns(line)
 }
 
-/// 4. Set breakpoint -> armed, by phase, on the fixture and generated
+/// Part 4: set breakpoint -> armed, by phase, on the fixture and generated
 /// crates; vs edit + cargo build + restart; disarm and step round trips.
 fn arming(ws: &Path, opts: &Options) -> Result<()> {
     println!("## 4. Arming latency (bar: <= 300 ms example crate, <= 1 s at 20k lines, <= 3 s at 50k; disarm <= 5 ms; step <= 10 ms)\n");

@@ -23,7 +23,7 @@ pub const HELP: &[(&str, &str)] = &[
     (".", "back to the stop line"),
     ("o  ctrl-P", "open a file (fuzzy)"),
     ("/", "search in the source (Enter again: next)"),
-    (":", "command line: every line-mode command; a number goes to that line"),
+    (":", "command line: any line-mode command; N: go to line N"),
     ("Tab  shift-Tab", "focus the next / previous pane"),
     ("Enter ← →", "expand / collapse in Locals"),
     ("e  d", "enable-disable / delete in Breakpoints"),

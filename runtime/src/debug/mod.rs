@@ -57,7 +57,7 @@ impl Hits {
         match kind {
             hits::EQUAL => count == n,
             hits::AT_LEAST => count >= n,
-            hits::EVERY => n != 0 && count % n == 0,
+            hits::EVERY => n != 0 && count.is_multiple_of(n),
             _ => true,
         }
     }

@@ -167,9 +167,9 @@ fn is_closer(line: &str) -> bool {
 
 /// `name: value` -> `name`, for struct fields and map entries.
 fn label_of(line: &str) -> Option<String> {
-    if line.starts_with('"') {
+    if let Some(rest) = line.strip_prefix('"') {
         // A map key that is a string: `"k": v`.
-        let end = line[1..].find("\": ")? + 1;
+        let end = rest.find("\": ")? + 1;
         return Some(line[..=end].to_string());
     }
     let colon = line.find(": ")?;
