@@ -71,63 +71,21 @@ impl Debuggee {
     /// Starts `command` with the session socket and token in its environment
     /// and waits for its agent's hello. The program then waits before `main`
     /// until [`Debuggee::release`], so breakpoints can be armed first.
-    pub fn launch_held(mut command: Command) -> Result<Debuggee> {
-        let dir = PrivateDir::create()?;
-        let socket = dir.0.join("agent.sock");
-        let listener = UnixListener::bind(&socket)?;
-        let token = random_token()?;
-        let mut child = command
-            .env(protocol::ENV_SOCKET, &socket)
-            .env(protocol::ENV_TOKEN, &token)
-            .spawn()
-            .context("cannot start the program")?;
-
+    pub fn launch_held(command: Command) -> Result<Debuggee> {
+        let connection = Connection::open(command)?;
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(listener.accept());
-        });
-        let stream = match rx.recv_timeout(CONNECT_TIMEOUT) {
-            Ok(accepted) => accepted?.0,
-            Err(_) => {
-                let _ = child.kill();
-                bail!("the program did not connect to hotbreak within {CONNECT_TIMEOUT:?} (does it use #[hotbreak::debuggable]?)");
-            }
-        };
-        check_peer_uid(&stream)?;
-        let writer = stream.try_clone()?;
-        let mut reader = BufReader::new(stream);
-        let hello = match read_message(&mut reader)? {
-            FromDebuggee::Hello(h) => h,
-            other => bail!("expected hello, got {other:?}"),
-        };
-        if hello.token != token {
-            let _ = child.kill();
-            bail!("the connecting process presented a wrong session token");
-        }
-        if hello.pid != child.id() {
-            bail!("hello from pid {} but the program is pid {}", hello.pid, child.id());
-        }
-        let (reply_tx, replies) = mpsc::channel();
-        let (event_tx, events) = mpsc::channel();
-        let own_tx = event_tx.clone();
-        std::thread::spawn(move || loop {
-            match read_message(&mut reader) {
-                Ok(FromDebuggee::Reply { id, result }) => {
-                    let _ = reply_tx.send((id, result));
-                }
-                Ok(FromDebuggee::Stopped(stop)) => {
-                    let _ = event_tx.send(Event::Stopped(stop));
-                }
-                Ok(FromDebuggee::Log(log)) => {
-                    let _ = event_tx.send(Event::Log(log));
-                }
-                Ok(FromDebuggee::Hello(_)) | Err(_) => {
-                    let _ = event_tx.send(Event::Disconnected);
-                    return;
-                }
-            }
-        });
-        Ok(Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending: VecDeque::new(), next_id: 0, _dir: dir })
+        Ok(connection.attach(tx, rx, VecDeque::new()))
+    }
+
+    /// Starts `command` like [`Debuggee::launch_held`], to replace this
+    /// debuggee (which has exited, its `Disconnected` taken): the new one
+    /// keeps this one's event stream, so senders from
+    /// [`Debuggee::event_sender`] and deferred input carry over. On error
+    /// this debuggee is untouched.
+    pub fn relaunch_held(&mut self, command: Command) -> Result<Debuggee> {
+        let connection = Connection::open(command)?;
+        let events = std::mem::replace(&mut self.events, mpsc::channel().1);
+        Ok(connection.attach(self.event_tx.clone(), events, std::mem::take(&mut self.pending)))
     }
 
     fn request(&mut self, op: Op) -> Result<Reply> {
@@ -135,9 +93,9 @@ impl Debuggee {
         let id = self.next_id;
         let mut line = serde_json::to_vec(&Request { id, op })?;
         line.push(b'\n');
-        self.writer.write_all(&line)?;
+        self.writer.write_all(&line).map_err(|e| anyhow!("the program is gone (its hotbreak connection: {e})"))?;
         loop {
-            let (got, result) = self.replies.recv().map_err(|_| anyhow!("the program closed the hotbreak connection"))?;
+            let (got, result) = self.replies.recv().map_err(|_| anyhow!("the program is gone (it closed its hotbreak connection)"))?;
             // Id 0: the agent could not even read the request.
             if got == id || got == 0 {
                 return result.map_err(|e| anyhow!(e));
@@ -268,6 +226,83 @@ impl Debuggee {
     /// Drops the agent connection (the program goes back to native code).
     pub fn disconnect(&mut self) {
         let _ = self.writer.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// A started program that said hello, not yet serving events.
+struct Connection {
+    child: Child,
+    hello: Hello,
+    writer: UnixStream,
+    reader: BufReader<UnixStream>,
+    dir: PrivateDir,
+}
+
+impl Connection {
+    /// Starts `command` with the session socket and token in its
+    /// environment and waits for its agent's hello.
+    fn open(mut command: Command) -> Result<Connection> {
+        let dir = PrivateDir::create()?;
+        let socket = dir.0.join("agent.sock");
+        let listener = UnixListener::bind(&socket)?;
+        let token = random_token()?;
+        let mut child = command
+            .env(protocol::ENV_SOCKET, &socket)
+            .env(protocol::ENV_TOKEN, &token)
+            .spawn()
+            .context("cannot start the program")?;
+
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(listener.accept());
+        });
+        let stream = match rx.recv_timeout(CONNECT_TIMEOUT) {
+            Ok(accepted) => accepted?.0,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("the program did not connect to hotbreak within {CONNECT_TIMEOUT:?} (does it use #[hotbreak::debuggable]?)");
+            }
+        };
+        check_peer_uid(&stream)?;
+        let writer = stream.try_clone()?;
+        let mut reader = BufReader::new(stream);
+        let hello = match read_message(&mut reader)? {
+            FromDebuggee::Hello(h) => h,
+            other => bail!("expected hello, got {other:?}"),
+        };
+        if hello.token != token {
+            let _ = child.kill();
+            bail!("the connecting process presented a wrong session token");
+        }
+        if hello.pid != child.id() {
+            bail!("hello from pid {} but the program is pid {}", hello.pid, child.id());
+        }
+        Ok(Connection { child, hello, writer, reader, dir })
+    }
+
+    /// Serves the program's messages into the event stream `event_tx`/`events`.
+    fn attach(self, event_tx: mpsc::Sender<Event>, events: Receiver<Event>, pending: VecDeque<Event>) -> Debuggee {
+        let Connection { child, hello, writer, mut reader, dir } = self;
+        let (reply_tx, replies) = mpsc::channel();
+        let own_tx = event_tx.clone();
+        std::thread::spawn(move || loop {
+            match read_message(&mut reader) {
+                Ok(FromDebuggee::Reply { id, result }) => {
+                    let _ = reply_tx.send((id, result));
+                }
+                Ok(FromDebuggee::Stopped(stop)) => {
+                    let _ = event_tx.send(Event::Stopped(stop));
+                }
+                Ok(FromDebuggee::Log(log)) => {
+                    let _ = event_tx.send(Event::Log(log));
+                }
+                Ok(FromDebuggee::Hello(_)) | Err(_) => {
+                    let _ = event_tx.send(Event::Disconnected);
+                    return;
+                }
+            }
+        });
+        Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending, next_id: 0, _dir: dir }
     }
 }
 

@@ -8,7 +8,6 @@ use crate::HostBuild;
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::Stdio;
 
 #[derive(Debug, Clone, Default)]
 pub struct LineOptions {
@@ -24,19 +23,19 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
         let mut stdout = std::io::stdout().lock();
         let _ = match out {
             _ if json => writeln!(stdout, "{}", serde_json::to_string(out).unwrap_or_default()),
-            // Progress and cleared diagnostics say nothing to a reader.
-            Out::Building { .. } => Ok(()),
+            // Cleared diagnostics say nothing to a reader.
             Out::Diagnostics { diagnostics, .. } if diagnostics.is_empty() => Ok(()),
             _ => writeln!(stdout, "{out}"),
         };
     });
     // Commands come from stdin unless a script gives them; then the program
     // may have stdin.
-    let program_stdin = if opts.script.is_some() { Stdio::inherit() } else { Stdio::null() };
+    let program_stdin = opts.script.is_some();
     let interactive = opts.script.is_none() && std::io::stdin().is_terminal();
     // Scripts set breakpoints before the program starts; people expect
     // `run` to run.
-    let mut session = Session::start(host, program_args, Launch::inherit(program_stdin, !interactive), emit)?;
+    let launch = Launch { args: program_args.to_vec(), stdin: program_stdin, capture_output: false, hold: !interactive };
+    let mut session = Session::start(host, launch, emit)?;
     let input = session.debuggee().event_sender();
     // Saving a file hot-patches the functions it changed.
     let saves = input.clone();

@@ -226,6 +226,7 @@ impl Patcher {
     /// Links a prepared patch for `debuggee`'s address space, loads it and
     /// points the function at it.
     pub fn apply(&self, prepared: &PreparedPatch, debuggee: &mut Debuggee) -> Result<AppliedPatch> {
+        self.refuse_stale(debuggee)?;
         let function = debuggee
             .function_index(&prepared.file, &prepared.name, prepared.fn_line)
             .ok_or_else(|| anyhow!("{}:{}: `{}` is not registered in the running program", prepared.file, prepared.fn_line, prepared.name))?;
@@ -234,6 +235,19 @@ impl Patcher {
 
     /// [`Patcher::apply`] to the registry function `function`.
     pub fn apply_to(&self, prepared: &PreparedPatch, debuggee: &mut Debuggee, function: usize) -> Result<AppliedPatch> {
+        self.refuse_stale(debuggee)?;
+        let host = self.builder.host();
+        let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
+        let linked = self.builder.link(&prepared.compiled, bias)?;
+        let started = Instant::now();
+        let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
+        debuggee.arm(function, patch)?;
+        let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
+        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings })
+    }
+
+    /// A patch is linked against one build: refuse any other program.
+    fn refuse_stale(&self, debuggee: &Debuggee) -> Result<()> {
         let host = self.builder.host();
         if host.build_id != debuggee.hello.build_id {
             anyhow::bail!(
@@ -244,13 +258,7 @@ impl Patcher {
                 debuggee.hello.build_id
             );
         }
-        let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
-        let linked = self.builder.link(&prepared.compiled, bias)?;
-        let started = Instant::now();
-        let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
-        debuggee.arm(function, patch)?;
-        let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
-        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings })
+        Ok(())
     }
 
     /// [`Patcher::prepare`] then [`Patcher::apply`].

@@ -5,69 +5,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
-use support::{scratch_crate, workspace};
+use support::{scratch_crate, Driver};
 
-const LIMIT: Duration = Duration::from_secs(300);
 /// The program's run: long enough for the edits, short enough that the last
 /// `continue` (which waits for a stop in batch mode) ends with the program.
 const TICKS: u64 = 300;
-
-/// `cargo hotbreak run --batch` with commands written as the test goes.
-struct Driver {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Driver {
-    fn start(dir: &Path) -> Driver {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
-            .args(["hotbreak", "run", "--batch", "--", &TICKS.to_string()])
-            .current_dir(dir)
-            .env("CARGO_TARGET_DIR", workspace().join("target"))
-            .env("HOTBREAK_STATE", dir.join("state"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Driver { stdin: child.stdin.take().unwrap(), child, lines, seen: Vec::new() }
-    }
-
-    fn send(&mut self, command: &str) {
-        writeln!(self.stdin, "{command}").unwrap();
-    }
-
-    /// The next output line for which `pick` is true.
-    fn wait_for(&mut self, what: &str, pick: impl Fn(&str) -> bool) -> String {
-        loop {
-            match self.lines.recv_timeout(LIMIT) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if pick(&line) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no {what}; output so far:\n{}", self.seen.join("\n")),
-            }
-        }
-    }
-}
 
 fn tick_line(line: &str) -> Option<(u64, u64)> {
     let rest = line.strip_prefix("tick ")?;
@@ -81,7 +23,7 @@ fn saving_a_file_hot_patches_its_functions_and_keeps_their_breakpoints() {
     let main_rs = dir.join("src/main.rs");
     let original = std::fs::read_to_string(&main_rs).unwrap();
     let at = original.lines().position(|l| l.contains("history.push(total);")).unwrap() + 1;
-    let mut hb = Driver::start(&dir);
+    let mut hb = Driver::start(&dir, &[&TICKS.to_string()]);
     hb.send(&format!("break src/main.rs:{at} if step % 40 == 0"));
     hb.send("continue");
     hb.wait_for("the first stop", |l| l.starts_with(&format!("stopped (breakpoint 1) at src/main.rs:{at}")));
@@ -118,6 +60,5 @@ fn saving_a_file_hot_patches_its_functions_and_keeps_their_breakpoints() {
     assert_eq!(total, 7 * step + 1);
     hb.wait_for("the end", |l| l == format!("done after {TICKS} ticks"));
     hb.wait_for("the exit", |l| l == "program exited with status 0");
-    drop(hb.stdin);
-    assert!(hb.child.wait().unwrap().success());
+    assert!(hb.finish().success());
 }

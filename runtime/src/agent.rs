@@ -258,9 +258,9 @@ fn load_patch(path: &str, getter: &str) -> Result<usize, String> {
     check_patch_file(path)?;
     // SAFETY: the patch was built by the tool for this very executable; its
     // constructors are rustc's own (none run user code).
-    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| e.to_string())?;
+    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| with_causes(&e))?;
     let entry = unsafe {
-        let get = lib.get::<extern "C" fn() -> usize>(getter.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
+        let get = lib.get::<extern "C" fn() -> usize>(getter.as_bytes()).map_err(|e| format!("{path}: {}", with_causes(&e)))?;
         get()
     };
     std::mem::forget(lib);
@@ -268,6 +268,19 @@ fn load_patch(path: &str, getter: &str) -> Result<usize, String> {
         return Err(format!("{path}: entry getter returned null"));
     }
     Ok(entry)
+}
+
+/// `dlopen failed: <what the dynamic loader said>`: the loader's words name
+/// the missing symbol, which is what the user needs.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 fn describe(f: &crate::registry::FnInfo) -> FunctionDesc {

@@ -39,6 +39,8 @@ pub enum Command {
     Thread(usize),
     Watch(String),
     Help,
+    /// Start the program again.
+    Run,
     Quit,
 }
 
@@ -58,6 +60,7 @@ commands (short forms in brackets):
   backtrace [bt]              the stopped thread's native backtrace
   threads / thread N          list threads / select a stopped thread
   watch EXPR                  a Rust expression shown at each stop
+  run [r]                     start the program again (killing it if it runs)
   help [h] / quit [q]";
 
 /// Parses one command line. Errors say what was expected.
@@ -89,6 +92,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "watch" if !rest.is_empty() => Command::Watch(rest.to_string()),
         "watch" => return Err("`watch` needs a Rust expression".into()),
         "help" | "h" | "?" => Command::Help,
+        "run" | "r" | "restart" => Command::Run,
         "quit" | "q" | "exit" => Command::Quit,
         "" => return Err("empty command".into()),
         other => return Err(format!("unknown command `{other}` (type `help`)")),

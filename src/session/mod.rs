@@ -58,22 +58,29 @@ pub struct Session {
     /// Functions whose running code is older than their source because the
     /// last edit did not build: rebuilt with the next save of their file.
     dirty: HashSet<usize>,
+    launch: Launch,
     emit: Box<dyn FnMut(&Out)>,
 }
 
-/// How the program is started.
+/// How the program is started (each `run` the same way).
+#[derive(Debug, Clone)]
 pub struct Launch {
-    pub stdin: Stdio,
-    pub stdout: Stdio,
-    pub stderr: Stdio,
+    pub args: Vec<String>,
+    /// The program reads the tool's stdin (else an empty one).
+    pub stdin: bool,
+    /// Its stdout and stderr are pipes the front end takes from
+    /// `debuggee().child` (else the tool's own).
+    pub capture_output: bool,
     /// Keep the program before `main` until the first `continue`.
     pub hold: bool,
 }
 
 impl Launch {
-    /// The program shares the tool's terminal.
-    pub fn inherit(stdin: Stdio, hold: bool) -> Launch {
-        Launch { stdin, stdout: Stdio::inherit(), stderr: Stdio::inherit(), hold }
+    fn command(&self, executable: &std::path::Path) -> Process {
+        let mut command = Process::new(executable);
+        let out = || if self.capture_output { Stdio::piped() } else { Stdio::inherit() };
+        command.args(&self.args).stdin(if self.stdin { Stdio::inherit() } else { Stdio::null() }).stdout(out()).stderr(out());
+        command
     }
 }
 
@@ -88,10 +95,8 @@ impl Session {
     /// for this workspace. With `hold`, the program waits before `main`
     /// until the first `continue`/`next`/`step`/`finish` (scripts set their
     /// breakpoints first); otherwise it runs once they are re-armed.
-    pub fn start(host: HostBuild, args: &[String], launch: Launch, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
-        let mut command = Process::new(&host.executable);
-        command.args(args).stdin(launch.stdin).stdout(launch.stdout).stderr(launch.stderr);
-        let dbg = Debuggee::launch_held(command)?;
+    pub fn start(host: HostBuild, launch: Launch, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
+        let dbg = Debuggee::launch_held(launch.command(&host.executable))?;
         let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
         let mut session = Session {
             host,
@@ -109,6 +114,7 @@ impl Session {
             moved: HashMap::new(),
             edited: HashMap::new(),
             dirty: HashSet::new(),
+            launch,
             emit,
         };
         let debuggable = session.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
@@ -123,10 +129,68 @@ impl Session {
         }
         session.say(Out::Started { pid: session.dbg.hello.pid, program, debuggable, files });
         session.rearm_saved();
-        if !launch.hold {
+        if !session.launch.hold {
             session.release()?;
         }
         Ok(session)
+    }
+
+    /// Starts the program again (killing it if it runs), with the same
+    /// arguments: breakpoints are re-armed and edits re-applied.
+    fn rerun(&mut self) -> Result<()> {
+        if !self.exited {
+            let _ = self.dbg.child.kill();
+            self.wait_for_exit();
+        }
+        let dbg = self.dbg.relaunch_held(self.launch.command(&self.host.executable))?;
+        self.dbg = dbg;
+        self.exited = false;
+        self.held = true;
+        self.stops.clear();
+        self.current = None;
+        self.patches.clear();
+        // The new process runs the build's code: edits are built again.
+        let edited: Vec<usize> = self.edited.keys().copied().collect();
+        self.edited.clear();
+        self.dirty.extend(edited.iter().copied());
+        let debuggable = self.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
+        let files: Vec<String> = self.sources.keys().cloned().collect();
+        let program = self.host.artifact.name.clone();
+        self.say(Out::Started { pid: self.dbg.hello.pid, program, debuggable, files });
+        self.rearm_saved();
+        for index in edited {
+            if self.patches.contains_key(&index) {
+                self.edited.insert(index, None);
+                continue;
+            }
+            if let Err(e) = self.patch_edit(index) {
+                let function = self.dbg.hello.functions[index].name.clone();
+                let file = self.dbg.hello.functions[index].file.clone();
+                self.report_build_error(&file, &function, &e);
+            }
+        }
+        if !self.launch.hold {
+            self.release()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the killed program's connection to close; input that
+    /// arrives meanwhile waits its turn.
+    fn wait_for_exit(&mut self) {
+        let mut held = Vec::new();
+        loop {
+            match self.dbg.next_event(Duration::from_secs(30)) {
+                Ok(Event::Disconnected) | Err(_) => break,
+                Ok(e @ (Event::Input(_) | Event::InputEnd | Event::SourcesChanged(_))) => held.push(e),
+                // The dead program's last words.
+                Ok(_) => {}
+            }
+        }
+        self.program_ended();
+        for e in held {
+            self.dbg.defer(e);
+        }
     }
 
     fn release(&mut self) -> Result<()> {
@@ -213,7 +277,7 @@ impl Session {
     }
 
     fn execute(&mut self, cmd: Command) -> Result<()> {
-        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit);
+        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit | Command::Run);
         if needs_program && self.exited {
             bail!("the program has exited");
         }
@@ -275,6 +339,7 @@ impl Session {
             }
             Command::Watch(expr) => self.watch(expr)?,
             Command::Help => self.say(Out::Info { message: command::HELP.to_string() }),
+            Command::Run => self.rerun()?,
             Command::Quit => self.quit(),
         }
         Ok(())

@@ -255,6 +255,10 @@ impl App {
             Out::Started { pid, files, .. } => {
                 self.pid = Some(*pid);
                 self.state = ProgramState::Running;
+                self.stop = None;
+                self.locals.clear();
+                self.backtrace.clear();
+                self.threads.clear();
                 self.debuggable_files = files.clone();
                 if self.file.is_none() {
                     if let Some(first) = files.iter().find(|f| f.ends_with("main.rs")).or(files.first()).cloned() {
@@ -492,6 +496,10 @@ impl App {
             KeyCode::Tab => self.cycle_focus(1),
             KeyCode::BackTab => self.cycle_focus(PANES.len() - 1),
             KeyCode::Char('c') | KeyCode::F(5) => self.resume("continue"),
+            KeyCode::Char('r') => {
+                self.state = ProgramState::Starting;
+                self.send("run");
+            }
             KeyCode::Char('n') | KeyCode::F(10) => self.resume("next"),
             KeyCode::F(11) if shift => self.resume("finish"),
             KeyCode::F(23) => self.resume("finish"),
@@ -647,6 +655,9 @@ impl App {
                 let word = text.split_whitespace().next().unwrap_or_default();
                 if matches!(word, "continue" | "c" | "next" | "n" | "step" | "s" | "finish" | "fin" | "until" | "u" | "advance") {
                     self.resume(&text);
+                } else if matches!(word, "run" | "r" | "restart") {
+                    self.state = ProgramState::Starting;
+                    self.send(&text);
                 } else if matches!(word, "quit" | "q" | "exit") {
                     self.quit = true;
                 } else {

@@ -19,7 +19,6 @@ use crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScree
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Duration;
 
@@ -89,8 +88,8 @@ fn start_session(host: HostBuild, args: Vec<String>, tx: Sender<Msg>) {
         let emit = Box::new(move |out: &Out| {
             let _ = out_tx.send(Msg::Out(out.clone()));
         });
-        let launch = Launch { stdin: Stdio::null(), stdout: Stdio::piped(), stderr: Stdio::piped(), hold: false };
-        let mut session = match Session::start(host, &args, launch, emit) {
+        let launch = Launch { args, stdin: false, capture_output: true, hold: false };
+        let mut session = match Session::start(host, launch, emit) {
             Ok(session) => session,
             Err(e) => {
                 let _ = tx.send(Msg::SessionEnded(Some(format!("{e:#}"))));
@@ -98,13 +97,7 @@ fn start_session(host: HostBuild, args: Vec<String>, tx: Sender<Msg>) {
             }
         };
         session.set_wait_after_resume(false);
-        let child = &mut session.debuggee().child;
-        if let Some(out) = child.stdout.take() {
-            forward_lines(out, false, tx.clone());
-        }
-        if let Some(err) = child.stderr.take() {
-            forward_lines(err, true, tx.clone());
-        }
+        forward_output(&mut session, &tx);
         let _ = tx.send(Msg::Ready(session.debuggee().event_sender()));
         loop {
             match session.next_event() {
@@ -112,6 +105,8 @@ fn start_session(host: HostBuild, args: Vec<String>, tx: Sender<Msg>) {
                     if !session.command(&line) {
                         break;
                     }
+                    // `run` starts a new process.
+                    forward_output(&mut session, &tx);
                 }
                 Event::InputEnd => {
                     session.quit();
@@ -122,6 +117,17 @@ fn start_session(host: HostBuild, args: Vec<String>, tx: Sender<Msg>) {
         }
         let _ = tx.send(Msg::SessionEnded(None));
     });
+}
+
+/// Shows the program's output in the UI, once per process.
+fn forward_output(session: &mut Session, tx: &Sender<Msg>) {
+    let child = &mut session.debuggee().child;
+    if let Some(out) = child.stdout.take() {
+        forward_lines(out, false, tx.clone());
+    }
+    if let Some(err) = child.stderr.take() {
+        forward_lines(err, true, tx.clone());
+    }
 }
 
 fn forward_lines(stream: impl Read + Send + 'static, stderr: bool, tx: Sender<Msg>) {

@@ -28,6 +28,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Enter ← →", "expand / collapse in Locals"),
     ("e  d", "enable-disable / delete in Breakpoints"),
     ("mouse", "click the gutter: breakpoint; click a value: expand"),
+    ("r", "run the program again (restarts it if it runs)"),
     ("q", "quit (asks first)"),
     ("?", "this help"),
 ];

@@ -5,7 +5,8 @@
 use cargo_hotbreak::{Debuggee, HostBuild, HostConfig};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::OnceLock;
 
 pub const LOGIC_RS: &str = "examples/fixture/src/logic.rs";
@@ -114,6 +115,11 @@ pub fn field<'a>(answer: &'a str, key: &str) -> &'a str {
 /// A crate of its own (its own workspace, under the target dir) holding a
 /// copy of the ticker example: tests that edit sources edit this one.
 pub fn scratch_crate(name: &str) -> PathBuf {
+    scratch_crate_with(name, &std::fs::read_to_string(workspace().join("examples/ticker/src/main.rs")).unwrap())
+}
+
+/// [`scratch_crate`] with `main_rs` as its program.
+pub fn scratch_crate_with(name: &str, main_rs: &str) -> PathBuf {
     let dir = workspace().join("target/hotbreak/test-crates").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -123,7 +129,71 @@ pub fn scratch_crate(name: &str) -> PathBuf {
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::copy(workspace().join("examples/ticker/src/main.rs"), dir.join("src/main.rs")).unwrap();
+    std::fs::write(dir.join("src/main.rs"), main_rs).unwrap();
     dir
+}
+
+
+/// How long a [`Driver`] waits for an expected line.
+const DRIVER_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `cargo hotbreak run --batch` with commands written as the test goes.
+pub struct Driver {
+    pub child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Driver {
+    /// Starts `cargo hotbreak run --batch -- ARGS` in the scratch crate `dir`.
+    pub fn start(dir: &Path, args: &[&str]) -> Driver {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
+            .args(["hotbreak", "run", "--batch", "--"])
+            .args(args)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", workspace().join("target"))
+            .env("HOTBREAK_STATE", dir.join("state"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Driver { stdin: child.stdin.take().unwrap(), child, lines, seen: Vec::new() }
+    }
+
+    pub fn send(&mut self, command: &str) {
+        writeln!(self.stdin, "{command}").unwrap();
+    }
+
+    /// Ends the input (the session quits) and waits for the tool.
+    pub fn finish(mut self) -> std::process::ExitStatus {
+        drop(self.stdin);
+        self.child.wait().unwrap()
+    }
+
+    /// The next output line for which `pick` is true.
+    pub fn wait_for(&mut self, what: &str, pick: impl Fn(&str) -> bool) -> String {
+        loop {
+            match self.lines.recv_timeout(DRIVER_LIMIT) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if pick(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no {what}; output so far:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
 }
 

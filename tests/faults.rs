@@ -1,0 +1,123 @@
+//! Faults a live session survives: the program panics while a thread is
+//! paused, the program is killed while a patch loads, a patch needs a
+//! symbol the program does not have. Each is reported, the session goes on,
+//! and `run` starts the program again with its breakpoints.
+
+mod support;
+
+use support::{scratch_crate_with, Driver};
+
+/// A worker thread calling a debuggable function; with `panic`, `main`
+/// panics once the worker is inside it (paused there, under a breakpoint).
+const PROGRAM: &str = r#"use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+static WORKING: AtomicBool = AtomicBool::new(false);
+
+#[hotbreak::debuggable]
+fn work(i: u64) -> u64 {
+    WORKING.store(true, Ordering::SeqCst);
+    let doubled = i * 2;
+    doubled + 1
+}
+
+fn main() {
+    let panic = std::env::args().nth(1).as_deref() == Some("panic");
+    std::thread::Builder::new()
+        .name("worker".into())
+        .spawn(|| {
+            for i in 0.. {
+                let v = work(i);
+                if i % 100 == 0 {
+                    println!("work {i} = {v}");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+        .unwrap();
+    while panic && !WORKING.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    if panic {
+        panic!("main gives up");
+    }
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+"#;
+
+fn line_of(needle: &str) -> usize {
+    PROGRAM.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+fn pid_of(started: &str) -> u32 {
+    started.split("(pid ").nth(1).unwrap().split(')').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_panic_while_paused_is_reported_and_run_starts_again() {
+    let dir = scratch_crate_with("faults-panic", PROGRAM);
+    let at = line_of("doubled + 1");
+    let mut hb = Driver::start(&dir, &["panic"]);
+    let first = pid_of(&hb.wait_for("the start", |l| l.starts_with("started faults-panic")));
+    hb.send(&format!("break src/main.rs:{at}"));
+    hb.send("continue");
+    hb.wait_for("the stop", |l| l.starts_with(&format!("stopped (breakpoint 1) at src/main.rs:{at} in `work`")));
+    hb.wait_for("the panic's exit", |l| l == "program exited with status 101");
+    hb.send("locals");
+    hb.wait_for("the refusal", |l| l == "error: the program has exited");
+
+    hb.send("run");
+    let second = pid_of(&hb.wait_for("the new start", |l| l.starts_with("started faults-panic")));
+    assert_ne!(first, second);
+    hb.wait_for("the breakpoint re-armed", |l| l.starts_with(&format!("breakpoint 1 at src/main.rs:{at} in `work`: armed")));
+    hb.send("continue");
+    hb.wait_for("the stop in the new process", |l| l.starts_with(&format!("stopped (breakpoint 1) at src/main.rs:{at}")));
+    hb.send("print doubled");
+    hb.wait_for("a local of the new process", |l| l == "doubled: u64 = 0");
+    hb.wait_for("the second exit", |l| l == "program exited with status 101");
+    hb.send("quit");
+    assert!(hb.finish().success());
+}
+
+#[test]
+fn a_kill_while_a_patch_loads_and_a_patch_the_program_cannot_load() {
+    let dir = scratch_crate_with("faults-kill", PROGRAM);
+    let at = line_of("let doubled = i * 2;");
+    let mut hb = Driver::start(&dir, &["idle"]);
+    let pid = pid_of(&hb.wait_for("the start", |l| l.starts_with("started faults-kill")));
+
+    // Killed while its patch builds: the load fails, the exit is reported.
+    hb.send(&format!("break src/main.rs:{at}"));
+    hb.wait_for("the build", |l| l.starts_with("building `work`"));
+    // SAFETY: kill(2) on the program's pid.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
+    let error = hb.wait_for("the failed load", |l| l.starts_with("error:"));
+    assert!(error.contains("the program is gone"), "{error}\n{}", hb.seen.join("\n"));
+    hb.wait_for("the exit", |l| l == "program killed by signal 9");
+    hb.send("info breakpoints");
+    hb.wait_for("no breakpoint left", |l| l == "no breakpoints");
+
+    // Run again and stop; an edit calling a symbol the program lacks fails
+    // to load, with the symbol named, and the program stays on its code.
+    hb.send("run");
+    hb.wait_for("the new start", |l| l.starts_with("started faults-kill"));
+    hb.send(&format!("break src/main.rs:{at} if i == 5"));
+    hb.send("continue");
+    // Breakpoint numbers are not reused.
+    hb.wait_for("the stop", |l| l.starts_with(&format!("stopped (breakpoint 2) at src/main.rs:{at}")));
+    let edited = PROGRAM.replace(
+        "    doubled + 1\n",
+        "    unsafe extern \"C\" {\n        fn hotbreak_test_no_such_symbol() -> u64;\n    }\n    doubled + unsafe { hotbreak_test_no_such_symbol() }\n",
+    );
+    std::fs::write(dir.join("src/main.rs"), edited).unwrap();
+    let error = hb.wait_for("the load error", |l| l.starts_with("error: `work` keeps running its last good code"));
+    assert!(error.contains("hotbreak_test_no_such_symbol"), "{error}");
+    hb.send("print i");
+    hb.wait_for("the stopped thread, still served", |l| l == "i: u64 = 5");
+    hb.send("quit");
+    hb.wait_for("the end", |l| l == "program killed");
+    assert!(hb.finish().success());
+}
