@@ -170,8 +170,9 @@ fn test_mode_stops_inside_a_test_function() {
 fn wrong_input_gets_a_clear_message_and_the_session_goes_on() {
     let state = fresh_state("errors");
     let at = line_of(TICKER, "history.push(total);");
+    let macro_line = line_of(TICKER, "$e * 2");
     let script = format!(
-        "frobnicate\nlocals\nbreak nowhere.rs:3\nbreak ticker/src/main.rs:2\nbreak ticker/src/main.rs:{}\nbreak ticker/src/main.rs:{at} if no_such_local > 1\nbreak ticker/src/main.rs:{at} log \"{{oops\"\nbreak no_such_fn\nbreak ticker/src/main.rs:9999\ninfo breakpoints\nnext\ncontinue\nlocals\nbreak ticker/src/main.rs:{at}\n",
+        "frobnicate\nlocals\nbreak nowhere.rs:3\nbreak ticker/src/main.rs:2\nbreak ticker/src/main.rs:{}\nbreak ticker/src/main.rs:{at} if no_such_local > 1\nbreak ticker/src/main.rs:{at} log \"{{oops\"\nbreak no_such_fn\nbreak ticker/src/main.rs:9999\nbreak ticker/src/main.rs:{macro_line}\nbreak examples/ticker/build.rs:4\ninfo breakpoints\nnext\ncontinue\nlocals\nbreak ticker/src/main.rs:{at}\n",
         at + 5
     );
     let run = hotbreak(&["run", "-p", "ticker", "--batch", "--", "3"], &script, &state);
@@ -187,6 +188,8 @@ fn wrong_input_gets_a_clear_message_and_the_session_goes_on() {
             &format!("error: {TICKER}:{at}: log text of the breakpoint at line {at}: unclosed `{{` at column 1"),
             "error: no debuggable function named `no_such_fn`",
             &format!("error: {TICKER}:9999: the file has only "),
+            &format!("error: {TICKER}:{macro_line}: line {macro_line} is in the body of `macro_rules! twice`, which is expanded where it is used: break on a line that uses `twice!`"),
+            "error: examples/ticker/build.rs:4: a build script runs while cargo builds, not in the program",
             "no breakpoints",
             "(hb) next",
             "error: no thread is stopped",

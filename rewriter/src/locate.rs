@@ -48,6 +48,8 @@ impl FnSite {
 pub enum LocateError {
     Parse { line: u32, message: String },
     NoFunction { line: u32 },
+    /// Inside the body of `macro_rules! name`: a template, not code that runs.
+    InMacro { line: u32, name: String },
 }
 
 impl std::fmt::Display for LocateError {
@@ -55,6 +57,10 @@ impl std::fmt::Display for LocateError {
         match self {
             LocateError::Parse { line, message } => write!(f, "line {line}: {message}"),
             LocateError::NoFunction { line } => write!(f, "line {line} is not inside a function"),
+            LocateError::InMacro { line, name } => write!(
+                f,
+                "line {line} is in the body of `macro_rules! {name}`, which is expanded where it is used: break on a line that uses `{name}!`"
+            ),
         }
     }
 }
@@ -74,7 +80,23 @@ pub(crate) fn parse(source: &str) -> Result<syn::File, LocateError> {
 pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, LocateError> {
     let mut found = Vec::new();
     visit_items(&file.items, Some(line), false, &mut found);
-    found.pop().ok_or(LocateError::NoFunction { line })
+    found.pop().ok_or_else(|| match macro_at(&file.items, line) {
+        Some(name) => LocateError::InMacro { line, name },
+        None => LocateError::NoFunction { line },
+    })
+}
+
+/// The `macro_rules!` (at any module depth) whose text holds `line`.
+fn macro_at(items: &[Item], line: u32) -> Option<String> {
+    items.iter().find_map(|item| match item {
+        Item::Macro(m) => {
+            let span = m.mac.delimiter.span();
+            let inside = (span.open().start().line as u32..=span.close().end().line as u32).contains(&line);
+            inside.then(|| m.ident.as_ref().map(|i| i.to_string()).unwrap_or_else(|| m.mac.path.to_token_stream().to_string()))
+        }
+        Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| macro_at(inner, line)),
+        _ => None,
+    })
 }
 
 /// Every function of a file (free, methods, in inline modules), in source
@@ -258,5 +280,14 @@ mod listing_tests {
         assert_eq!(fns[1].text(src), "pub fn b(&self) -> u8 { 2 }");
         assert!(same_tokens("fn a() { 1 + 2 }", "fn a()  {\n 1+2 // sum\n}"));
         assert!(!same_tokens("fn a() { \"x y\" }", "fn a() { \"xy\" }"));
+    }
+
+    #[test]
+    fn a_line_in_a_macro_body_names_the_macro() {
+        let src = "mod m {\n    macro_rules! twice {\n        ($e:expr) => {\n            $e * 2\n        };\n    }\n}\n";
+        let err = find_function(src, 4).unwrap_err();
+        assert_eq!(err, LocateError::InMacro { line: 4, name: "twice".into() });
+        assert!(err.to_string().contains("break on a line that uses `twice!`"));
+        assert_eq!(find_function(src, 7).unwrap_err(), LocateError::NoFunction { line: 7 });
     }
 }

@@ -572,6 +572,9 @@ impl Session {
     /// and the milliseconds it took.
     fn arm_function(&mut self, file: &str, line: u32) -> Result<(usize, u64)> {
         let started = Instant::now();
+        if std::path::Path::new(file).file_name().is_some_and(|n| n == "build.rs") {
+            bail!("{file}:{line}: a build script runs while cargo builds, not in the program: hotbreak debugs the running program");
+        }
         let source = self.read_source(file)?;
         let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let index = self.index_at(file, &site).ok_or_else(|| {

@@ -62,3 +62,11 @@ mod tests {
         assert_eq!(history, expected);
     }
 }
+
+/// A template, not code that runs: a breakpoint in it gets a hint.
+#[allow(unused_macros)]
+macro_rules! twice {
+    ($e:expr) => {
+        $e * 2
+    };
+}
