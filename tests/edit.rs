@@ -1,10 +1,13 @@
 //! Edit and continue from the line mode: saving a file while the program
 //! runs (and while a thread is stopped in it) swaps in every function whose
 //! code changed, keeps their breakpoints on their moved lines, and leaves
-//! the program on its last good code when an edit does not compile.
+//! the program on its last good code when an edit does not compile — and
+//! writes nothing into the crate but what the user saved.
 
 mod support;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use support::{scratch_crate, Driver};
 
 /// The program's run: long enough for the edits, short enough that the last
@@ -24,6 +27,8 @@ fn saving_a_file_hot_patches_its_functions_and_keeps_their_breakpoints() {
     let original = std::fs::read_to_string(&main_rs).unwrap();
     let at = original.lines().position(|l| l.contains("history.push(total);")).unwrap() + 1;
     let mut hb = Driver::start(&dir, &[&TICKS.to_string()]);
+    hb.wait_for("the start", |l| l.starts_with("started edit-ticker"));
+    let before = snapshot(&dir);
     hb.send(&format!("break src/main.rs:{at} if step % 40 == 0"));
     hb.send("continue");
     hb.wait_for("the first stop", |l| l.starts_with(&format!("stopped (breakpoint 1) at src/main.rs:{at}")));
@@ -61,4 +66,32 @@ fn saving_a_file_hot_patches_its_functions_and_keeps_their_breakpoints() {
     hb.wait_for("the end", |l| l == format!("done after {TICKS} ticks"));
     hb.wait_for("the exit", |l| l == "program exited with status 0");
     assert!(hb.finish().success());
+
+    // Nothing but the user's own edit changed in the crate.
+    let mut after = snapshot(&dir);
+    assert_eq!(after.remove(Path::new("src/main.rs")).as_deref(), Some(edited.replace("let factor = 7;", "let factor: u64 = \"seven\";").as_bytes()));
+    let mut before = before;
+    before.remove(Path::new("src/main.rs"));
+    assert_eq!(before, after, "hotbreak wrote into the user's crate");
+}
+
+/// Every file of the crate (its state dir aside), by path.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            if rel == Path::new("state") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }

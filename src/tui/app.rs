@@ -251,6 +251,11 @@ impl App {
     }
 
     fn on_out(&mut self, out: Out) {
+        // The session answers in order: whatever follows a build ends it
+        // (stepping in and `watch` build without an `Armed`).
+        if !matches!(out, Out::Building { .. } | Out::Log { .. }) {
+            self.building = None;
+        }
         match &out {
             Out::Started { pid, files, .. } => {
                 self.pid = Some(*pid);
