@@ -10,6 +10,13 @@ use std::process::{Child, Command};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
+/// How long a stopped thread may take to render its values: user `Debug`
+/// code runs there, and may block.
+const RENDER_LIMIT: Duration = Duration::from_secs(10);
+
+/// Symbolizing a backtrace reads the debug info: slow the first time.
+const BACKTRACE_LIMIT: Duration = Duration::from_secs(120);
+
 /// How long a started program may take to connect back.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -89,13 +96,31 @@ impl Debuggee {
     }
 
     fn request(&mut self, op: Op) -> Result<Reply> {
+        self.request_within(op, None)
+    }
+
+    /// Sends `op` and waits for its answer, at most `limit`. A late answer
+    /// is dropped when it comes (answers carry their request's id).
+    fn request_within(&mut self, op: Op, limit: Option<Duration>) -> Result<Reply> {
         self.next_id += 1;
         let id = self.next_id;
         let mut line = serde_json::to_vec(&Request { id, op })?;
         line.push(b'\n');
         self.writer.write_all(&line).map_err(|e| anyhow!("the program is gone (its hotbreak connection: {e})"))?;
+        let deadline = limit.map(|l| std::time::Instant::now() + l);
         loop {
-            let (got, result) = self.replies.recv().map_err(|_| anyhow!("the program is gone (it closed its hotbreak connection)"))?;
+            let received = match deadline {
+                None => self.replies.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(at) => self.replies.recv_timeout(at.saturating_duration_since(std::time::Instant::now())),
+            };
+            let (got, result) = match received {
+                Ok(reply) => reply,
+                Err(mpsc::RecvTimeoutError::Timeout) => bail!(
+                    "the stopped thread did not answer within {:?}: a `Debug` impl may be waiting for a lock another stopped thread holds (resume that thread)",
+                    limit.unwrap_or_default()
+                ),
+                Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the program is gone (it closed its hotbreak connection)"),
+            };
             // Id 0: the agent could not even read the request.
             if got == id || got == 0 {
                 return result.map_err(|e| anyhow!(e));
@@ -168,7 +193,7 @@ impl Debuggee {
     }
 
     pub fn locals(&mut self, stop: u64) -> Result<Vec<VarDesc>> {
-        match self.request(Op::Locals { stop })? {
+        match self.request_within(Op::Locals { stop }, Some(RENDER_LIMIT))? {
             Reply::Locals { vars } => Ok(vars),
             other => bail!("unexpected reply {other:?}"),
         }
@@ -177,7 +202,7 @@ impl Debuggee {
     /// Expands local `name` at a stop, following `path` (fields, `[i]`, keys).
     pub fn inspect(&mut self, stop: u64, name: &str, path: &[&str]) -> Result<ValueView> {
         let op = Op::Inspect { stop, name: name.to_string(), path: path.iter().map(|s| s.to_string()).collect() };
-        match self.request(op)? {
+        match self.request_within(op, Some(RENDER_LIMIT))? {
             Reply::Value { type_name, summary, children, truncated } => Ok(ValueView { type_name, summary, children, truncated }),
             other => bail!("unexpected reply {other:?}"),
         }
@@ -185,7 +210,7 @@ impl Debuggee {
 
     /// The stopped thread's backtrace, innermost first.
     pub fn backtrace(&mut self, stop: u64) -> Result<Vec<String>> {
-        match self.request(Op::Backtrace { stop })? {
+        match self.request_within(Op::Backtrace { stop }, Some(BACKTRACE_LIMIT))? {
             Reply::Backtrace { frames } => Ok(frames),
             other => bail!("unexpected reply {other:?}"),
         }

@@ -121,3 +121,79 @@ fn a_kill_while_a_patch_loads_and_a_patch_the_program_cannot_load() {
     hb.wait_for("the end", |l| l == "program killed");
     assert!(hb.finish().success());
 }
+
+/// Two threads stopped at once; the first holds a lock that the second's
+/// local needs to render itself.
+const LOCKS: &str = r#"use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+struct Shared(Arc<Mutex<u32>>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shared({})", *self.0.lock().unwrap())
+    }
+}
+
+#[hotbreak::debuggable]
+fn hold(m: &Mutex<u32>) {
+    let guard = m.lock().unwrap();
+    let held = *guard;
+    println!("held {held}");
+}
+
+#[hotbreak::debuggable]
+fn show(shared: &Shared) -> u32 {
+    let seen = 1;
+    seen
+}
+
+fn main() {
+    let m = Arc::new(Mutex::new(7));
+    let holder = {
+        let m = m.clone();
+        std::thread::Builder::new().name("holder".into()).spawn(move || hold(&m)).unwrap()
+    };
+    while m.try_lock().is_ok() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let shower = std::thread::Builder::new().name("shower".into()).spawn(move || show(&Shared(m))).unwrap();
+    holder.join().unwrap();
+    shower.join().unwrap();
+}
+"#;
+
+#[test]
+fn a_value_waiting_for_a_lock_another_stopped_thread_holds_does_not_hang_the_session() {
+    let dir = scratch_crate_with("faults-lock", LOCKS);
+    let line = |needle: &str| LOCKS.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let mut hb = Driver::start(&dir, &[]);
+    hb.send(&format!("break src/main.rs:{}", line("let held = *guard;")));
+    hb.send(&format!("break src/main.rs:{}", line("let seen = 1;")));
+    hb.send("continue");
+    hb.wait_for("the holder's stop", |l| l.starts_with("stopped (breakpoint 1)") && l.ends_with(" holder"));
+    hb.wait_for("the shower's stop", |l| l.starts_with("stopped (breakpoint 2)") && l.ends_with(" shower"));
+    hb.send("threads");
+    let shower = hb.wait_for("the thread list", |l| l.contains(" shower: stopped at "));
+    let number = shower.trim_start_matches(['*', ' ']).split(' ').next().unwrap().to_string();
+    hb.send(&format!("thread {number}"));
+    hb.send("locals");
+    let error = hb.wait_for("the render timeout", |l| l.starts_with("error: the stopped thread did not answer"));
+    assert!(error.contains("another stopped thread holds"), "{error}");
+
+    // The session goes on: the holder is served, and once it resumes (and
+    // unlocks) the shower renders its value.
+    hb.send("threads");
+    let holder = hb.wait_for("the thread list", |l| l.contains(" holder: stopped at "));
+    let number = holder.trim_start_matches(['*', ' ']).split(' ').next().unwrap().to_string();
+    hb.send(&format!("thread {number}"));
+    hb.send("print m");
+    hb.wait_for("the holder's local", |l| l.starts_with("m: &") && l.contains("<locked>"));
+    hb.send("continue");
+    hb.wait_for("the holder done", |l| l == "held 7");
+    hb.send("print shared");
+    hb.wait_for("the shower's value", |l| l.ends_with("= Shared(7)"));
+    hb.send("continue");
+    hb.wait_for("the end", |l| l == "program exited with status 0");
+    assert!(hb.finish().success());
+}

@@ -67,10 +67,39 @@ fn release_main() {
 
 /// A request for a stopped thread, served by that thread.
 pub(crate) enum StopCmd {
-    Locals(Sender<Result<Reply, String>>),
-    Inspect { name: String, path: Vec<String>, reply: Sender<Result<Reply, String>> },
-    Backtrace(Sender<Result<Reply, String>>),
+    Locals(Answer),
+    Inspect { name: String, path: Vec<String>, reply: Answer },
+    Backtrace(Answer),
     Resume(protocol::Resume),
+}
+
+/// Where a stopped thread sends its answer: straight to the tool, so the
+/// agent never waits on a thread that may block (a `Debug` impl waiting for
+/// a lock another stopped thread holds) and goes on serving the others.
+pub(crate) struct Answer {
+    id: u64,
+    /// Taken when the answer is sent.
+    link: Option<Arc<Link>>,
+}
+
+impl Answer {
+    pub(crate) fn send(mut self, result: Result<Reply, String>) -> std::io::Result<()> {
+        match self.link.take() {
+            Some(link) => link.send(&FromDebuggee::Reply { id: self.id, result }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A request dropped unanswered (its thread resumed first) still gets an
+/// answer: the tool must not wait for it.
+impl Drop for Answer {
+    fn drop(&mut self) {
+        if let Some(link) = self.link.take() {
+            let result = Err("the thread resumed before answering".to_string());
+            let _ = link.send(&FromDebuggee::Reply { id: self.id, result });
+        }
+    }
 }
 
 /// The live connection: any thread may send events on it.
@@ -174,7 +203,11 @@ impl Agent {
         for line in BufReader::new(stream).lines() {
             let line = line?;
             let reply = match serde_json::from_str::<Request>(&line) {
-                Ok(req) => FromDebuggee::Reply { id: req.id, result: self.handle(req.op) },
+                Ok(req) => match self.handle(req.id, req.op) {
+                    Some(result) => FromDebuggee::Reply { id: req.id, result },
+                    // The stopped thread answers itself.
+                    None => continue,
+                },
                 Err(e) => FromDebuggee::Reply { id: 0, result: Err(format!("bad request: {e}")) },
             };
             self.link.send(&reply)?;
@@ -182,7 +215,24 @@ impl Agent {
         Ok(())
     }
 
-    fn handle(&mut self, op: Op) -> Result<Reply, String> {
+    /// The answer to request `id`, or `None` when a stopped thread was
+    /// given the request and answers it.
+    fn handle(&mut self, id: u64, op: Op) -> Option<Result<Reply, String>> {
+        let (stop, cmd): (u64, Box<dyn FnOnce(Answer) -> StopCmd>) = match op {
+            Op::Locals { stop } => (stop, Box::new(StopCmd::Locals)),
+            Op::Inspect { stop, name, path } => (stop, Box::new(|reply| StopCmd::Inspect { name, path, reply })),
+            Op::Backtrace { stop } => (stop, Box::new(StopCmd::Backtrace)),
+            op => return Some(self.handle_here(op)),
+        };
+        let answer = Answer { id, link: Some(self.link.clone()) };
+        match self.stop_sender(stop).and_then(|tx| tx.send(cmd(answer)).map_err(|_| format!("stop #{stop} is gone"))) {
+            Ok(()) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Requests the agent answers itself.
+    fn handle_here(&mut self, op: Op) -> Result<Reply, String> {
         match op {
             Op::Start => {
                 release_main();
@@ -206,9 +256,7 @@ impl Agent {
                 crate::debug::set_breakpoint_enabled(breakpoint, enabled);
                 Ok(Reply::Done)
             }
-            Op::Locals { stop } => self.ask(stop, StopCmd::Locals),
-            Op::Inspect { stop, name, path } => self.ask(stop, |reply| StopCmd::Inspect { name, path, reply }),
-            Op::Backtrace { stop } => self.ask(stop, StopCmd::Backtrace),
+            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } => unreachable!("answered by the stopped thread"),
             Op::Resume { stop, how } => {
                 self.stop_sender(stop)?.send(StopCmd::Resume(how)).map_err(|_| format!("stop #{stop} is gone"))?;
                 Ok(Reply::Done)
@@ -221,12 +269,6 @@ impl Agent {
         stops.get(&stop).cloned().ok_or_else(|| format!("no thread is stopped as #{stop}"))
     }
 
-    /// Forwards a request to the stopped thread and waits for its answer.
-    fn ask(&self, stop: u64, make: impl FnOnce(Sender<Result<Reply, String>>) -> StopCmd) -> Result<Reply, String> {
-        let (tx, rx) = channel();
-        self.stop_sender(stop)?.send(make(tx)).map_err(|_| format!("stop #{stop} is gone"))?;
-        rx.recv().map_err(|_| format!("stop #{stop} ended before answering"))?
-    }
 }
 
 fn slot_of(function: usize) -> Result<&'static crate::slot::Slot, String> {
