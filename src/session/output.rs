@@ -48,6 +48,23 @@ pub struct StopView {
     pub watches: Vec<(String, String)>,
 }
 
+impl BreakpointRow {
+    /// ` if C hits H log "L"`, as typed, for those it has.
+    pub fn clauses(&self) -> String {
+        let mut s = String::new();
+        if let Some(c) = &self.condition {
+            s.push_str(&format!(" if {c}"));
+        }
+        if let Some(h) = &self.hits {
+            s.push_str(&format!(" hits {h}"));
+        }
+        if let Some(l) = &self.log {
+            s.push_str(&format!(" log \"{l}\""));
+        }
+        s
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DiagnosticRow {
     pub line: u32,
@@ -149,24 +166,8 @@ impl fmt::Display for Out {
                 let lines: Vec<String> = breakpoints
                     .iter()
                     .map(|b| {
-                        let mut s = format!(
-                            "{} {}:{} {} {}",
-                            b.id,
-                            b.file,
-                            b.line,
-                            if b.enabled { "enabled" } else { "disabled" },
-                            b.state
-                        );
-                        if let Some(c) = &b.condition {
-                            s.push_str(&format!(" if {c}"));
-                        }
-                        if let Some(h) = &b.hits {
-                            s.push_str(&format!(" hits {h}"));
-                        }
-                        if let Some(l) = &b.log {
-                            s.push_str(&format!(" log \"{l}\""));
-                        }
-                        s
+                        let enabled = if b.enabled { "enabled" } else { "disabled" };
+                        format!("{} {}:{} {enabled} {}{}", b.id, b.file, b.line, b.state, b.clauses())
                     })
                     .collect();
                 write!(f, "{}", lines.join("\n"))

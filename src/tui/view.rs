@@ -211,18 +211,16 @@ fn draw_breakpoints(frame: &mut Frame, app: &App, area: Rect, hit: &mut Hit) {
         .enumerate()
         .map(|(i, b)| {
             let file = b.file.rsplit('/').next().unwrap_or(&b.file);
-            let (mark, _) = gutter_mark_for_row(b);
-            let mut text = format!("{mark} {} {file}:{} {}", b.id, b.line, if b.state.starts_with("failed") { "failed" } else { &b.state });
-            if let Some(c) = &b.condition {
-                text.push_str(&format!(" if {c}"));
-            }
-            if let Some(h) = &b.hits {
-                text.push_str(&format!(" hits {h}"));
-            }
-            if let Some(l) = &b.log {
-                text.push_str(&format!(" log \"{l}\""));
-            }
-            let mut line = Line::from(text);
+            let failed = b.state.starts_with("failed");
+            let mark = if failed {
+                "✗"
+            } else if !b.enabled {
+                "○"
+            } else {
+                "●"
+            };
+            let state = if failed { "failed" } else { &b.state };
+            let mut line = Line::from(format!("{mark} {} {file}:{} {state}{}", b.id, b.line, b.clauses()));
             if i == app.breakpoints_selected && app.focus == Pane::Breakpoints {
                 line = line.style(Style::default().add_modifier(Modifier::REVERSED));
             }
@@ -230,17 +228,6 @@ fn draw_breakpoints(frame: &mut Frame, app: &App, area: Rect, hit: &mut Hit) {
         })
         .collect();
     frame.render_widget(Paragraph::new(rows), inner);
-}
-
-fn gutter_mark_for_row(b: &crate::session::output::BreakpointRow) -> (&'static str, ()) {
-    let mark = if b.state.starts_with("failed") {
-        "✗"
-    } else if !b.enabled {
-        "○"
-    } else {
-        "●"
-    };
-    (mark, ())
 }
 
 fn draw_stack(frame: &mut Frame, app: &App, area: Rect) {
