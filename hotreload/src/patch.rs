@@ -173,6 +173,7 @@ impl PatchBuilder {
             .args(&args)
             .current_dir(&self.shadow.root)
             .envs(self.inv.env.iter().map(|(k, v)| (k, v)))
+            .env(PATCH_BUILD_ENV, "1")
             .output()
             .context("cannot run rustc")?;
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -228,6 +229,12 @@ impl PatchBuilder {
         })
     }
 }
+
+/// Set for patch builds: `#[debuggable]` then leaves every function but the
+/// patched one as written (calls from the patch reach the host's functions
+/// by name either way), which saves most of rustc's time on a large crate.
+/// Read by `hotbreak-macros` under the same name.
+pub const PATCH_BUILD_ENV: &str = "HOTBREAK_PATCH_BUILD";
 
 /// The recorded command, retargeted at objects in `objdir`.
 fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &Path, origin: &Path) -> Vec<String> {

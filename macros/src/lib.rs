@@ -15,7 +15,27 @@ mod signature;
 /// compile unchanged and are registered with the reason.
 #[proc_macro_attribute]
 pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
+    if patch_build() && !mentions(item.clone(), "__patch") {
+        // Only the patched function needs the expansion in a patch build;
+        // the others resolve to the running program's code.
+        return item;
+    }
     expand::debuggable(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Whether rustc runs for a hotbreak patch (`PATCH_BUILD_ENV` in
+/// `hotbreak-hotreload`), never in a normal build.
+fn patch_build() -> bool {
+    static PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PATCH.get_or_init(|| std::env::var_os("HOTBREAK_PATCH_BUILD").is_some())
+}
+
+fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro::TokenTree::Ident(i) => i.to_string() == name,
+        proc_macro::TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
 }
 
 /// Not public API: marks the function a patch replaces. The hotbreak rewriter
