@@ -81,10 +81,23 @@ impl Patcher {
     /// by `new_fn` (from its visibility or `fn` keyword to its closing brace).
     /// `file` is relative to the workspace, as rustc names it.
     pub fn prepare(&mut self, file: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
-        let started = Instant::now();
         let source = self.config.read_source(file)?;
+        self.prepare_in(file, &source, line, new_fn)
+    }
+
+    /// Compiles the function containing `file:line` as the file now says:
+    /// edit and continue.
+    pub fn prepare_as_written(&mut self, file: &str, line: u32) -> Result<PreparedPatch> {
+        let source = self.config.read_source(file)?;
+        let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
+        self.prepare_in(file, &source, line, site.text(&source))
+    }
+
+    /// [`Patcher::prepare`] on the file's text, already read.
+    fn prepare_in(&mut self, file: &str, source: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
+        let started = Instant::now();
         let getter = next_getter();
-        let patched = hotbreak_rewriter::replace_function(&source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
+        let patched = hotbreak_rewriter::replace_function(source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let rewrite = started.elapsed();
         let compiled = self.builder.compile(&[(PathBuf::from(file), patched.text)], &getter)?;
         Ok(PreparedPatch {
@@ -202,24 +215,25 @@ impl Patcher {
         let index = debuggee
             .function_index(file, &site.name, site.fn_line)
             .ok_or_else(|| anyhow!("{file}:{}: `{}` is not registered in the running program (is it #[hotbreak::debuggable]?)", site.fn_line, site.name))?;
-        self.arm_at(debuggee, index, file, function_line, breakpoints, watches)
+        self.arm_at(debuggee, index, file, &source, function_line, breakpoints, watches)
     }
 
     /// [`Patcher::arm_breakpoints_watching`] for the registry function
     /// `index`, which the caller located (its lines may have moved since
-    /// the program was built).
+    /// the program was built) in `source`, the text of `file` it read.
+    #[allow(clippy::too_many_arguments)]
     pub fn arm_at(
         &mut self,
         debuggee: &mut Debuggee,
         index: usize,
         file: &str,
+        source: &str,
         function_line: u32,
         breakpoints: &[Breakpoint],
         watches: &[String],
     ) -> Result<AppliedPatch> {
-        let source = self.config.read_source(file)?;
         let key = debuggee.hello.functions[index].key.clone();
-        let prepared = self.prepare_breakpoints_in(file, &source, function_line, &key, breakpoints, watches)?;
+        let prepared = self.prepare_breakpoints_in(file, source, function_line, &key, breakpoints, watches)?;
         self.apply_to(&prepared, debuggee, index)
     }
 

@@ -2,6 +2,7 @@
 //! rustc names them (relative to the workspace).
 
 use anyhow::{Context, Result};
+use hotbreak_hotreload::shadow::is_build_output_or_hidden;
 use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{new_debouncer, DebounceEventResult, Debouncer};
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub fn watch(workspace: &Path, mut on_change: impl FnMut(Vec<String>) + Send + '
 }
 
 fn ignored(dir: &Path) -> bool {
-    dir.file_name().and_then(|n| n.to_str()).is_none_or(|n| n == "target" || n.starts_with('.'))
+    dir.file_name().is_none_or(is_build_output_or_hidden)
 }
 
 /// `path` relative to `root` if it is a Rust file outside build output.
@@ -52,7 +53,7 @@ fn relative_source(root: &Path, path: &Path) -> Option<String> {
     }
     let path: PathBuf = path.canonicalize().ok()?;
     let relative = path.strip_prefix(root).ok()?;
-    if relative.components().any(|c| c.as_os_str() == "target" || c.as_os_str().to_string_lossy().starts_with('.')) {
+    if relative.components().any(|c| is_build_output_or_hidden(c.as_os_str())) {
         return None;
     }
     relative.to_str().map(str::to_owned)

@@ -50,6 +50,12 @@ impl ShadowTree {
     }
 }
 
+/// Directories that hold no sources of the package: cargo's build output
+/// and hidden ones (`.git`). Also what the tool's source watcher skips.
+pub fn is_build_output_or_hidden(name: &std::ffi::OsStr) -> bool {
+    name == "target" || name.to_string_lossy().starts_with('.')
+}
+
 /// Links every file of `from` under `to`, leaving out build output, hidden
 /// directories and the directory holding `shadow_root` (the state dir may
 /// live inside the package: mirroring it would recurse forever).
@@ -59,7 +65,7 @@ fn mirror(from: &Path, to: &Path, shadow_root: &Path) -> Result<()> {
         let entry = entry?;
         let name = entry.file_name();
         let (src, dst) = (entry.path(), to.join(&name));
-        let skip = name == "target" || name.to_string_lossy().starts_with('.') || shadow_root.starts_with(&src);
+        let skip = is_build_output_or_hidden(&name) || shadow_root.starts_with(&src);
         if skip {
             continue;
         }

@@ -250,12 +250,6 @@ impl FnSite {
         let index = crate::text::LineIndex::new(source);
         &source[index.offset(self.sig_start)..index.offset(self.end)]
     }
-
-    /// The function's name within its file (`name` or `<Type>::name`),
-    /// which survives edits elsewhere in the file.
-    pub fn identity(&self) -> String {
-        self.path_from_container()
-    }
 }
 
 /// Whether two pieces of Rust source are the same tokens (whitespace and
@@ -275,7 +269,7 @@ mod listing_tests {
     fn lists_every_function_with_its_text() {
         let src = "fn a() {\n    1;\n}\nimpl S {\n    pub fn b(&self) -> u8 { 2 }\n}\nmod m {\n    fn a() {}\n}\n";
         let fns = list_functions(src).unwrap();
-        let names: Vec<(String, u32)> = fns.iter().map(|f| (f.identity(), f.fn_line)).collect();
+        let names: Vec<(String, u32)> = fns.iter().map(|f| (f.path_from_container(), f.fn_line)).collect();
         assert_eq!(names, [("a".to_string(), 1), ("<S>::b".to_string(), 5), ("a".to_string(), 8)]);
         assert_eq!(fns[1].text(src), "pub fn b(&self) -> u8 { 2 }");
         assert!(same_tokens("fn a() { 1 + 2 }", "fn a()  {\n 1+2 // sum\n}"));

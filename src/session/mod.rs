@@ -117,17 +117,12 @@ impl Session {
             launch,
             emit,
         };
-        let debuggable = session.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
-        let program = session.host.artifact.name.clone();
-        let mut files: Vec<String> = session.dbg.hello.functions.iter().map(|f| f.file.clone()).collect();
-        files.sort();
-        files.dedup();
-        for file in &files {
-            if let Ok(text) = session.read_source(file) {
-                session.sources.insert(file.clone(), text);
+        for file in session.debuggable_files() {
+            if let Ok(text) = session.read_source(&file) {
+                session.sources.insert(file, text);
             }
         }
-        session.say(Out::Started { pid: session.dbg.hello.pid, program, debuggable, files });
+        session.announce_start();
         session.rearm_saved();
         if !session.launch.hold {
             session.release()?;
@@ -153,10 +148,7 @@ impl Session {
         let edited: Vec<usize> = self.edited.keys().copied().collect();
         self.edited.clear();
         self.dirty.extend(edited.iter().copied());
-        let debuggable = self.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
-        let files: Vec<String> = self.sources.keys().cloned().collect();
-        let program = self.host.artifact.name.clone();
-        self.say(Out::Started { pid: self.dbg.hello.pid, program, debuggable, files });
+        self.announce_start();
         self.rearm_saved();
         for index in edited {
             if self.patches.contains_key(&index) {
@@ -173,6 +165,21 @@ impl Session {
             self.release()?;
         }
         Ok(())
+    }
+
+    /// The files holding registered functions, sorted.
+    fn debuggable_files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self.dbg.hello.functions.iter().map(|f| f.file.clone()).collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    fn announce_start(&mut self) {
+        let debuggable = self.dbg.hello.functions.iter().filter(|f| f.unpatchable.is_none()).count();
+        let program = self.host.artifact.name.clone();
+        let files = self.debuggable_files();
+        self.say(Out::Started { pid: self.dbg.hello.pid, program, debuggable, files });
     }
 
     /// Waits for the killed program's connection to close; input that
@@ -591,7 +598,7 @@ impl Session {
         let watches = self.watches.clone();
         let slot = self.patcher_slot(&key)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
-        let applied = patcher.arm_at(&mut self.dbg, index, file, line, &compiled, &watches)?;
+        let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
         self.patches.insert(index, applied.patch);
         self.dirty.remove(&index);
         for (id, on) in &enabled {
@@ -751,13 +758,10 @@ impl Session {
         let started = Instant::now();
         let info = self.dbg.hello.functions[index].clone();
         let line = self.fn_line(index);
-        let source = self.read_source(&info.file)?;
-        let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{}:{line}: {e}", info.file))?;
-        let text = site.text(&source).to_string();
         self.say(Out::Building { file: info.file.clone(), line, function: info.name.clone() });
         let slot = self.patcher_slot(&info.key)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
-        let prepared = patcher.prepare(&info.file, line, &text)?;
+        let prepared = patcher.prepare_as_written(&info.file, line)?;
         let applied = patcher.apply_to(&prepared, &mut self.dbg, index)?;
         self.edited.insert(index, Some(applied.patch));
         self.dirty.remove(&index);
@@ -798,8 +802,7 @@ impl Session {
             if info.file != file || info.unpatchable.is_some() {
                 continue;
             }
-            let Some(after) = counterpart(&old_fns, &new_fns, self.fn_line(index)) else { continue };
-            let before = old_fns.iter().find(|s| s.fn_line == self.fn_line(index)).expect("counterpart found it");
+            let Some((before, after)) = counterpart(&old_fns, &new_fns, self.fn_line(index)) else { continue };
             let body_changed = !hotbreak_rewriter::same_tokens(before.text(&old), after.text(&new));
             let moved = after.fn_line != before.fn_line;
             self.moved.insert(index, after.fn_line);
@@ -879,9 +882,8 @@ impl Session {
             .iter()
             .enumerate()
             .filter(|(i, f)| f.unpatchable.is_none() && !self.patches.contains_key(i) && calls(&text, &f.name))
-            .map(|(i, f)| (i, f.file.clone(), f.first_line))
+            .map(|(i, f)| (i, f.file.clone(), self.fn_line(i)))
             .collect();
-        let callees: Vec<(usize, String, u32)> = callees.into_iter().map(|(i, file, _)| (i, file, self.fn_line(i))).collect();
         for (_, file, line) in callees {
             if let Err(e) = self.arm_function(&file, line) {
                 self.error(format!("cannot prepare stepping into {file}:{line}: {e:#}"));
@@ -943,12 +945,14 @@ fn row(b: &Bp) -> BreakpointRow {
     }
 }
 
-/// The function of `new` that is `old`'s function at `fn_line`: the same
-/// name and owner, the same rank among its namesakes.
-fn counterpart<'a>(old: &[FnSite], new: &'a [FnSite], fn_line: u32) -> Option<&'a FnSite> {
+/// `old`'s function at `fn_line` and the function of `new` that is it: the
+/// same name and owner, the same rank among its namesakes.
+fn counterpart<'a, 'b>(old: &'a [FnSite], new: &'b [FnSite], fn_line: u32) -> Option<(&'a FnSite, &'b FnSite)> {
     let before = old.iter().find(|s| s.fn_line == fn_line)?;
-    let rank = old.iter().take_while(|s| s.fn_line != fn_line).filter(|s| s.identity() == before.identity()).count();
-    new.iter().filter(|s| s.identity() == before.identity()).nth(rank)
+    let path = before.path_from_container();
+    let rank = old.iter().take_while(|s| s.fn_line != fn_line).filter(|s| s.path_from_container() == path).count();
+    let after = new.iter().filter(|s| s.path_from_container() == path).nth(rank)?;
+    Some((before, after))
 }
 
 /// Whether a source line calls a function named `name`.

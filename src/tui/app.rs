@@ -550,9 +550,7 @@ impl App {
             }
             KeyCode::Char('t') | KeyCode::F(4) => {
                 if let Some(file) = self.file.clone() {
-                    self.state = ProgramState::Running;
-                    self.stop = None;
-                    self.send(&format!("until {file}:{line}"));
+                    self.resume(&format!("until {file}:{line}"));
                 }
             }
             KeyCode::Char('.') => {

@@ -3,6 +3,7 @@
 //! command line and a status bar. Adapts to the terminal's size.
 
 use super::app::{App, Hit, OutLine, Overlay, Pane, ProgramState, Prompt};
+use crate::session::output::BreakpointRow;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -127,11 +128,24 @@ fn gutter_mark(app: &App, line: u32, spinner: char) -> (String, Style) {
         return (spinner.to_string(), Style::default().fg(Color::Yellow));
     }
     match app.breakpoint_at(line) {
-        Some(b) if b.state.starts_with("failed") => ("✗".into(), Style::default().fg(Color::Red)),
-        Some(b) if !b.enabled => ("○".into(), Style::default().fg(Color::Red)),
-        Some(b) if b.state == "armed" => ("●".into(), Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)),
-        Some(_) => ("◌".into(), Style::default().fg(Color::Yellow)),
+        Some(b) => {
+            let (mark, style) = breakpoint_mark(b);
+            (mark.to_string(), style)
+        }
         None => (" ".into(), Style::default()),
+    }
+}
+
+/// A breakpoint's mark, in the gutter and in the Breakpoints pane.
+fn breakpoint_mark(b: &BreakpointRow) -> (&'static str, Style) {
+    if b.state.starts_with("failed") {
+        ("✗", Style::default().fg(Color::Red))
+    } else if !b.enabled {
+        ("○", Style::default().fg(Color::Red))
+    } else if b.state == "armed" {
+        ("●", Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))
+    } else {
+        ("◌", Style::default().fg(Color::Yellow))
     }
 }
 
@@ -211,16 +225,9 @@ fn draw_breakpoints(frame: &mut Frame, app: &App, area: Rect, hit: &mut Hit) {
         .enumerate()
         .map(|(i, b)| {
             let file = b.file.rsplit('/').next().unwrap_or(&b.file);
-            let failed = b.state.starts_with("failed");
-            let mark = if failed {
-                "✗"
-            } else if !b.enabled {
-                "○"
-            } else {
-                "●"
-            };
-            let state = if failed { "failed" } else { &b.state };
-            let mut line = Line::from(format!("{mark} {} {file}:{} {state}{}", b.id, b.line, b.clauses()));
+            let (mark, style) = breakpoint_mark(b);
+            let state = if b.state.starts_with("failed") { "failed" } else { &b.state };
+            let mut line = Line::from(vec![Span::styled(mark, style), Span::raw(format!(" {} {file}:{} {state}{}", b.id, b.line, b.clauses()))]);
             if i == app.breakpoints_selected && app.focus == Pane::Breakpoints {
                 line = line.style(Style::default().add_modifier(Modifier::REVERSED));
             }

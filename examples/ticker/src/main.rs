@@ -47,6 +47,14 @@ fn main() {
     println!("done after {ticks} ticks");
 }
 
+/// A template, not code that runs: a breakpoint in it gets a hint.
+#[allow(unused_macros)]
+macro_rules! twice {
+    ($e:expr) => {
+        $e * 2
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,12 +69,4 @@ mod tests {
         let expected = vec![9, 12, 15];
         assert_eq!(history, expected);
     }
-}
-
-/// A template, not code that runs: a breakpoint in it gets a hint.
-#[allow(unused_macros)]
-macro_rules! twice {
-    ($e:expr) => {
-        $e * 2
-    };
 }
