@@ -6,8 +6,9 @@
 //! ```text
 //! static __HOTBREAK_SLOT: Slot;                 // 0 = native
 //! #[distributed_slice(FUNCTIONS)] static __HOTBREAK_FN: FnInfo = ...;
-//! { let entry = load_slot!(__HOTBREAK_SLOT);    // one mov, no call
-//!   if entry != 0 { return transmute::<_, fn(..)>(entry)(args..) } }
+//! entry_check!(__HOTBREAK_SLOT, {               // a nop until armed
+//!   let entry = __HOTBREAK_SLOT.load();         // armed: the patch
+//!   if entry != 0 { return transmute::<_, fn(..)>(entry)(args..) } });
 //! ...the user's statements, untouched...
 //! ```
 //!
@@ -21,12 +22,15 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, Block, GenericParam, ImplItem, Item, ItemImpl, Signature};
 
-pub fn debuggable(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+/// `patch_build`: rustc runs for a patch; then only the function marked
+/// `__patch` is touched (its marker removed), and every other function of
+/// the item is left as written: the patch calls the program's own copies.
+pub fn debuggable(args: TokenStream, item: TokenStream, patch_build: bool) -> syn::Result<TokenStream> {
     if !args.is_empty() {
         return Err(syn::Error::new_spanned(args, "#[debuggable] takes no arguments"));
     }
     let mut item: Item = syn::parse2(item)?;
-    expand_item(&mut item, true)?;
+    expand_item(&mut item, true, patch_build)?;
     Ok(item.into_token_stream())
 }
 
@@ -38,10 +42,10 @@ enum Owner {
     Impl { qualifier: String, generic: bool },
 }
 
-fn expand_item(item: &mut Item, top: bool) -> syn::Result<()> {
+fn expand_item(item: &mut Item, top: bool, patch_build: bool) -> syn::Result<()> {
     match item {
-        Item::Fn(f) => expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block),
-        Item::Impl(imp) => expand_impl(imp),
+        Item::Fn(f) => expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block, patch_build),
+        Item::Impl(imp) => expand_impl(imp, patch_build),
         Item::Mod(m) => {
             let Some((_, items)) = &mut m.content else {
                 return Err(syn::Error::new_spanned(
@@ -55,7 +59,7 @@ fn expand_item(item: &mut Item, top: bool) -> syn::Result<()> {
                     strip_debuggable(attrs);
                 }
                 if matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_)) {
-                    expand_item(inner, false)?;
+                    expand_item(inner, false, patch_build)?;
                 }
             }
             Ok(())
@@ -72,7 +76,7 @@ fn expand_item(item: &mut Item, top: bool) -> syn::Result<()> {
     }
 }
 
-fn expand_impl(imp: &mut ItemImpl) -> syn::Result<()> {
+fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
     let ty = tidy(imp.self_ty.to_token_stream());
     let qualifier = match &imp.trait_ {
         Some((_, path, _)) => format!("<{ty} as {}>::", tidy(path.to_token_stream())),
@@ -83,13 +87,19 @@ fn expand_impl(imp: &mut ItemImpl) -> syn::Result<()> {
     for it in &mut imp.items {
         if let ImplItem::Fn(f) = it {
             strip_debuggable(&mut f.attrs);
-            expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block)?;
+            expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block, patch_build)?;
         }
     }
     Ok(())
 }
 
-fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, block: &mut Block) -> syn::Result<()> {
+fn expand_fn(
+    owner: &Owner,
+    attrs: &mut Vec<Attribute>,
+    sig: &mut Signature,
+    block: &mut Block,
+    patch_build: bool,
+) -> syn::Result<()> {
     let patch_target = take_patch_marker(attrs);
     let reason = match owner {
         Owner::Impl { generic: true, .. } => Some("method of a generic impl"),
@@ -100,6 +110,9 @@ fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, blo
             Some(why) => Err(syn::Error::new(sig.ident.span(), format!("hotbreak cannot patch this function: {why}"))),
             None => Ok(()),
         };
+    }
+    if patch_build {
+        return Ok(());
     }
 
     let name = sig.ident.to_string();
@@ -153,15 +166,15 @@ fn expand_fn(owner: &Owner, attrs: &mut Vec<Attribute>, sig: &mut Signature, blo
         };
         prologue.extend(quote! {
             #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
-            {
-                let __hotbreak_entry: usize = ::hotbreak::__load_slot!(__HOTBREAK_SLOT);
+            ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
+                let __hotbreak_entry: usize = __HOTBREAK_SLOT.load();
                 if __hotbreak_entry != 0 {
                     // SAFETY: the tool stores only the address of this same
                     // function compiled from patched source: same signature.
                     let __hotbreak_patched = unsafe { ::core::mem::transmute::<usize, #fn_ptr>(__hotbreak_entry) };
                     #call_patched
                 }
-            }
+            });
             #(#rebinds)*
         });
     }

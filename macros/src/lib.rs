@@ -20,7 +20,7 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
         // the others resolve to the running program's code.
         return item;
     }
-    expand::debuggable(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::debuggable(args.into(), item.into(), patch_build()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
 /// Whether rustc runs for a hotbreak patch (`PATCH_BUILD_ENV` in

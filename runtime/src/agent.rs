@@ -178,8 +178,10 @@ fn serve(stream: UnixStream, token: String) {
 }
 
 fn disarm_all() {
-    for slot in functions().iter().filter_map(|f| f.slot) {
-        slot.store(0);
+    for slot in functions().iter().filter_map(|f| f.slot).filter(|s| s.load() != 0) {
+        if let Err(e) = slot.point_at(0) {
+            eprintln!("hotbreak: {e}");
+        }
     }
 }
 
@@ -245,11 +247,11 @@ impl Agent {
             }
             Op::Arm { function, patch } => {
                 let entry = *self.patches.get(patch).ok_or_else(|| format!("no patch #{patch}"))?;
-                slot_of(function)?.store(entry);
+                slot_of(function)?.point_at(entry)?;
                 Ok(Reply::Done)
             }
             Op::Disarm { function } => {
-                slot_of(function)?.store(0);
+                slot_of(function)?.point_at(0)?;
                 Ok(Reply::Done)
             }
             Op::SetBreakpoint { breakpoint, enabled } => {

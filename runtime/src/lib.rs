@@ -16,6 +16,7 @@ mod build_id;
 pub mod debug;
 pub mod protocol;
 mod registry;
+mod sites;
 mod slot;
 
 pub use registry::{functions, FnInfo};
@@ -40,43 +41,42 @@ pub mod __private {
 #[doc(hidden)]
 pub use debug as __rt;
 
-/// Loads a slot's entry pointer: one instruction, no call, even at opt-level 0.
+/// The entry check of a debuggable function: runs `$armed` (which reads the
+/// slot and calls the patch) when `$slot` is armed.
 ///
-/// In debug builds (where std's atomic load is a real call) this is an
-/// `asm!` `mov`, which on x86_64 is a relaxed atomic load. Optimized builds
-/// use `AtomicUsize::load`, which inlines to the same `mov` and which the
-/// optimizer understands (an `asm!` block is opaque to it and costs more
-/// around recursion and inlining).
+/// On x86_64 Linux this is a 5-byte nop that arming rewrites into a jump to
+/// `$armed` (see `sites.rs`): nothing but one nop runs while disarmed, at
+/// every optimization level. The nop is aligned so its bytes never cross an
+/// 8-byte word (`.balign 8,,4` pads only when they would), and the section
+/// entry tells the runtime where it is, where to jump and for which slot.
 #[doc(hidden)]
 #[macro_export]
-#[cfg(target_arch = "x86_64")]
-macro_rules! __load_slot {
-    ($slot:path) => {{
-        #[cfg(debug_assertions)]
-        let entry: usize = {
-            let entry: usize;
-            // SAFETY: reads one aligned word of a static `Slot` (an AtomicUsize).
-            unsafe {
-                ::core::arch::asm!(
-                    "mov {entry}, qword ptr [rip + {slot}]",
-                    entry = out(reg) entry,
-                    slot = sym $slot,
-                    options(nostack, preserves_flags, readonly),
-                );
-            }
-            entry
-        };
-        #[cfg(not(debug_assertions))]
-        let entry: usize = $slot.load();
-        entry
-    }};
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __entry_check {
+    ($slot:path, $armed:block) => {
+        // SAFETY: the asm only holds a nop; the runtime rewrites it into a
+        // jump to `$armed` and back, keeping it 5 bytes long.
+        unsafe {
+            ::core::arch::asm!(
+                ".balign 8, , 4",
+                "2: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00",
+                ".pushsection hotbreak_sites, \"awR\"",
+                ".balign 8",
+                ".quad 2b, {armed}, {slot}",
+                ".popsection",
+                slot = sym $slot,
+                armed = label $armed,
+                options(nostack, preserves_flags),
+            );
+        }
+    };
 }
 
 #[doc(hidden)]
 #[macro_export]
-#[cfg(not(target_arch = "x86_64"))]
-macro_rules! __load_slot {
-    ($slot:path) => {
-        $slot.load()
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+macro_rules! __entry_check {
+    ($slot:path, $armed:block) => {
+        if $slot.load() != 0 $armed
     };
 }

@@ -16,8 +16,6 @@ impl Slot {
         self.0.load(Ordering::Relaxed)
     }
 
-    /// Points the function at `entry` (0 restores the native body). Release
-    /// pairs with the reader's dependent call into code loaded before.
     /// Adjusts a counter kept in a slot (the stepping flag).
     pub(crate) fn add(&self, delta: isize) {
         if delta >= 0 {
@@ -27,7 +25,21 @@ impl Slot {
         }
     }
 
-    pub(crate) fn store(&self, entry: usize) {
-        self.0.store(entry, Ordering::Release)
+    /// Points the function at `entry` (0 restores the native body): the
+    /// slot, then its entry sites. Release pairs with the reader's dependent
+    /// call into code loaded before. A thread already past a site re-reads
+    /// the slot, so either order of the two writes is safe.
+    pub fn point_at(&'static self, entry: usize) -> Result<(), String> {
+        let at = self as *const Slot as usize;
+        if entry == 0 {
+            let sites = crate::sites::aim(at, false);
+            self.0.store(0, Ordering::Release);
+            return sites.map(drop);
+        }
+        self.0.store(entry, Ordering::Release);
+        crate::sites::aim(at, true).map(drop).inspect_err(|_| {
+            // Half-armed sites fall through to native code once the slot is 0.
+            self.0.store(0, Ordering::Release);
+        })
     }
 }

@@ -1,0 +1,139 @@
+//! Entry sites: the disarmed entry check as a 5-byte `nop` in the code.
+//!
+//! On x86_64 Linux, `#[debuggable]` puts an `asm goto` at the top of each
+//! function: a 5-byte nop (the fast path falls through it) whose label is the
+//! armed path (load the slot, call the patch). The asm also records
+//! `(nop address, label address, slot address)` in the `hotbreak_sites`
+//! section. Arming a slot rewrites each of its nops into `jmp label`;
+//! disarming writes the nop back. Every inlined copy of a function carries
+//! its own site, so inlining never hides one.
+//!
+//! Threads may be running the very bytes being rewritten, so a site is only
+//! ever changed by one aligned 8-byte store: the macro aligns each nop so
+//! that its 5 bytes never cross an 8-byte boundary, and x86 instruction fetch
+//! sees either the old or the new word.
+
+use std::sync::Mutex;
+
+/// One entry of the `hotbreak_sites` section, as the asm lays it out.
+#[repr(C)]
+struct Site {
+    code: usize,
+    armed: usize,
+    slot: usize,
+}
+
+/// `nopl 0x0(%rax,%rax,1)`: what a disarmed site holds.
+pub const NOP5: [u8; 5] = [0x0f, 0x1f, 0x44, 0x00, 0x00];
+const JMP_REL32: u8 = 0xe9;
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod table {
+    use super::Site;
+
+    // The section exists in every program that links the runtime: an empty
+    // entry (code 0) here, so the start/stop symbols are always defined.
+    #[used]
+    #[unsafe(link_section = "hotbreak_sites")]
+    static EMPTY: Site = Site { code: 0, armed: 0, slot: 0 };
+
+    unsafe extern "C" {
+        #[link_name = "__start_hotbreak_sites"]
+        static START: Site;
+        #[link_name = "__stop_hotbreak_sites"]
+        static STOP: Site;
+    }
+
+    pub fn sites() -> &'static [Site] {
+        // Referencing EMPTY keeps its object (and so the section) linked.
+        let _ = std::hint::black_box(&EMPTY);
+        // SAFETY: the linker defines START/STOP around the section, which
+        // holds only `Site`s (8-aligned, 24 bytes each).
+        unsafe {
+            let start = &raw const START;
+            let stop = &raw const STOP;
+            let len = (stop as usize - start as usize) / std::mem::size_of::<Site>();
+            std::slice::from_raw_parts(start, len)
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+mod table {
+    pub fn sites() -> &'static [super::Site] {
+        &[]
+    }
+}
+
+/// Serializes page-protection changes and code writes.
+static WRITING: Mutex<()> = Mutex::new(());
+
+/// Points every site of `slot` at its armed path (`armed`) or back at the
+/// native body. Returns how many sites were rewritten.
+pub fn aim(slot: usize, armed: bool) -> Result<usize, String> {
+    let _guard = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut changed = 0;
+    for site in table::sites().iter().filter(|s| s.code != 0 && s.slot == slot) {
+        let bytes = if armed { jump(site.code, site.armed)? } else { NOP5 };
+        // SAFETY: `site.code` is a site the macro emitted: 5 bytes of this
+        // program's code, inside one aligned 8-byte word.
+        if unsafe { rewrite(site.code, bytes)? } {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// `jmp target` encoded at `from`.
+fn jump(from: usize, target: usize) -> Result<[u8; 5], String> {
+    let offset = (target as i64) - (from as i64 + 5);
+    let offset = i32::try_from(offset).map_err(|_| format!("entry site {from:#x}: armed path out of jump range"))?;
+    let [a, b, c, d] = offset.to_le_bytes();
+    Ok([JMP_REL32, a, b, c, d])
+}
+
+/// Writes 5 bytes of code at `at` with one atomic 8-byte store. Returns
+/// whether anything changed.
+///
+/// # Safety
+/// `at..at + 5` must be code of this process within one aligned 8-byte word,
+/// holding either a nop or a jump that the new bytes may replace.
+unsafe fn rewrite(at: usize, bytes: [u8; 5]) -> Result<bool, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let word_at = at & !7;
+    let shift = at - word_at;
+    if shift > 3 {
+        return Err(format!("entry site {at:#x} crosses an 8-byte boundary"));
+    }
+    let word = unsafe { &*(word_at as *const AtomicU64) };
+    let old = word.load(Ordering::Relaxed).to_le_bytes();
+    let mut new = old;
+    new[shift..shift + 5].copy_from_slice(&bytes);
+    if new == old {
+        return Ok(false);
+    }
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let page_at = word_at & !(page - 1);
+    let protect = |prot| unsafe { libc::mprotect(page_at as *mut libc::c_void, page, prot) };
+    // Executable throughout: other threads may be running this page.
+    if protect(libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) != 0 {
+        return Err(format!("cannot make code writable at {at:#x}: {}", std::io::Error::last_os_error()));
+    }
+    word.store(u64::from_le_bytes(new), Ordering::SeqCst);
+    if protect(libc::PROT_READ | libc::PROT_EXEC) != 0 {
+        return Err(format!("cannot restore code protection at {at:#x}: {}", std::io::Error::last_os_error()));
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jump_is_relative_to_the_next_instruction() {
+        assert_eq!(jump(0x1000, 0x1005).unwrap(), [0xe9, 0, 0, 0, 0]);
+        assert_eq!(jump(0x1000, 0x1000).unwrap(), [0xe9, 0xfb, 0xff, 0xff, 0xff]);
+        assert!(jump(0, 1 << 40).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! The entry check as the running program sees it: pointing a slot at
+//! another function reroutes every call, inlined copies included, while
+//! other threads keep calling through the very bytes being rewritten; and
+//! pointing it back restores the native body.
+
+use hotbreak::{debuggable, functions};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Barrier;
+
+#[debuggable]
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+/// The stress test's own function (tests run in parallel).
+#[debuggable]
+fn twice(x: u64) -> u64 {
+    x * 2
+}
+
+/// Inlined even at opt-level 0: its callers hold their own copies of the
+/// entry check, which must follow the slot too.
+#[debuggable]
+#[inline(always)]
+fn add_one(x: u64) -> u64 {
+    x + 1
+}
+
+/// What a patch would be: same signature, other body.
+fn triple(x: u64) -> u64 {
+    x * 3
+}
+
+fn add_ten(x: u64) -> u64 {
+    x + 10
+}
+
+fn slot_of(name: &str) -> &'static hotbreak::__private::Slot {
+    functions().iter().find(|f| f.name == name).and_then(|f| f.slot).expect("a patchable function")
+}
+
+#[test]
+fn pointing_a_slot_reroutes_calls_and_pointing_it_back_restores_them() {
+    assert_eq!(double(5), 10);
+    let slot = slot_of("double");
+    slot.point_at(triple as fn(u64) -> u64 as usize).unwrap();
+    assert_eq!(double(5), 15);
+    slot.point_at(0).unwrap();
+    assert_eq!(double(5), 10);
+
+    let slot = slot_of("add_one");
+    slot.point_at(add_ten as fn(u64) -> u64 as usize).unwrap();
+    assert_eq!(add_one(1), 11, "an inlined copy did not follow its slot");
+    slot.point_at(0).unwrap();
+    assert_eq!(add_one(1), 2);
+}
+
+#[test]
+fn threads_calling_through_a_site_while_it_is_rewritten_see_one_version_or_the_other() {
+    let slot = slot_of("twice");
+    let stop = AtomicBool::new(false);
+    let started = Barrier::new(5);
+    std::thread::scope(|s| {
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    started.wait();
+                    let (mut native, mut patched) = (0u64, 0u64);
+                    while !stop.load(Ordering::Relaxed) {
+                        match twice(std::hint::black_box(7)) {
+                            14 => native += 1,
+                            21 => patched += 1,
+                            other => panic!("twice(7) returned {other}"),
+                        }
+                    }
+                    (native, patched)
+                })
+            })
+            .collect();
+        started.wait();
+        for _ in 0..2_000 {
+            slot.point_at(triple as fn(u64) -> u64 as usize).unwrap();
+            slot.point_at(0).unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        let (native, patched) = callers.into_iter().map(|c| c.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        assert!(native > 0, "no call ran natively");
+        eprintln!("{native} native calls, {patched} patched calls while rewriting");
+    });
+    assert_eq!(twice(7), 14);
+}
