@@ -9,8 +9,9 @@ mod signature;
 /// Makes functions patchable by hotbreak while the program runs.
 ///
 /// Allowed on a free `fn`, a method, an `impl` block (all its methods) and an
-/// inline `mod` (every function in it). Each function gets an entry check (one
-/// load and one branch) and a link-time registry entry. Functions that cannot
+/// inline `mod` (every function in it). Each function gets an entry check (a
+/// nop the runtime turns into a jump when armed) and a link-time registry
+/// entry. Functions that cannot
 /// be patched yet (`const`, `async`, generic, `impl Trait` in the signature)
 /// compile unchanged and are registered with the reason.
 #[proc_macro_attribute]

@@ -1,8 +1,8 @@
 //! The hotbreak runtime: what a debugged program links.
 //!
 //! Users write `#[hotbreak::debuggable]` on functions, impl blocks and inline
-//! modules. Each such function gets an entry slot (one load and one branch when
-//! nothing is armed) and an entry in a link-time registry. When the program is
+//! modules. Each such function gets an entry slot (one nop when nothing is
+//! armed) and an entry in a link-time registry. When the program is
 //! started by the hotbreak tool, an agent thread connects back over a private
 //! Unix socket and serves patch loading and arming; otherwise nothing runs.
 
