@@ -74,10 +74,11 @@ pub fn aim(slot: usize, armed: bool) -> Result<usize, String> {
     let _guard = WRITING.lock().unwrap_or_else(|e| e.into_inner());
     let mut changed = 0;
     for site in table::sites().iter().filter(|s| s.code != 0 && s.slot == slot) {
-        let bytes = if armed { jump(site.code, site.armed)? } else { NOP5 };
+        let jump = jump(site.code, site.armed)?;
         // SAFETY: `site.code` is a site the macro emitted: 5 bytes of this
-        // program's code, inside one aligned 8-byte word.
-        if unsafe { rewrite(site.code, bytes)? } {
+        // program's code, inside one aligned 8-byte word; `rewrite` checks
+        // they still hold one of the two forms before changing them.
+        if unsafe { rewrite(site.code, [NOP5, jump], if armed { jump } else { NOP5 })? } {
             changed += 1;
         }
     }
@@ -92,13 +93,13 @@ fn jump(from: usize, target: usize) -> Result<[u8; 5], String> {
     Ok([JMP_REL32, a, b, c, d])
 }
 
-/// Writes 5 bytes of code at `at` with one atomic 8-byte store. Returns
-/// whether anything changed.
+/// Writes 5 bytes of code at `at` with one atomic 8-byte store, if they now
+/// hold one of `expected` (anything else is not a site: never written).
+/// Returns whether anything changed.
 ///
 /// # Safety
-/// `at..at + 5` must be code of this process within one aligned 8-byte word,
-/// holding either a nop or a jump that the new bytes may replace.
-unsafe fn rewrite(at: usize, bytes: [u8; 5]) -> Result<bool, String> {
+/// `at..at + 5` must be readable code of this process.
+unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<bool, String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     let word_at = at & !7;
     let shift = at - word_at;
@@ -107,6 +108,9 @@ unsafe fn rewrite(at: usize, bytes: [u8; 5]) -> Result<bool, String> {
     }
     let word = unsafe { &*(word_at as *const AtomicU64) };
     let old = word.load(Ordering::Relaxed).to_le_bytes();
+    if !expected.iter().any(|e| old[shift..shift + 5] == e[..]) {
+        return Err(format!("entry site {at:#x} holds unexpected code {:02x?}; left alone", &old[shift..shift + 5]));
+    }
     let mut new = old;
     new[shift..shift + 5].copy_from_slice(&bytes);
     if new == old {
@@ -135,5 +139,18 @@ mod tests {
         assert_eq!(jump(0x1000, 0x1005).unwrap(), [0xe9, 0, 0, 0, 0]);
         assert_eq!(jump(0x1000, 0x1000).unwrap(), [0xe9, 0xfb, 0xff, 0xff, 0xff]);
         assert!(jump(0, 1 << 40).is_err());
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_site_are_never_written() {
+        let word = std::sync::atomic::AtomicU64::new(u64::from_le_bytes([0x55, 0x48, 0x89, 0xe5, 0xc3, 0, 0, 0]));
+        let at = &word as *const _ as usize;
+        let jump = jump(at, at + 64).unwrap();
+        // SAFETY: readable memory; refused before any protection change.
+        let refused = unsafe { rewrite(at, [NOP5, jump], jump) };
+        assert!(refused.unwrap_err().contains("unexpected code"));
+        // SAFETY: as above; refused for crossing its word.
+        assert!(unsafe { rewrite(at + 4, [NOP5, jump], jump) }.unwrap_err().contains("crosses"));
+        assert_eq!(word.into_inner().to_le_bytes()[..5], [0x55, 0x48, 0x89, 0xe5, 0xc3]);
     }
 }
