@@ -24,7 +24,7 @@ struct Site {
 }
 
 /// `nopl 0x0(%rax,%rax,1)`: what a disarmed site holds.
-pub const NOP5: [u8; 5] = [0x0f, 0x1f, 0x44, 0x00, 0x00];
+const NOP5: [u8; 5] = [0x0f, 0x1f, 0x44, 0x00, 0x00];
 const JMP_REL32: u8 = 0xe9;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
@@ -69,20 +69,17 @@ mod table {
 static WRITING: Mutex<()> = Mutex::new(());
 
 /// Points every site of `slot` at its armed path (`armed`) or back at the
-/// native body. Returns how many sites were rewritten.
-pub fn aim(slot: usize, armed: bool) -> Result<usize, String> {
+/// native body.
+pub fn aim(slot: usize, armed: bool) -> Result<(), String> {
     let _guard = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    let mut changed = 0;
     for site in table::sites().iter().filter(|s| s.code != 0 && s.slot == slot) {
         let jump = jump(site.code, site.armed)?;
         // SAFETY: `site.code` is a site the macro emitted: 5 bytes of this
         // program's code, inside one aligned 8-byte word; `rewrite` checks
         // they still hold one of the two forms before changing them.
-        if unsafe { rewrite(site.code, [NOP5, jump], if armed { jump } else { NOP5 })? } {
-            changed += 1;
-        }
+        unsafe { rewrite(site.code, [NOP5, jump], if armed { jump } else { NOP5 })? };
     }
-    Ok(changed)
+    Ok(())
 }
 
 /// `jmp target` encoded at `from`.
@@ -95,11 +92,10 @@ fn jump(from: usize, target: usize) -> Result<[u8; 5], String> {
 
 /// Writes 5 bytes of code at `at` with one atomic 8-byte store, if they now
 /// hold one of `expected` (anything else is not a site: never written).
-/// Returns whether anything changed.
 ///
 /// # Safety
 /// `at..at + 5` must be readable code of this process.
-unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<bool, String> {
+unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<(), String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     let word_at = at & !7;
     let shift = at - word_at;
@@ -114,7 +110,7 @@ unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<b
     let mut new = old;
     new[shift..shift + 5].copy_from_slice(&bytes);
     if new == old {
-        return Ok(false);
+        return Ok(());
     }
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
     let page_at = word_at & !(page - 1);
@@ -127,7 +123,7 @@ unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<b
     if protect(libc::PROT_READ | libc::PROT_EXEC) != 0 {
         return Err(format!("cannot restore code protection at {at:#x}: {}", std::io::Error::last_os_error()));
     }
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]

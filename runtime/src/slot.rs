@@ -25,19 +25,20 @@ impl Slot {
         }
     }
 
-    /// Points the function at `entry` (0 restores the native body): the
-    /// slot, then its entry sites. Release pairs with the reader's dependent
-    /// call into code loaded before. A thread already past a site re-reads
-    /// the slot, so either order of the two writes is safe.
+    /// Points the function at `entry` (0 restores the native body): arming
+    /// stores the slot, then turns its entry sites into jumps; disarming
+    /// turns them back first. Release pairs with the reader's dependent call
+    /// into code loaded before. A thread that took a jump re-reads the slot,
+    /// so it runs the patch or the native body, never a stale pointer.
     pub fn point_at(&'static self, entry: usize) -> Result<(), String> {
         let at = self as *const Slot as usize;
         if entry == 0 {
             let sites = crate::sites::aim(at, false);
             self.0.store(0, Ordering::Release);
-            return sites.map(drop);
+            return sites;
         }
         self.0.store(entry, Ordering::Release);
-        crate::sites::aim(at, true).map(drop).inspect_err(|_| {
+        crate::sites::aim(at, true).inspect_err(|_| {
             // Half-armed sites fall through to native code once the slot is 0.
             self.0.store(0, Ordering::Release);
         })
