@@ -115,6 +115,68 @@ fn step_in_and_finish_report_the_callee_and_its_return_value() {
     assert_eq!(program.answer(), "acc(2) = 10");
 }
 
+/// A frame that returns no value, or unwinds, tells the runtime nothing:
+/// stepping still stops in the right frame, and ends once every frame it
+/// started from has returned into native code.
+#[test]
+fn stepping_over_and_out_of_frames_that_return_no_value() {
+    let (mut patcher, mut dbg, mut program) = session("no-value");
+    let call_line = line_of(LOGIC_RS, "note(&mut done, n);");
+    let loop_line = line_of(LOGIC_RS, "for i in 0..n {");
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, call_line, &[Breakpoint { condition: Some("n == 3".into()), ..bp(1, call_line) }]).unwrap();
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, loop_line, &[]).unwrap();
+
+    // `next` steps over the instrumented callee.
+    program.post("chores 3");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.name.as_str(), stop.line), ("chores", call_line));
+    dbg.resume(stop.stop, Resume::Next).unwrap();
+    let after = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((after.name.as_str(), after.line, &after.reason), ("chores", call_line + 1, &StopReason::Step));
+    dbg.resume(after.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "chores(3) = 6");
+
+    // `step` enters it, `finish` comes back to the caller's next line.
+    program.post("chores 3");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    dbg.resume(stop.stop, Resume::Step).unwrap();
+    let inside = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((inside.name.as_str(), inside.line), ("note", loop_line));
+    dbg.resume(inside.stop, Resume::Finish).unwrap();
+    let back = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((back.name.as_str(), back.line), ("chores", call_line + 1));
+    assert_eq!(local(&locals(&mut dbg, &back), "n"), "3");
+
+    // Stepping off the end of the outermost frame runs on in native code:
+    // the next call (no breakpoint: n != 3) does not stop.
+    dbg.resume(back.stop, Resume::Next).unwrap();
+    let last = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!(last.line, call_line + 2);
+    dbg.resume(last.stop, Resume::Next).unwrap();
+    let returned = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!(returned.reason, StopReason::Return { value: "6".into() });
+    dbg.resume(returned.stop, Resume::Next).unwrap();
+    assert_eq!(program.answer(), "chores(3) = 6");
+    assert_eq!(program.send("chores 2"), "chores(2) = 4");
+    assert!(dbg.drain_events().is_empty(), "stepping ended with the frame it started from");
+
+    // The same after a frame unwinds: `risky` panics while stepping.
+    let first = line_of(LOGIC_RS, "let half = n / 2;");
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, first, &[Breakpoint { condition: Some("n == 13".into()), ..bp(2, first) }]).unwrap();
+    program.post("risky 13");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    dbg.resume(stop.stop, Resume::Next).unwrap();
+    let check = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!(check.line, first + 1);
+    dbg.resume(check.stop, Resume::Next).unwrap();
+    let panics = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!(panics.line, first + 2);
+    dbg.resume(panics.stop, Resume::Next).unwrap();
+    assert!(program.answer().starts_with("caught panic: unlucky 13"));
+    assert_eq!(program.send("risky 4"), "risky(4) = 2");
+    assert!(dbg.drain_events().is_empty(), "stepping ended with the frame that unwound");
+}
+
 #[test]
 fn conditions_hit_counts_and_log_points_are_compiled_in() {
     let (mut patcher, mut dbg, mut program) = session("conditions");

@@ -6,8 +6,9 @@
 //!
 //! - after its opening brace: the probe traits in scope, a `static` naming
 //!   the function for the runtime, one hit counter per breakpoint;
-//! - before the region: `let __hb_frame = Frame::enter(..)` (a guard, not a
-//!   closure, so `return`, `?`, `break` and borrows mean what they meant);
+//! - before the region: `let __hb_frame = Frame::new(..); __hb_frame.enter();`
+//!   (not a closure, so `return`, `?`, `break` and borrows mean what they
+//!   meant; not a guard, so calls in the region stay plain calls);
 //! - before every statement of the region, at any depth (blocks, loop bodies,
 //!   if/else, match arms, block closures): a step point with its line and
 //!   references to the locals in scope there; breakpoints' conditions, hit
@@ -316,7 +317,7 @@ impl<'a> Walker<'a> {
             self.in_region = i >= region_start;
             if i == region_start {
                 let at = self.offset(stmt.span().start());
-                self.insert(at, false, vec![Piece::Text("let __hb_frame = ::hotbreak::__rt::Frame::enter(&__HB_FN); ".into())]);
+                self.insert(at, false, vec![Piece::Text("let __hb_frame = ::hotbreak::__rt::Frame::new(&__HB_FN); __hb_frame.enter(); ".into())]);
             }
             match stmt {
                 Stmt::Expr(tail, None) if i == last && self.in_region && wrap_returns => {
@@ -381,7 +382,7 @@ impl<'a> Walker<'a> {
             self.placed.insert(bp.id);
             pieces.extend(self.breakpoint_check(bp, at));
         }
-        pieces.push(Piece::Text("if ::hotbreak::__load_flag!(::hotbreak::__rt::STEPPING) != 0 { ::hotbreak::__rt::step(&__HB_FN, ".into()));
+        pieces.push(Piece::Text(format!("if ::hotbreak::__load_flag!(::hotbreak::__rt::STEPPING) != 0 {{ {}", self.frame_call("step"))));
         pieces.push(Piece::Text(format!("{line}, ")));
         pieces.extend(self.captures(at));
         pieces.push(Piece::Text("); } ".into()));
@@ -389,6 +390,18 @@ impl<'a> Walker<'a> {
         if let Some(end) = arm {
             let end = self.offset(end);
             self.insert(end, true, vec![Piece::Text(" }".into())]);
+        }
+    }
+
+    /// How a step point or breakpoint names its frame: the function's own
+    /// lines go through `__hb_frame`, which tells the runtime where the frame
+    /// lives; a closure's lines cannot (a `move` closure would take it), so
+    /// they call the runtime with the function's name only.
+    fn frame_call(&self, entry: &str) -> String {
+        if self.closures == 0 {
+            format!("__hb_frame.{entry}(")
+        } else {
+            format!("::hotbreak::__rt::{entry}(&__HB_FN, ")
         }
     }
 
@@ -419,7 +432,7 @@ impl<'a> Walker<'a> {
                 pieces.push(Piece::Text(")); } ".into()));
             }
             None => {
-                pieces.push(Piece::Text(format!("::hotbreak::__rt::breakpoint(&__HB_FN, {}, {}, ", bp.line, bp.id)));
+                pieces.push(Piece::Text(format!("{}{}, {}, ", self.frame_call("breakpoint"), bp.line, bp.id)));
                 pieces.extend(self.captures(at));
                 // A pause here also serves as this statement's step point.
                 pieces.push(Piece::Text("); } else ".into()));

@@ -1,7 +1,8 @@
 //! The debug-mode side of a patch: what instrumented code calls.
 //!
-//! The rewriter puts a [`Frame`] guard before the region and a step point
-//! before each statement in it. A step point costs one load of [`STEPPING`]
+//! The rewriter puts a [`Frame`] before the region (not a guard: it is
+//! never dropped, see `stop::FRAMES`) and a step point before each
+//! statement in it. A step point costs one load of [`STEPPING`]
 //! (nonzero only while some thread steps) unless it carries a breakpoint,
 //! whose condition and hit count are compiled in. A thread that stops blocks
 //! only itself and serves requests about its own frame (locals, values)
@@ -109,7 +110,7 @@ macro_rules! __load_flag {
 
 /// Entry points instrumented code calls; taking their addresses here keeps
 /// them in every host (a patch can only call what the host has).
-pub struct EntryPoints(#[allow(dead_code)] [*const (); 7]);
+pub struct EntryPoints(#[allow(dead_code)] [*const (); 9]);
 
 // SAFETY: only addresses, never called through.
 unsafe impl Sync for EntryPoints {}
@@ -120,18 +121,16 @@ impl std::fmt::Debug for EntryPoints {
     }
 }
 
-fn drop_frame(frame: Frame) {
-    drop(frame)
-}
-
 pub(crate) const ENTRY_POINTS: EntryPoints = EntryPoints([
     step as *const (),
     breakpoint as *const (),
     log as *const (),
+    Frame::new as *const (),
     Frame::enter as *const (),
+    Frame::step as *const (),
+    Frame::breakpoint as *const (),
     stop::frame_returned as *const (),
     Hits::hit as *const (),
-    drop_frame as *const (),
 ]);
 
 #[cfg(test)]

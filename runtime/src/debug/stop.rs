@@ -4,7 +4,7 @@ use super::value::{self, Local};
 use super::{FnMeta, STEPPING};
 use crate::agent::{self, StopCmd};
 use crate::protocol::{Reply, StopEvent, StopReason, VarDesc};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// How a thread goes on after a stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,10 +18,30 @@ pub enum Mode {
     Finish(u32),
 }
 
+/// One instrumented frame of this thread: where it lives on the stack and
+/// which call it is (a later call can live at the same address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    at: usize,
+    call: u64,
+}
+
 thread_local! {
     static MODE: Cell<Mode> = const { Cell::new(Mode::Continue) };
-    /// Instrumented frames this thread is inside.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The instrumented frames this thread is inside, outermost first.
+    ///
+    /// A frame leaves no trace when it returns or unwinds: a guard with
+    /// `Drop` would turn every call in the region into an `invoke`, and at
+    /// opt-level 0 that spills and reloads around each call (a tight loop
+    /// ran ~20% slower). Callers live at higher addresses than their
+    /// callees, so an entry below a frame that is running is dead; it is
+    /// dropped when that frame next enters, steps or stops.
+    static FRAMES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+    /// The calls that were live when this thread last resumed by stepping:
+    /// the step ends when its frame returns, and stepping ends when they
+    /// have all returned into native code.
+    static CHAIN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 fn set_mode(new: Mode) {
@@ -33,19 +53,99 @@ fn set_mode(new: Mode) {
     }
 }
 
-/// Guard for one call of a patched function, from the region on.
+/// Where this thread is: its depth, after dropping the frames below `at`
+/// (the running frame's address; `None` from a closure, which is not a
+/// frame of its own: then only frames below this very call are dropped),
+/// and how many of its outermost frames are still the calls it stepped
+/// from.
+#[inline(never)]
+fn position(at: Option<usize>) -> (u32, u32) {
+    let here = 0u8;
+    let at = at.unwrap_or(std::hint::black_box(&here) as *const u8 as usize);
+    // `try_with`: patched code may run in another thread-local's destructor.
+    FRAMES
+        .try_with(|frames| {
+            let mut frames = frames.borrow_mut();
+            while frames.last().is_some_and(|e| e.at < at) {
+                frames.pop();
+            }
+            let alive = CHAIN.try_with(|chain| chain.borrow().iter().zip(frames.iter()).take_while(|(call, e)| **call == e.call).count());
+            (frames.len() as u32, alive.unwrap_or(0) as u32)
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Whether a step point at `depth` stops the thread, given how many of
+/// the calls it stepped from are `alive`.
+fn stops_here(depth: u32, alive: u32) -> bool {
+    let stepped_from = CHAIN.try_with(|c| c.borrow().len()).unwrap_or(0);
+    let mode = MODE.with(Cell::get);
+    if mode != Mode::Continue && stepped_from > 0 && alive == 0 {
+        // Every frame it stepped from has returned into native code, which
+        // cannot stop: run on.
+        set_mode(Mode::Continue);
+        return false;
+    }
+    match mode {
+        Mode::Continue => false,
+        Mode::StepIn => true,
+        Mode::Next(n) => depth <= n.min(alive) || stepped_from == 0 && depth <= n,
+        Mode::Finish(n) => depth < n && depth <= alive || stepped_from == 0 && depth < n,
+    }
+}
+
+/// One call of a patched function, from the region on. Not a guard: see
+/// [`FRAMES`].
 pub struct Frame {
     meta: &'static FnMeta,
-    depth: u32,
+    depth: Cell<u32>,
+    call: Cell<u64>,
 }
 
 impl Frame {
-    pub fn enter(meta: &'static FnMeta) -> Frame {
-        let depth = DEPTH.with(|d| {
-            d.set(d.get() + 1);
-            d.get()
+    pub const fn new(meta: &'static FnMeta) -> Frame {
+        Frame { meta, depth: Cell::new(0), call: Cell::new(0) }
+    }
+
+    /// Records this frame; `self` must be a local of the patched function,
+    /// whose address stands for the frame.
+    pub fn enter(&self) {
+        let at = self.at();
+        let call = CALLS.with(|c| {
+            c.set(c.get() + 1);
+            c.get()
         });
-        Frame { meta, depth }
+        let depth = FRAMES
+            .try_with(|frames| {
+                let mut frames = frames.borrow_mut();
+                while frames.last().is_some_and(|e| e.at <= at) {
+                    frames.pop();
+                }
+                frames.push(Entry { at, call });
+                frames.len() as u32
+            })
+            .unwrap_or(0);
+        self.depth.set(depth);
+        self.call.set(call);
+    }
+
+    fn at(&self) -> usize {
+        self as *const Frame as usize
+    }
+
+    /// A step point of this frame whose thread is stepping (the caller
+    /// checked `STEPPING`).
+    pub fn step(&self, line: u32, locals: &[Local<'_>]) {
+        let (depth, alive) = position(Some(self.at()));
+        if stops_here(depth, alive) {
+            pause(self.meta, line, StopReason::Step, depth, locals);
+        }
+    }
+
+    /// A breakpoint of this frame whose condition and hit count said "pause".
+    pub fn breakpoint(&self, line: u32, id: u32, locals: &[Local<'_>]) {
+        let (depth, _) = position(Some(self.at()));
+        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals);
     }
 
     /// The region returns `value`: pauses when stepping out of this frame.
@@ -55,46 +155,36 @@ impl Frame {
 }
 
 pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>]) {
-    let here = matches!(MODE.with(Cell::get), Mode::Next(n) | Mode::Finish(n) if n == frame.depth);
+    let depth = frame.depth.get();
+    let stepping_here = matches!(MODE.with(Cell::get), Mode::Next(n) | Mode::Finish(n) if n == depth);
+    let here = stepping_here && depth <= position(Some(frame.at())).1;
     if here && !std::thread::panicking() {
         let shown = value::summary(&value);
-        pause(frame.meta, line, StopReason::Return { value: shown }, locals);
+        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals);
     }
-}
-
-impl Drop for Frame {
-    fn drop(&mut self) {
-        let caller = self.depth - 1;
-        DEPTH.with(|d| d.set(caller));
-        // Stepping out of this frame: stop in the caller if it is
-        // instrumented; a native caller cannot stop, so run on.
-        match MODE.with(Cell::get) {
-            Mode::Next(n) | Mode::Finish(n) if n >= self.depth => {
-                set_mode(if caller == 0 { Mode::Continue } else { Mode::Next(caller) })
-            }
-            Mode::StepIn if caller == 0 => set_mode(Mode::Continue),
-            _ => {}
+    // Gone now: a step point of the caller must not see this frame.
+    let _ = FRAMES.try_with(|frames| {
+        let mut frames = frames.borrow_mut();
+        let mine = depth.checked_sub(1).map(|i| i as usize);
+        if let Some(i) = mine.filter(|&i| frames.get(i).is_some_and(|e| e.call == frame.call.get())) {
+            frames.truncate(i);
         }
-    }
+    });
 }
 
-/// A step point whose thread is stepping (the caller checked `STEPPING`).
+/// A step point in a closure of a patched function whose thread is
+/// stepping: it counts as a line of the frame it runs in.
 pub fn step(meta: &'static FnMeta, line: u32, locals: &[Local<'_>]) {
-    let depth = DEPTH.with(Cell::get);
-    let stop = match MODE.with(Cell::get) {
-        Mode::Continue => false,
-        Mode::StepIn => true,
-        Mode::Next(n) => depth <= n,
-        Mode::Finish(n) => depth < n,
-    };
-    if stop {
-        pause(meta, line, StopReason::Step, locals);
+    let (depth, alive) = position(None);
+    if stops_here(depth, alive) {
+        pause(meta, line, StopReason::Step, depth, locals);
     }
 }
 
 /// A breakpoint whose condition and hit count said "pause".
 pub fn breakpoint(meta: &'static FnMeta, line: u32, id: u32, locals: &[Local<'_>]) {
-    pause(meta, line, StopReason::Breakpoint { id }, locals);
+    let (depth, _) = position(None);
+    pause(meta, line, StopReason::Breakpoint { id }, depth, locals);
 }
 
 /// A log point: reported to the tool, the thread does not pause.
@@ -104,7 +194,7 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 
 /// Blocks this thread until the tool resumes it, serving its requests about
 /// this frame meanwhile. Returns at once when no tool is connected.
-fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, locals: &[Local<'_>]) {
+fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>]) {
     let thread = std::thread::current();
     let event = StopEvent {
         stop: 0,
@@ -117,7 +207,6 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, locals: &[Local<'
         reason,
     };
     let Some(stop) = agent::register_stop(event) else { return };
-    let depth = DEPTH.with(Cell::get);
     let mut mode = Mode::Continue;
     while let Ok(cmd) = stop.commands.recv() {
         match cmd {
@@ -156,6 +245,9 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, locals: &[Local<'
         }
     }
     agent::unregister_stop(stop.id);
+    // Stepping remembers the calls it starts from (see `stops_here`).
+    let chain = if mode == Mode::Continue { Vec::new() } else { FRAMES.try_with(|f| f.borrow().iter().take(depth as usize).map(|e| e.call).collect()).unwrap_or_default() };
+    let _ = CHAIN.try_with(|c| *c.borrow_mut() = chain);
     set_mode(mode);
 }
 
@@ -174,7 +266,7 @@ fn backtrace() -> Vec<String> {
             frames.push(name.to_string());
         }
     }
-    let ours = |f: &String| f.starts_with("std::backtrace") || f.starts_with("hotbreak::debug") || f.starts_with("<std::backtrace");
+    let ours = |f: &String| ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.starts_with(p));
     let start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
     let end = frames
         .iter()
