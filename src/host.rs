@@ -28,9 +28,33 @@ impl HostConfig {
         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
     }
 
-    pub fn record_dir(&self) -> PathBuf {
-        self.hotbreak_dir.join("records")
+    /// Where the rustc commands of host builds in cargo profile `profile`
+    /// are recorded. One dir per profile: a build that cargo finds fresh
+    /// runs no rustc, so a shared dir would still hold the other profile's
+    /// commands, and a patch built with those links against the wrong
+    /// runtime.
+    pub fn record_dir(&self, profile: &str) -> PathBuf {
+        self.hotbreak_dir.join("records").join(profile)
     }
+}
+
+/// The cargo profile `cargo build <args>` builds in.
+fn profile_of(cargo_args: &[String]) -> String {
+    let mut profile = "dev".to_string();
+    let mut args = cargo_args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--release" | "-r" => profile = "release".into(),
+            "--profile" => profile = args.next().cloned().unwrap_or(profile),
+            "--" => break,
+            other => {
+                if let Some(name) = other.strip_prefix("--profile=") {
+                    profile = name.to_string();
+                }
+            }
+        }
+    }
+    profile
 }
 
 /// A built host executable with its parsed symbol table.
@@ -39,6 +63,8 @@ pub struct HostBuild {
     pub executable: PathBuf,
     pub artifact: HostArtifact,
     pub symbols: Arc<HostSymbols>,
+    /// Where this build's rustc commands are recorded.
+    pub record_dir: PathBuf,
 }
 
 impl HostBuild {
@@ -53,10 +79,11 @@ impl HostBuild {
     /// binaries); `pick` chooses the executable. More than one match is an
     /// error naming them.
     pub fn build_with(config: &HostConfig, subcommand: &str, cargo_args: &[String], pick: impl Fn(&HostArtifact) -> bool) -> Result<HostBuild> {
+        let record_dir = config.record_dir(&profile_of(cargo_args));
         let artifacts = build_host(&HostBuildOptions {
             workspace: config.workspace.clone(),
             target_dir: config.hotbreak_dir.join("build"),
-            record_dir: config.record_dir(),
+            record_dir: record_dir.clone(),
             wrapper: config.wrapper.clone(),
             subcommand: subcommand.to_string(),
             cargo_args: cargo_args.to_vec(),
@@ -71,7 +98,7 @@ impl HostBuild {
             ),
         };
         let symbols = Arc::new(HostSymbols::read(&artifact.executable)?);
-        Ok(HostBuild { config: config.clone(), executable: artifact.executable.clone(), artifact, symbols })
+        Ok(HostBuild { config: config.clone(), executable: artifact.executable.clone(), artifact, symbols, record_dir })
     }
 
     /// The crate name rustc compiled the executable's root as.
@@ -94,4 +121,20 @@ fn names(artifacts: &[HostArtifact]) -> String {
         return "none".into();
     }
     artifacts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::profile_of;
+
+    #[test]
+    fn the_profile_comes_from_the_cargo_arguments() {
+        let of = |args: &[&str]| profile_of(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(of(&["-p", "app"]), "dev");
+        assert_eq!(of(&["--release", "--bin", "x"]), "release");
+        assert_eq!(of(&["-r"]), "release");
+        assert_eq!(of(&["--profile", "bench"]), "bench");
+        assert_eq!(of(&["--profile=fast"]), "fast");
+        assert_eq!(of(&["--", "--release"]), "dev");
+    }
 }

@@ -72,7 +72,7 @@ impl Patcher {
     /// `kind` is the recorded crate kind (`bin`, `lib`, `test`); `work` is a
     /// directory of its own under the hotbreak dir.
     pub fn new(host: &HostBuild, crate_name: &str, kind: &str, work: &Path) -> Result<Patcher> {
-        let inv = Invocation::load(&host.config.record_dir(), crate_name, kind)?;
+        let inv = Invocation::load(&host.record_dir, crate_name, kind)?;
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
         Ok(Patcher { builder, config: host.config.clone() })
     }
