@@ -38,6 +38,19 @@ impl HostConfig {
     }
 }
 
+fn clean_profile(config: &HostConfig, target_dir: &Path, profile: &str) -> Result<()> {
+    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["clean", "--quiet", "--profile", profile, "--target-dir"])
+        .arg(target_dir)
+        .current_dir(&config.workspace)
+        .status()
+        .context("cannot run cargo clean")?;
+    if !status.success() {
+        bail!("cargo clean --profile {profile} failed in {}", target_dir.display());
+    }
+    Ok(())
+}
+
 /// The cargo profile `cargo build <args>` builds in.
 fn profile_of(cargo_args: &[String]) -> String {
     let mut profile = "dev".to_string();
@@ -79,10 +92,17 @@ impl HostBuild {
     /// binaries); `pick` chooses the executable. More than one match is an
     /// error naming them.
     pub fn build_with(config: &HostConfig, subcommand: &str, cargo_args: &[String], pick: impl Fn(&HostArtifact) -> bool) -> Result<HostBuild> {
-        let record_dir = config.record_dir(&profile_of(cargo_args));
+        let profile = profile_of(cargo_args);
+        let record_dir = config.record_dir(&profile);
+        let target_dir = config.hotbreak_dir.join("build");
+        if !record_dir.exists() && target_dir.exists() {
+            // Built before without records (or they were deleted): cargo
+            // would find the build fresh and run no rustc to record.
+            clean_profile(config, &target_dir, &profile)?;
+        }
         let artifacts = build_host(&HostBuildOptions {
             workspace: config.workspace.clone(),
-            target_dir: config.hotbreak_dir.join("build"),
+            target_dir,
             record_dir: record_dir.clone(),
             wrapper: config.wrapper.clone(),
             subcommand: subcommand.to_string(),

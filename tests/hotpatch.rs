@@ -4,7 +4,10 @@
 
 mod support;
 
-use cargo_hotbreak::Patcher;
+use cargo_hotbreak::{HostBuild, Patcher};
+use hotbreak::protocol::Resume;
+use hotbreak_rewriter::Breakpoint;
+use std::time::Duration;
 use support::{field, fixture_host, line_of, Fixture, LOGIC_RS};
 
 /// The first replacement: touches every kind of shared state.
@@ -162,4 +165,35 @@ fn a_patch_that_does_not_compile_reports_rustcs_errors_at_the_users_line() {
     assert_eq!(error.file.as_deref(), Some(LOGIC_RS));
     assert_eq!(error.line, Some(fn_line + 1));
     assert!(err.to_string().contains("expected `u32`, found `&str`"), "{err}");
+}
+
+/// Release and debug host builds keep their own rustc commands: a debug
+/// build that cargo finds fresh after a release build (so it runs no rustc
+/// and records nothing) still patches with its own runtime.
+#[test]
+fn release_and_debug_hosts_each_patch_with_their_own_build() {
+    // A target dir of its own, so each build below really compiles.
+    let mut config = support::config();
+    config.hotbreak_dir = support::workspace().join("target/hotbreak-profiles-test");
+    let _ = std::fs::remove_dir_all(&config.hotbreak_dir);
+    let build = |extra: &[&str]| HostBuild::build(&config, &[&["-p", "fixture"], extra].concat(), "fixture").unwrap();
+    build(&[]);
+    let release = build(&["--release"]);
+    let debug = build(&[]);
+    // A breakpoint's patch calls into the host's runtime, which the two
+    // builds name differently.
+    let line = line_of(LOGIC_RS, "COUNTER.fetch_add(1, Ordering::SeqCst);");
+    for (host, profile) in [(&debug, "debug"), (&release, "release")] {
+        let mut patcher = Patcher::new(host, "fixture", "bin", &config.hotbreak_dir.join(format!("work-{profile}"))).unwrap();
+        let (mut dbg, mut program) = Fixture::launch(host);
+        let bp = Breakpoint { id: 1, line, ..Breakpoint::default() };
+        patcher.arm_breakpoints(&mut dbg, LOGIC_RS, line, &[bp]).unwrap_or_else(|e| panic!("{profile}: {e:#}"));
+        program.post("call 1");
+        let stop = dbg.wait_stop(Duration::from_secs(120)).unwrap();
+        assert_eq!((stop.name.as_str(), stop.line), ("step", line), "{profile}");
+        dbg.resume(stop.stop, Resume::Continue).unwrap();
+        assert!(program.answer().starts_with("native round=1 "), "{profile}");
+        drop(program);
+        dbg.child.wait().unwrap();
+    }
 }
