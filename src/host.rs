@@ -1,7 +1,7 @@
 //! Building the host program under hotbreak.
 
 use anyhow::{bail, Context, Result};
-use hotbreak_hotreload::{build_host, HostArtifact, HostBuildOptions, HostSymbols};
+use hotbreak_hotreload::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ impl HostConfig {
 }
 
 fn clean_profile(config: &HostConfig, target_dir: &Path, profile: &str) -> Result<()> {
-    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let status = cargo()
         .args(["clean", "--quiet", "--profile", profile, "--target-dir"])
         .arg(target_dir)
         .current_dir(&config.workspace)

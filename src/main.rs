@@ -108,8 +108,7 @@ impl Common {
 }
 
 fn workspace_root() -> Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = std::process::Command::new(cargo)
+    let out = hotbreak_hotreload::cargo()
         .args(["locate-project", "--workspace", "--message-format", "plain"])
         .output()
         .context("cannot run cargo")?;

@@ -97,7 +97,7 @@ fn rustc_version() -> String {
 }
 
 fn cargo(ws: &Path, args: &[&str]) -> Result<()> {
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let status = hotbreak_hotreload::cargo()
         .args(args)
         .current_dir(ws)
         .stdout(Stdio::null())

@@ -35,10 +35,16 @@ pub struct HostArtifact {
     pub executable: PathBuf,
 }
 
+/// The cargo that runs us (as a cargo subcommand or under `cargo run`),
+/// else the one on `PATH`.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// Builds the host with `cargo build`, recording each workspace crate's rustc
 /// command. Cargo's progress and diagnostics go to our stderr.
 pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut command = cargo();
     command.arg(&opts.subcommand);
     if opts.subcommand == "test" {
         command.arg("--no-run");

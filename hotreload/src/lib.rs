@@ -12,6 +12,6 @@ pub mod patch;
 pub mod record;
 pub mod shadow;
 
-pub use host::{build_host, HostArtifact, HostBuildOptions, HostSymbols};
+pub use host::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols};
 pub use patch::{CompiledPatch, DiagSpan, Diagnostic, LinkedPatch, PatchBuilder, PatchError};
 pub use record::Invocation;
