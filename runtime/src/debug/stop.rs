@@ -86,11 +86,14 @@ fn stops_here(depth: u32, alive: u32) -> bool {
         set_mode(Mode::Continue);
         return false;
     }
+    // A stop outside any frame (a closure on another thread) remembers no
+    // calls: then only the depth counts.
+    let alive = if stepped_from == 0 { u32::MAX } else { alive };
     match mode {
         Mode::Continue => false,
         Mode::StepIn => true,
-        Mode::Next(n) => depth <= n.min(alive) || stepped_from == 0 && depth <= n,
-        Mode::Finish(n) => depth < n && depth <= alive || stepped_from == 0 && depth < n,
+        Mode::Next(n) => depth <= n.min(alive),
+        Mode::Finish(n) => depth < n && depth <= alive,
     }
 }
 
