@@ -16,6 +16,7 @@
 //! `#[hotbreak::__patch]`; it is then emitted without check nor registration
 //! (a patch that jumped through its own slot would recurse forever).
 
+use crate::shim;
 use crate::signature::{forwardable_args, fn_pointer_type, unpatchable_reason};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -37,13 +38,24 @@ pub fn debuggable(args: TokenStream, item: TokenStream, patch_build: bool) -> sy
 /// Who owns a function: decides its registry key and whether a slot may be
 /// shared by all its instances.
 #[derive(Clone)]
-enum Owner {
+pub(crate) enum Owner {
     Free,
     Impl { qualifier: String, generic: bool },
 }
 
 fn expand_item(item: &mut Item, top: bool, patch_build: bool) -> syn::Result<()> {
     match item {
+        Item::Fn(f) if shim::eligible(f) => {
+            let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
+            if patch_build && !patch_target {
+                return Ok(());
+            }
+            let mut in_body = f.clone();
+            expand_fn(&Owner::Free, &mut in_body.attrs, &mut in_body.sig, &mut in_body.block, patch_build)?;
+            let tokens = if patch_target { shim::patch(&in_body) } else { shim::program(f, &in_body) };
+            *item = Item::Verbatim(tokens);
+            Ok(())
+        }
         Item::Fn(f) => expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block, patch_build),
         Item::Impl(imp) => expand_impl(imp, patch_build),
         Item::Mod(m) => {
@@ -115,43 +127,8 @@ fn expand_fn(
         return Ok(());
     }
 
-    let name = sig.ident.to_string();
-    let qualified = match owner {
-        Owner::Free => name.clone(),
-        Owner::Impl { qualifier, .. } => format!("{qualifier}{name}"),
-    };
-    let first_line = sig.fn_token.span.start().line as u32;
-    let last_line = block.brace_token.span.close().start().line as u32;
+    let registration = registration(owner, sig, block, reason, quote!(::hotbreak::__private::Slot::new()));
     let rt = quote!(::hotbreak::__private);
-
-    let (slot_static, slot_ref, why) = match reason {
-        None => (
-            quote! {
-                #[allow(non_upper_case_globals)]
-                static __HOTBREAK_SLOT: #rt::Slot = #rt::Slot::new();
-            },
-            quote!(::core::option::Option::Some(&__HOTBREAK_SLOT)),
-            quote!(::core::option::Option::None),
-        ),
-        Some(why) => (quote!(), quote!(::core::option::Option::None), quote!(::core::option::Option::Some(#why))),
-    };
-    let registration = quote! {
-        #slot_static
-        #[#rt::linkme::distributed_slice(#rt::FUNCTIONS)]
-        #[linkme(crate = #rt::linkme)]
-        static __HOTBREAK_FN: #rt::FnInfo = #rt::FnInfo {
-            key: ::core::concat!(::core::module_path!(), "::", #qualified),
-            name: #name,
-            module: ::core::module_path!(),
-            file: ::core::file!(),
-            first_line: #first_line,
-            last_line: #last_line,
-            slot: #slot_ref,
-            unpatchable: #why,
-            anchor: &#rt::hotbreak_anchor,
-        };
-    };
-
     let mut prologue = registration;
     if reason.is_none() {
         let fn_ptr = fn_pointer_type(sig);
@@ -181,6 +158,53 @@ fn expand_fn(
     let prologue: Block = syn::parse2(quote!({ #prologue }))?;
     block.stmts.splice(0..0, prologue.stmts);
     Ok(())
+}
+
+/// The function's slot (when patchable) and its registry entry, as items
+/// for the top of a function body.
+pub(crate) fn registration(
+    owner: &Owner,
+    sig: &Signature,
+    block: &Block,
+    reason: Option<&'static str>,
+    slot_init: TokenStream,
+) -> TokenStream {
+    let name = sig.ident.to_string();
+    let qualified = match owner {
+        Owner::Free => name.clone(),
+        Owner::Impl { qualifier, .. } => format!("{qualifier}{name}"),
+    };
+    let first_line = sig.fn_token.span.start().line as u32;
+    let last_line = block.brace_token.span.close().start().line as u32;
+    let rt = quote!(::hotbreak::__private);
+
+    let (slot_static, slot_ref, why) = match reason {
+        None => (
+            quote! {
+                #[allow(non_upper_case_globals)]
+                static __HOTBREAK_SLOT: #rt::Slot = #slot_init;
+            },
+            quote!(::core::option::Option::Some(&__HOTBREAK_SLOT)),
+            quote!(::core::option::Option::None),
+        ),
+        Some(why) => (quote!(), quote!(::core::option::Option::None), quote!(::core::option::Option::Some(#why))),
+    };
+    quote! {
+        #slot_static
+        #[#rt::linkme::distributed_slice(#rt::FUNCTIONS)]
+        #[linkme(crate = #rt::linkme)]
+        static __HOTBREAK_FN: #rt::FnInfo = #rt::FnInfo {
+            key: ::core::concat!(::core::module_path!(), "::", #qualified),
+            name: #name,
+            module: ::core::module_path!(),
+            file: ::core::file!(),
+            first_line: #first_line,
+            last_line: #last_line,
+            slot: #slot_ref,
+            unpatchable: #why,
+            anchor: &#rt::hotbreak_anchor,
+        };
+    }
 }
 
 fn is_named(attr: &Attribute, name: &str) -> bool {

@@ -4,6 +4,7 @@
 use proc_macro::TokenStream;
 
 mod expand;
+mod shim;
 mod signature;
 
 /// Makes functions patchable by hotbreak while the program runs.

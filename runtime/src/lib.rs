@@ -80,3 +80,44 @@ macro_rules! __entry_check {
         if $slot.load() != 0 $armed
     };
 }
+
+/// The function a call-through shim calls now: `$slot`'s native body, or
+/// the patch it is armed with, as a `$fn_ptr`.
+///
+/// Debug builds compile a debuggable free function as a shim, inlined into
+/// every caller, around its body moved into a nested fn: the shim loads this
+/// target and calls it. At opt-level 0 an entry check inside the body ends a
+/// basic block, and the fast register allocator then spills and reloads the
+/// arguments and the result (a store-forwarding delay on every call); the
+/// shim leaves the body's code exactly as without the attribute. On x86_64
+/// the load is one `mov`: at opt-level 0 an atomic load would be a call.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(target_arch = "x86_64")]
+macro_rules! __call_through {
+    ($slot:path, $fn_ptr:ty) => {{
+        let __hotbreak_target: usize;
+        // SAFETY: reads the slot's `call` field, an aligned pointer-sized
+        // atomic: the native body or a patch with the same signature.
+        unsafe {
+            ::core::arch::asm!(
+                "mov {target}, qword ptr [rip + {slot} + {offset}]",
+                slot = sym $slot,
+                offset = const $crate::__private::Slot::CALL_OFFSET,
+                target = out(reg) __hotbreak_target,
+                options(nostack, preserves_flags, readonly),
+            );
+            ::core::mem::transmute::<usize, $fn_ptr>(__hotbreak_target)
+        }
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(target_arch = "x86_64"))]
+macro_rules! __call_through {
+    ($slot:path, $fn_ptr:ty) => {
+        // SAFETY: as above.
+        unsafe { ::core::mem::transmute::<*mut (), $fn_ptr>($slot.call_target()) }
+    };
+}

@@ -1,0 +1,134 @@
+//! Debug builds: a debuggable free function as a call-through shim.
+//!
+//! ```text
+//! #[cfg(debug_assertions)] #[inline(always)]
+//! fn name(args..) -> R {
+//!     fn __hotbreak_native(args..) -> R { ..the user's body.. }
+//!     static __HOTBREAK_SLOT: Slot = Slot::calling(__hotbreak_native);
+//!     ..registry entry..
+//!     __call_through!(__HOTBREAK_SLOT, fn(..) -> R)(args..)
+//! }
+//! #[cfg(not(debug_assertions))]
+//! fn name(args..) -> R { ..entry check.. ..the user's body.. }
+//! ```
+//!
+//! At opt-level 0 an entry check inside the body costs every call a spill
+//! and reload of its arguments and result; the shim, inlined into the
+//! caller, costs one load and an indirect call, and the body compiles
+//! exactly as without the attribute. Optimized builds keep the in-body check,
+//! which the optimizer inlines with the function.
+//!
+//! A patch of such a function nests its new body the same way (`patch`), so
+//! statics declared in the body have the same path, and so the same symbol,
+//! in the program and in the patch: the patch shares the program's copies.
+
+use crate::expand::{registration, Owner};
+use crate::signature::{fn_pointer_type, unpatchable_reason};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{format_ident, quote, ToTokens};
+use syn::{Attribute, FnArg, ItemFn, Pat};
+
+/// Attributes that tie the function's own symbol or calling context to its
+/// body: such a function keeps its in-body check.
+const PINNED: [&str; 7] = ["track_caller", "no_mangle", "export_name", "link_section", "target_feature", "naked", "unsafe"];
+
+/// Attributes that shape the body's code: they move to the nested body.
+const CODEGEN: [&str; 3] = ["inline", "cold", "optimize"];
+
+/// Whether `f` becomes a shim in debug builds. Decided from the source alone,
+/// the same way for the program and for a patch of it. The attribute on a
+/// bare `fn` cannot see an enclosing `impl`: a body that mentions `Self` (or
+/// has a receiver) keeps its in-body check, since a nested fn cannot use it.
+pub fn eligible(f: &ItemFn) -> bool {
+    let sig = &f.sig;
+    unpatchable_reason(sig).is_none()
+        && sig.generics.params.is_empty()
+        && sig.generics.where_clause.is_none()
+        && !sig.inputs.iter().any(|a| matches!(a, FnArg::Receiver(_)))
+        && !mentions_self(sig.to_token_stream())
+        && !mentions_self(f.block.to_token_stream())
+        && !f.attrs.iter().any(|a| PINNED.iter().any(|name| a.path().is_ident(name)))
+}
+
+fn mentions_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == "Self",
+        TokenTree::Group(g) => mentions_self(g.stream()),
+        _ => false,
+    })
+}
+
+/// The shim for the program's build, beside `in_body`: the same function
+/// expanded with its in-body check, for optimized builds.
+pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
+    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety } = parts(f);
+    let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
+    let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
+    let fn_ptr = fn_pointer_type(&f.sig);
+    quote! {
+        #[cfg(debug_assertions)]
+        #(#outer_attrs)*
+        #[inline(always)]
+        #vis #shim_sig {
+            #native
+            #registration
+            #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
+        }
+        #[cfg(not(debug_assertions))]
+        #in_body
+    }
+}
+
+/// The replaced function in a patch source: its new body nested as in the
+/// program (see the module doc), beside the plain form for optimized builds.
+pub fn patch(f: &ItemFn) -> TokenStream {
+    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety } = parts(f);
+    quote! {
+        #[cfg(debug_assertions)]
+        #(#outer_attrs)*
+        #vis #shim_sig {
+            #native
+            #unsafety { __hotbreak_native(#(#args),*) }
+        }
+        #[cfg(not(debug_assertions))]
+        #f
+    }
+}
+
+struct Parts {
+    outer_attrs: Vec<Attribute>,
+    vis: syn::Visibility,
+    /// The signature with every argument a plain, immutable name.
+    shim_sig: syn::Signature,
+    /// `fn __hotbreak_native` with the user's signature, attributes and body.
+    native: TokenStream,
+    args: Vec<TokenStream>,
+    unsafety: TokenStream,
+}
+
+fn parts(f: &ItemFn) -> Parts {
+    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) =
+        f.attrs.iter().cloned().partition(|a| CODEGEN.iter().any(|name| a.path().is_ident(name)));
+    let mut native_sig = f.sig.clone();
+    native_sig.ident = format_ident!("__hotbreak_native", span = f.sig.ident.span());
+    let block = &f.block;
+    let native = quote! {
+        #[allow(clippy::too_many_arguments)]
+        #(#inner_attrs)*
+        #native_sig #block
+    };
+    let mut shim_sig = f.sig.clone();
+    let mut args = Vec::new();
+    for (i, arg) in shim_sig.inputs.iter_mut().enumerate() {
+        let FnArg::Typed(t) = arg else { continue };
+        let name = match &*t.pat {
+            Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => id.ident.clone(),
+            _ => format_ident!("__hotbreak_arg{}", i),
+        };
+        t.pat = Box::new(syn::parse_quote!(#name));
+        t.attrs.clear();
+        args.push(quote!(#name));
+    }
+    let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
+    Parts { outer_attrs, vis: f.vis.clone(), shim_sig, native, args, unsafety }
+}
