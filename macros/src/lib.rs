@@ -17,9 +17,10 @@ mod signature;
 /// compile unchanged and are registered with the reason.
 #[proc_macro_attribute]
 pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
-    if patch_build() && !mentions(item.clone(), "__patch") {
+    if patch_build() && !mentions(item.clone(), "__patch") && starts_impl(item.clone()) {
         // Only the patched function needs the expansion in a patch build;
-        // the others resolve to the running program's code.
+        // the others resolve to the running program's code. (Free functions
+        // may be debug-build shims: the patch needs their stubs, see shim.rs.)
         return item;
     }
     expand::debuggable(args.into(), item.into(), patch_build()).unwrap_or_else(syn::Error::into_compile_error).into()
@@ -30,6 +31,24 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
 fn patch_build() -> bool {
     static PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PATCH.get_or_init(|| std::env::var_os("HOTBREAK_PATCH_BUILD").is_some())
+}
+
+/// Whether the item is an `impl` block: its first keyword after the
+/// attributes, visibility and `unsafe` is `impl`.
+fn starts_impl(tokens: TokenStream) -> bool {
+    use proc_macro::TokenTree;
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => match i.to_string().as_str() {
+                "pub" | "unsafe" | "default" => continue,
+                word => return word == "impl",
+            },
+            // `#`, `[..]` of attributes and `(crate)` of visibilities.
+            TokenTree::Punct(_) | TokenTree::Group(_) => continue,
+            TokenTree::Literal(_) => return false,
+        }
+    }
+    false
 }
 
 fn mentions(tokens: TokenStream, name: &str) -> bool {

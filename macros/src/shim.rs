@@ -79,6 +79,27 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
     }
 }
 
+/// Any other shimmed function in a patch source: the shim alone, without
+/// the body. Its slot has the program's slot's path, so the patch links to
+/// the program's slot, and the patch's calls follow it like the program's
+/// own (the shim is inlined: there is no symbol of it to link to).
+pub fn stub(f: &ItemFn) -> TokenStream {
+    let Parts { outer_attrs, vis, shim_sig, args, unsafety, .. } = parts(f);
+    let fn_ptr = fn_pointer_type(&f.sig);
+    quote! {
+        #[cfg(debug_assertions)]
+        #(#outer_attrs)*
+        #[inline(always)]
+        #vis #shim_sig {
+            #[allow(non_upper_case_globals)]
+            static __HOTBREAK_SLOT: ::hotbreak::__private::Slot = ::hotbreak::__private::Slot::new();
+            #unsafety { ::hotbreak::__call_through!(far __HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
+        }
+        #[cfg(not(debug_assertions))]
+        #f
+    }
+}
+
 /// The replaced function in a patch source: its new body nested as in the
 /// program (see the module doc), beside the plain form for optimized builds.
 pub fn patch(f: &ItemFn) -> TokenStream {

@@ -255,25 +255,68 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
 }
 
 /// This thread's frames from the stopped function outwards, as
-/// `function (file:line)`; the debugger's own frames are left out.
+/// `function (file:line)`; the debugger's own frames are left out, and so
+/// are a debug build's call-through shims (see `__call_through!`): a function
+/// shows once, by its own name, not as `f::__hotbreak_native` under `f`.
 fn backtrace() -> Vec<String> {
     let text = std::backtrace::Backtrace::force_capture().to_string();
-    let mut frames: Vec<String> = Vec::new();
+    let mut frames: Vec<(String, Option<String>)> = Vec::new();
     for line in text.lines() {
         let line = line.trim();
         if let Some(at) = line.strip_prefix("at ") {
             if let Some(last) = frames.last_mut() {
-                last.push_str(&format!(" ({at})"));
+                last.1 = Some(at.to_string());
             }
         } else if let Some((_, name)) = line.split_once(": ") {
-            frames.push(name.to_string());
+            frames.push((name.to_string(), None));
         }
     }
-    let ours = |f: &String| ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.starts_with(p));
+    let ours = |f: &(String, _)| ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.0.starts_with(p));
     let start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
     let end = frames
         .iter()
-        .position(|f| f.contains("__rust_begin_short_backtrace") || f.starts_with("std::rt::lang_start"))
+        .position(|f| f.0.contains("__rust_begin_short_backtrace") || f.0.starts_with("std::rt::lang_start"))
         .unwrap_or(frames.len());
-    frames.drain(start..end.max(start)).collect()
+    let frames = without_shims(frames.drain(start..end.max(start)));
+    frames.into_iter().map(|(name, at)| if let Some(at) = at { format!("{name} ({at})") } else { name }).collect()
+}
+
+/// Renames `f::__hotbreak_native` frames to `f` and drops the frames named
+/// `f` right outside one: the shim inlined into the caller, and a patch's
+/// forwarder. A recursive call of `f` shows again as `f::__hotbreak_native`.
+fn without_shims(frames: impl Iterator<Item = (String, Option<String>)>) -> Vec<(String, Option<String>)> {
+    let mut kept: Vec<(String, Option<String>)> = Vec::new();
+    let mut body_of: Option<String> = None;
+    for (name, at) in frames {
+        if let Some(function) = name.strip_suffix("::__hotbreak_native") {
+            body_of = Some(function.to_string());
+            kept.push((function.to_string(), at));
+        } else if body_of.as_deref() != Some(name.as_str()) {
+            body_of = None;
+            kept.push((name, at));
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_shims;
+
+    #[test]
+    fn shim_frames_fold_into_the_function_they_call() {
+        let frame = |name: &str, line: u32| (name.to_string(), Some(format!("src/lib.rs:{line}")));
+        let raw = vec![
+            frame("app::fact::__hotbreak_native", 4),
+            frame("app::fact", 2),
+            frame("app::fact", 2),
+            frame("app::fact::__hotbreak_native", 5),
+            frame("app::fact", 2),
+            frame("app::main::__hotbreak_native", 9),
+            frame("app::main", 8),
+            frame("app::run", 20),
+        ];
+        let names: Vec<String> = without_shims(raw.into_iter()).into_iter().map(|(n, at)| format!("{n} {}", at.unwrap())).collect();
+        assert_eq!(names, ["app::fact src/lib.rs:4", "app::fact src/lib.rs:5", "app::main src/lib.rs:9", "app::run src/lib.rs:20"]);
+    }
 }
