@@ -1,7 +1,10 @@
 //! The entry check as the running program sees it: pointing a slot at
 //! another function reroutes every call, inlined copies included, while
 //! other threads keep calling through the very bytes being rewritten; and
-//! pointing it back restores the native body.
+//! pointing it back restores the native body. These tests build without
+//! optimization, so free functions are call-through shims (see
+//! `macros/src/shim.rs`) and methods keep the in-body nop sites; the
+//! optimized in-body form is exercised by the hotpatch tests' release host.
 
 use hotbreak::{debuggable, functions};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +27,39 @@ fn twice(x: u64) -> u64 {
 #[inline(always)]
 fn add_one(x: u64) -> u64 {
     x + 1
+}
+
+/// Recurses through its own name, so through its shim: a slot armed
+/// mid-recursion takes the very next call.
+#[debuggable]
+fn depth(n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    if n == ARM_DEPTH_AT.load(Ordering::SeqCst) {
+        slot_of("depth").point_at(deep_patch as fn(u64) -> u64 as usize).unwrap();
+    }
+    depth(n - 1) + 1
+}
+
+static ARM_DEPTH_AT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+
+fn deep_patch(_: u64) -> u64 {
+    1000
+}
+
+struct Meter;
+
+/// Methods keep the in-body entry check (a nop site) in every build.
+#[debuggable]
+impl Meter {
+    fn read(&self, x: u64) -> u64 {
+        x + 1
+    }
+}
+
+fn read_patch(_: &Meter, x: u64) -> u64 {
+    x + 100
 }
 
 /// What a patch would be: same signature, other body.
@@ -53,6 +89,27 @@ fn pointing_a_slot_reroutes_calls_and_pointing_it_back_restores_them() {
     assert_eq!(add_one(1), 11, "an inlined copy did not follow its slot");
     slot.point_at(0).unwrap();
     assert_eq!(add_one(1), 2);
+}
+
+#[test]
+fn a_slot_armed_during_a_recursion_takes_its_next_call() {
+    assert_eq!(depth(5), 5);
+    ARM_DEPTH_AT.store(3, Ordering::SeqCst);
+    // depth(5) -> depth(4) -> depth(3) arms -> depth(2) is the patch.
+    assert_eq!(depth(5), 1003);
+    ARM_DEPTH_AT.store(u64::MAX, Ordering::SeqCst);
+    slot_of("depth").point_at(0).unwrap();
+    assert_eq!(depth(5), 5);
+}
+
+#[test]
+fn a_method_site_follows_its_slot() {
+    let slot = slot_of("read");
+    assert_eq!(Meter.read(1), 2);
+    slot.point_at(read_patch as fn(&Meter, u64) -> u64 as usize).unwrap();
+    assert_eq!(Meter.read(1), 101);
+    slot.point_at(0).unwrap();
+    assert_eq!(Meter.read(1), 2);
 }
 
 #[test]

@@ -41,6 +41,23 @@ impl Counter {
     }
 }
 
+impl Counter {
+    /// An associated fn that never names `Self`: a debug-build shim, inside
+    /// an impl the attribute cannot see.
+    #[debuggable]
+    fn tripled_count(n: u32) -> u32 {
+        n * 3
+    }
+}
+
+impl Default for Counter {
+    /// The same inside a trait impl: the shim adds no item beside the method.
+    #[debuggable]
+    fn default() -> Counter {
+        Counter { n: 7 }
+    }
+}
+
 pub trait Speak {
     fn speak(&self) -> String;
 }
@@ -158,6 +175,14 @@ fn method_with_its_own_attribute_is_registered() {
     assert_patchable("bump", "fn bump(");
     let mut c = Counter::new();
     assert_eq!((c.bump(), c.bump()), (1, 2));
+}
+
+#[test]
+fn associated_fns_with_their_own_attribute_compile_and_register() {
+    assert_patchable("tripled_count", "fn tripled_count(");
+    assert_patchable("default", "fn default()");
+    assert_eq!(Counter::tripled_count(2), 6);
+    assert_eq!(Counter::default().get(), 7);
 }
 
 #[test]
