@@ -98,7 +98,7 @@ fn a_batch_session_stops_inspects_steps_watches_and_toggles() {
             "watch reading.step * 10 = 50",
             &format!("1 {TICKER}:{at} enabled armed\n2 {TICKER}:{factor} enabled armed hits = 3"),
             "#0 ticker::tick (",
-            "ticker::main (",
+            "#1 ticker::main (",
             "* 1 tid ",
             &format!("ticker: stopped at {TICKER}:{at} in tick"),
             "hotbreak-agent: running",
@@ -106,6 +106,7 @@ fn a_batch_session_stops_inspects_steps_watches_and_toggles() {
         ],
     );
     assert!(!out.contains("tick 5 total"), "the program must still be stopped at step 5 when killed");
+    assert!(!out.contains("__hotbreak_native"), "the backtrace names debug-build shims' bodies by their function");
 }
 
 #[test]
