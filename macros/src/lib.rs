@@ -23,6 +23,9 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
         // may be debug-build shims: the patch needs their stubs, see shim.rs.)
         return item;
     }
+    if patch_build() && !mentions(item.clone(), "__patch") && starts_fn(item.clone()) {
+        return shim::stub_of_bare_fn(item.into()).unwrap_or_else(syn::Error::into_compile_error).into();
+    }
     expand::debuggable(args.into(), item.into(), patch_build()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
@@ -33,22 +36,31 @@ fn patch_build() -> bool {
     *PATCH.get_or_init(|| std::env::var_os("HOTBREAK_PATCH_BUILD").is_some())
 }
 
-/// Whether the item is an `impl` block: its first keyword after the
-/// attributes, visibility and `unsafe` is `impl`.
+/// Whether the item is an `impl` block.
 fn starts_impl(tokens: TokenStream) -> bool {
+    first_keyword(tokens).as_deref() == Some("impl")
+}
+
+/// Whether the item is a bare `fn`.
+fn starts_fn(tokens: TokenStream) -> bool {
+    first_keyword(tokens).as_deref() == Some("fn")
+}
+
+/// The item's first keyword after its attributes and visibility, past
+/// `unsafe`, `const`, `async`, `extern "ABI"` and `default`.
+fn first_keyword(tokens: TokenStream) -> Option<String> {
     use proc_macro::TokenTree;
     for t in tokens {
         match t {
             TokenTree::Ident(i) => match i.to_string().as_str() {
-                "pub" | "unsafe" | "default" => continue,
-                word => return word == "impl",
+                "pub" | "unsafe" | "default" | "const" | "async" | "extern" => continue,
+                word => return Some(word.to_string()),
             },
-            // `#`, `[..]` of attributes and `(crate)` of visibilities.
-            TokenTree::Punct(_) | TokenTree::Group(_) => continue,
-            TokenTree::Literal(_) => return false,
+            // `#`, `[..]` of attributes, `(crate)` of visibilities, ABIs.
+            TokenTree::Punct(_) | TokenTree::Group(_) | TokenTree::Literal(_) => continue,
         }
     }
-    false
+    None
 }
 
 fn mentions(tokens: TokenStream, name: &str) -> bool {
