@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use object::{Object, ObjectSymbol, SymbolKind};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -94,7 +94,9 @@ struct HostSymbol {
 
 /// The host executable's full symbol table, local symbols included.
 pub struct HostSymbols {
-    symbols: HashMap<String, HostSymbol>,
+    /// Sorted, so that the local copies of one item (its name followed by
+    /// an instantiating crate) are neighbours of its plain name.
+    symbols: BTreeMap<String, HostSymbol>,
     pub build_id: String,
     pub path: PathBuf,
 }
@@ -112,7 +114,7 @@ impl HostSymbols {
     pub fn read(path: &Path) -> Result<HostSymbols> {
         let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let file = object::File::parse(&*data)?;
-        let mut symbols: HashMap<String, HostSymbol> = HashMap::new();
+        let mut symbols: BTreeMap<String, HostSymbol> = BTreeMap::new();
         for sym in file.symbols() {
             if sym.is_undefined() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
                 continue;
@@ -138,13 +140,32 @@ impl HostSymbols {
     }
 
     /// Link-time address of `name` in the host (add the load bias for runtime).
+    /// A v0 name the host lacks resolves to a local copy of the same item,
+    /// if the host has one: an `#[inline(always)]` function, such as a
+    /// debug-build shim, exists only as such copies.
     pub fn lookup(&self, name: &str) -> Lookup {
-        match self.symbols.get(name) {
+        match self.symbols.get(name).or_else(|| self.local_copy(name)) {
             None => Lookup::Missing,
             Some(s) if s.tls => Lookup::Tls,
             Some(s) if s.ambiguous => Lookup::Ambiguous,
             Some(s) => Lookup::Address(s.address),
         }
+    }
+
+    /// A local copy of the item named `name` instantiated in its own crate:
+    /// v0 appends the instantiating crate, here a back reference to the
+    /// path's crate root (`B<base-62>_`). A v0 path is self-delimiting, so
+    /// `name` followed by such a suffix names the same item. All local
+    /// copies of one instance are the same code: any of them will do.
+    fn local_copy(&self, name: &str) -> Option<&HostSymbol> {
+        if !name.starts_with("_R") {
+            return None;
+        }
+        self.symbols
+            .range::<str, _>((std::ops::Bound::Excluded(name), std::ops::Bound::Unbounded))
+            .take_while(|(other, _)| other.starts_with(name))
+            .find(|(other, _)| is_crate_backref(&other[name.len()..]))
+            .map(|(_, s)| s)
     }
 
     /// Runtime minus link-time address of the anchor symbol: the load bias.
@@ -161,5 +182,29 @@ impl HostSymbols {
 
     pub fn is_empty(&self) -> bool {
         self.symbols.is_empty()
+    }
+}
+
+/// `B<base-62>_`: a v0 back reference, as an instantiating-crate suffix.
+fn is_crate_backref(suffix: &str) -> bool {
+    suffix
+        .strip_prefix('B')
+        .and_then(|s| s.strip_suffix('_'))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crate_backref_is_b_base62_underscore() {
+        assert!(is_crate_backref("B3_"));
+        assert!(is_crate_backref("B_"));
+        assert!(is_crate_backref("B1aZ_"));
+        assert!(!is_crate_backref("B3"));
+        assert!(!is_crate_backref("3_"));
+        assert!(!is_crate_backref("Cs1234_5other"));
+        assert!(!is_crate_backref("B3_.llvm.1"));
     }
 }

@@ -17,14 +17,11 @@ mod signature;
 /// compile unchanged and are registered with the reason.
 #[proc_macro_attribute]
 pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
-    if patch_build() && !mentions(item.clone(), "__patch") && starts_impl(item.clone()) {
+    if patch_build() && !mentions(item.clone(), "__patch") {
         // Only the patched function needs the expansion in a patch build;
-        // the others resolve to the running program's code. (Free functions
-        // may be debug-build shims: the patch needs their stubs, see shim.rs.)
+        // the others resolve to the running program's code (a debug-build
+        // shim by its local copy's name, see shim.rs).
         return item;
-    }
-    if patch_build() && !mentions(item.clone(), "__patch") && starts_fn(item.clone()) {
-        return shim::stub_of_bare_fn(item.into()).unwrap_or_else(syn::Error::into_compile_error).into();
     }
     expand::debuggable(args.into(), item.into(), patch_build()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
@@ -34,33 +31,6 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
 fn patch_build() -> bool {
     static PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PATCH.get_or_init(|| std::env::var_os("HOTBREAK_PATCH_BUILD").is_some())
-}
-
-/// Whether the item is an `impl` block.
-fn starts_impl(tokens: TokenStream) -> bool {
-    first_keyword(tokens).as_deref() == Some("impl")
-}
-
-/// Whether the item is a bare `fn`.
-fn starts_fn(tokens: TokenStream) -> bool {
-    first_keyword(tokens).as_deref() == Some("fn")
-}
-
-/// The item's first keyword after its attributes and visibility, past
-/// `unsafe`, `const`, `async`, `extern "ABI"` and `default`.
-fn first_keyword(tokens: TokenStream) -> Option<String> {
-    use proc_macro::TokenTree;
-    for t in tokens {
-        match t {
-            TokenTree::Ident(i) => match i.to_string().as_str() {
-                "pub" | "unsafe" | "default" | "const" | "async" | "extern" => continue,
-                word => return Some(word.to_string()),
-            },
-            // `#`, `[..]` of attributes, `(crate)` of visibilities, ABIs.
-            TokenTree::Punct(_) | TokenTree::Group(_) | TokenTree::Literal(_) => continue,
-        }
-    }
-    None
 }
 
 fn mentions(tokens: TokenStream, name: &str) -> bool {

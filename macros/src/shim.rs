@@ -21,6 +21,14 @@
 //! A patch of such a function nests its new body the same way (`patch`), so
 //! statics declared in the body have the same path, and so the same symbol,
 //! in the program and in the patch: the patch shares the program's copies.
+//!
+//! Every other function stays as written in a patch build, and the patch's
+//! calls to it must reach the program's shim, or they would bypass its slot
+//! (no stepping into it, no patch of it). An `#[inline(always)]` function
+//! has no symbol of its own, only local copies where it is not inlined,
+//! named with the instantiating crate appended (`..6doubleB3_`): the shim
+//! keeps one alive through a `#[used]` static, and the patch linker maps the
+//! patch's `..6double` to it (`HostSymbols::lookup`).
 
 use crate::expand::{registration, Owner};
 use crate::signature::{fn_pointer_type, unpatchable_reason};
@@ -40,17 +48,13 @@ const CODEGEN: [&str; 3] = ["inline", "cold", "optimize"];
 /// bare `fn` cannot see an enclosing `impl`: a body that mentions `Self` (or
 /// has a receiver) keeps its in-body check, since a nested fn cannot use it.
 pub fn eligible(f: &ItemFn) -> bool {
-    eligible_with_body(f, f.block.to_token_stream())
-}
-
-fn eligible_with_body(f: &ItemFn, body: TokenStream) -> bool {
     let sig = &f.sig;
     unpatchable_reason(sig).is_none()
         && sig.generics.params.is_empty()
         && sig.generics.where_clause.is_none()
         && !sig.inputs.iter().any(|a| matches!(a, FnArg::Receiver(_)))
         && !mentions_self(sig.to_token_stream())
-        && !mentions_self(body)
+        && !mentions_self(f.block.to_token_stream())
         && !f.attrs.iter().any(|a| PINNED.iter().any(|name| a.path().is_ident(name)))
 }
 
@@ -69,6 +73,7 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
     let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
     let fn_ptr = fn_pointer_type(&f.sig);
+    let name = &f.sig.ident;
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -76,69 +81,14 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
         #vis #shim_sig {
             #native
             #registration
+            // An out-of-line copy of this shim, which the patches call.
+            #[used]
+            #[allow(non_upper_case_globals)]
+            static __HOTBREAK_SHIM: #fn_ptr = #name;
             #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body
-    }
-}
-
-/// Any other shimmed function in a patch source: the shim alone, without
-/// the body. Its slot has the program's slot's path, so the patch links to
-/// the program's slot, and the patch's calls follow it like the program's
-/// own (the shim is inlined: there is no symbol of it to link to).
-pub fn stub(f: &ItemFn) -> TokenStream {
-    stub_over(f, f.to_token_stream())
-}
-
-/// A bare `fn` not being patched, in a patch build: its stub, or the item
-/// as written when it is no shim. Only the signature is parsed: a patch
-/// build passes every such function through here, and parsing every body
-/// (with a proc macro built without optimization) doubled the time rustc
-/// took per patch on a 5k-line crate.
-pub fn stub_of_bare_fn(item: TokenStream) -> syn::Result<TokenStream> {
-    let mut trees: Vec<TokenTree> = item.clone().into_iter().collect();
-    let body = match trees.pop() {
-        Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace => g,
-        _ => return Ok(item),
-    };
-    let head: Head = syn::parse2(trees.into_iter().collect())?;
-    let f = ItemFn {
-        attrs: head.attrs,
-        vis: head.vis,
-        sig: head.sig,
-        block: Box::new(syn::Block { brace_token: Default::default(), stmts: Vec::new() }),
-    };
-    Ok(if eligible_with_body(&f, body.stream()) { stub_over(&f, item) } else { item })
-}
-
-/// Attributes, visibility and signature of a fn, its body cut off.
-struct Head {
-    attrs: Vec<Attribute>,
-    vis: syn::Visibility,
-    sig: syn::Signature,
-}
-
-impl syn::parse::Parse for Head {
-    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
-        Ok(Head { attrs: input.call(Attribute::parse_outer)?, vis: input.parse()?, sig: input.parse()? })
-    }
-}
-
-fn stub_over(f: &ItemFn, as_written: TokenStream) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, args, unsafety, .. } = parts(f);
-    let fn_ptr = fn_pointer_type(&f.sig);
-    quote! {
-        #[cfg(debug_assertions)]
-        #(#outer_attrs)*
-        #[inline(always)]
-        #vis #shim_sig {
-            #[allow(non_upper_case_globals)]
-            static __HOTBREAK_SLOT: ::hotbreak::__private::Slot = ::hotbreak::__private::Slot::new();
-            #unsafety { ::hotbreak::__call_through!(far __HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
-        }
-        #[cfg(not(debug_assertions))]
-        #as_written
     }
 }
 

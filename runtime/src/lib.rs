@@ -95,12 +95,6 @@ macro_rules! __entry_check {
 #[macro_export]
 #[cfg(target_arch = "x86_64")]
 macro_rules! __call_through {
-    // In a patch (large code model) the slot is the program's, too far away
-    // for a `rip`-relative load.
-    (far $slot:path, $fn_ptr:ty) => {
-        // SAFETY: as below.
-        unsafe { ::core::mem::transmute::<*mut (), $fn_ptr>($slot.call_target()) }
-    };
     ($slot:path, $fn_ptr:ty) => {{
         let __hotbreak_target: usize;
         // SAFETY: reads the slot's `call` field, an aligned pointer-sized
@@ -122,9 +116,6 @@ macro_rules! __call_through {
 #[macro_export]
 #[cfg(not(target_arch = "x86_64"))]
 macro_rules! __call_through {
-    (far $slot:path, $fn_ptr:ty) => {
-        $crate::__call_through!($slot, $fn_ptr)
-    };
     ($slot:path, $fn_ptr:ty) => {
         // SAFETY: as above.
         unsafe { ::core::mem::transmute::<*mut (), $fn_ptr>($slot.call_target()) }
