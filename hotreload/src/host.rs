@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use object::{Object, ObjectSymbol, SymbolKind};
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -94,9 +94,10 @@ struct HostSymbol {
 
 /// The host executable's full symbol table, local symbols included.
 pub struct HostSymbols {
-    /// Sorted, so that the local copies of one item (its name followed by
-    /// an instantiating crate) are neighbours of its plain name.
-    symbols: BTreeMap<String, HostSymbol>,
+    symbols: HashMap<String, HostSymbol>,
+    /// Debug-build shims by their function's demangled path: the address of
+    /// the slot whose `call` field they jump through.
+    shim_slots: HashMap<String, u64>,
     pub build_id: String,
     pub path: PathBuf,
 }
@@ -114,7 +115,7 @@ impl HostSymbols {
     pub fn read(path: &Path) -> Result<HostSymbols> {
         let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let file = object::File::parse(&*data)?;
-        let mut symbols: BTreeMap<String, HostSymbol> = BTreeMap::new();
+        let mut symbols: HashMap<String, HostSymbol> = HashMap::new();
         for sym in file.symbols() {
             if sym.is_undefined() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
                 continue;
@@ -132,19 +133,17 @@ impl HostSymbols {
         if symbols.is_empty() {
             bail!("{} has no symbol table (was it stripped?)", path.display());
         }
+        let shim_slots = shim_slots(&symbols);
         let build_id = match file.build_id()? {
             Some(id) => id.iter().map(|b| format!("{b:02x}")).collect(),
             None => String::new(),
         };
-        Ok(HostSymbols { symbols, build_id, path: path.to_path_buf() })
+        Ok(HostSymbols { symbols, shim_slots, build_id, path: path.to_path_buf() })
     }
 
     /// Link-time address of `name` in the host (add the load bias for runtime).
-    /// A v0 name the host lacks resolves to a local copy of the same item,
-    /// if the host has one: an `#[inline(always)]` function, such as a
-    /// debug-build shim, exists only as such copies.
     pub fn lookup(&self, name: &str) -> Lookup {
-        match self.symbols.get(name).or_else(|| self.local_copy(name)) {
+        match self.symbols.get(name) {
             None => Lookup::Missing,
             Some(s) if s.tls => Lookup::Tls,
             Some(s) if s.ambiguous => Lookup::Ambiguous,
@@ -152,20 +151,12 @@ impl HostSymbols {
         }
     }
 
-    /// A local copy of the item named `name` instantiated in its own crate:
-    /// v0 appends the instantiating crate, here a back reference to the
-    /// path's crate root (`B<base-62>_`). A v0 path is self-delimiting, so
-    /// `name` followed by such a suffix names the same item. All local
-    /// copies of one instance are the same code: any of them will do.
-    fn local_copy(&self, name: &str) -> Option<&HostSymbol> {
-        if !name.starts_with("_R") {
-            return None;
-        }
-        self.symbols
-            .range::<str, _>((std::ops::Bound::Excluded(name), std::ops::Bound::Unbounded))
-            .take_while(|(other, _)| other.starts_with(name))
-            .find(|(other, _)| is_crate_backref(&other[name.len()..]))
-            .map(|(_, s)| s)
+    /// The slot of the function `name` when the program compiled it as a
+    /// debug-build shim: inlined into its callers, it has no symbol of its
+    /// own, only its slot and its nested native body.
+    pub fn shim_slot(&self, name: &str) -> Option<u64> {
+        let path = rustc_demangle::try_demangle(name).ok()?.to_string();
+        self.shim_slots.get(&path).copied()
     }
 
     /// Runtime minus link-time address of the anchor symbol: the load bias.
@@ -185,26 +176,25 @@ impl HostSymbols {
     }
 }
 
-/// `B<base-62>_`: a v0 back reference, as an instantiating-crate suffix.
-fn is_crate_backref(suffix: &str) -> bool {
-    suffix
-        .strip_prefix('B')
-        .and_then(|s| s.strip_suffix('_'))
-        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
+/// Name of the slot static in every debuggable function, and of the nested
+/// body of a debug-build shim (both emitted by `hotbreak-macros`).
+const SLOT_NAME: &str = "__HOTBREAK_SLOT";
+const NATIVE_NAME: &str = "__hotbreak_native";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_crate_backref_is_b_base62_underscore() {
-        assert!(is_crate_backref("B3_"));
-        assert!(is_crate_backref("B_"));
-        assert!(is_crate_backref("B1aZ_"));
-        assert!(!is_crate_backref("B3"));
-        assert!(!is_crate_backref("3_"));
-        assert!(!is_crate_backref("Cs1234_5other"));
-        assert!(!is_crate_backref("B3_.llvm.1"));
-    }
+/// Slots of the functions that are shims: those with a nested native body
+/// beside their slot. Keyed by the function's demangled path, crate hashes
+/// included (`fixture[1a2b..]::logic::double`).
+fn shim_slots(symbols: &HashMap<String, HostSymbol>) -> HashMap<String, u64> {
+    let parent = |name: &str, item: &str| -> Option<String> {
+        let path = rustc_demangle::try_demangle(name).ok()?.to_string();
+        path.strip_suffix(item)?.strip_suffix("::").map(str::to_owned)
+    };
+    let natives: HashSet<String> =
+        symbols.keys().filter(|n| n.contains(NATIVE_NAME)).filter_map(|n| parent(n, NATIVE_NAME)).collect();
+    symbols
+        .iter()
+        .filter(|(n, s)| n.contains(SLOT_NAME) && !s.tls && !s.ambiguous)
+        .filter_map(|(n, s)| Some((parent(n, SLOT_NAME)?, s.address)))
+        .filter(|(p, _)| natives.contains(p))
+        .collect()
 }

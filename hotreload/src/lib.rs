@@ -11,6 +11,7 @@ pub mod host;
 pub mod patch;
 pub mod record;
 pub mod shadow;
+pub mod trampolines;
 
 pub use host::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols};
 pub use patch::{CompiledPatch, DiagSpan, Diagnostic, LinkedPatch, PatchBuilder, PatchError};

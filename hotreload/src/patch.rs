@@ -17,6 +17,7 @@
 use crate::host::{HostSymbols, Lookup};
 use crate::record::Invocation;
 use crate::shadow::ShadowTree;
+use crate::trampolines;
 use anyhow::{anyhow, bail, Context};
 use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SymbolKind};
 use std::collections::{HashMap, HashSet};
@@ -201,15 +202,28 @@ impl PatchBuilder {
         for (name, addr) in &plan.redirects {
             writeln!(text, "\"{name}\" = {:#x};", addr.wrapping_add(load_bias)).unwrap();
         }
+        let mut inputs: Vec<PathBuf> = plan.objects.iter().map(|&i| objects[i].path.clone()).collect();
+        if !plan.trampolines.is_empty() {
+            let slots: Vec<u64> = plan.trampolines.iter().map(|(_, slot)| slot.wrapping_add(load_bias)).collect();
+            let path = self.work.join(format!("patch-{}-shims.o", compiled.id));
+            std::fs::write(&path, trampolines::object(&slots)?)?;
+            inputs.push(path);
+            for (i, (name, _)) in plan.trampolines.iter().enumerate() {
+                writeln!(text, "\"{name}\" = {};", trampolines::symbol(i)).unwrap();
+            }
+        }
         std::fs::write(&script, text)?;
         let symbols_time = started.elapsed();
 
         let started = Instant::now();
         let path = self.work.join(format!("patch-{}.so", compiled.id));
         let out = Command::new("ld")
-            .args(["-shared", "--gc-sections", "--eh-frame-hdr", "-z", "notext", "-u", &compiled.getter, "-o"])
+            .args(["-shared", "--gc-sections", "--eh-frame-hdr", "-z", "notext", "-u", &compiled.getter])
+            // Kept by the script's assignments alone: make them roots.
+            .args(plan.trampolines.iter().enumerate().flat_map(|(i, _)| ["-u".to_string(), trampolines::symbol(i)]))
+            .arg("-o")
             .arg(&path)
-            .args(plan.objects.iter().map(|&i| &objects[i].path))
+            .args(&inputs)
             .arg(&script)
             .output()
             .context("cannot run ld")?;
@@ -383,7 +397,11 @@ pub const GETTER_PREFIX: &str = "__hotbreak_patch_entry_";
 
 struct LinkPlan {
     objects: Vec<usize>,
+    /// Names given the host's address (link-time).
     redirects: Vec<(String, u64)>,
+    /// Names of debug-build shims given a trampoline through the host's
+    /// slot at this (link-time) address.
+    trampolines: Vec<(String, u64)>,
 }
 
 fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow::Result<LinkPlan> {
@@ -420,12 +438,21 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
         }
     };
 
+    // A debug-build shim of the program has no symbol: the patch calls it
+    // through a trampoline on the program's slot, never its own copy.
+    let shim_slot = |name: &str| -> Option<u64> {
+        if replaced.contains(name) || !name.starts_with("_R") || host.lookup(name) != Lookup::Missing {
+            return None;
+        }
+        host.shim_slot(name)
+    };
+
     let mut included = vec![false; objects.len()];
     let mut queue = vec![getter_obj];
     included[getter_obj] = true;
     while let Some(i) = queue.pop() {
         for name in &objects[i].undefined {
-            if host_address(name).is_some() {
+            if host_address(name).is_some() || shim_slot(name).is_some() {
                 continue;
             }
             if let Some(&d) = definer.get(name.as_str()) {
@@ -438,11 +465,14 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     }
     let chosen: Vec<usize> = (0..objects.len()).filter(|&i| included[i]).collect();
     let mut redirects = HashMap::new();
+    let mut trampolines = HashMap::new();
     for &i in &chosen {
         let o = &objects[i];
         for name in o.defined.keys().chain(o.undefined.iter()) {
             if let Some(a) = host_address(name) {
                 redirects.insert(name.clone(), a);
+            } else if let Some(slot) = shim_slot(name) {
+                trampolines.insert(name.clone(), slot);
             }
         }
     }
@@ -451,7 +481,9 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     }
     let mut redirects: Vec<(String, u64)> = redirects.into_iter().collect();
     redirects.sort();
-    Ok(LinkPlan { objects: chosen, redirects })
+    let mut trampolines: Vec<(String, u64)> = trampolines.into_iter().collect();
+    trampolines.sort();
+    Ok(LinkPlan { objects: chosen, redirects, trampolines })
 }
 
 /// Whether a demangled symbol names `path` itself or something inside it

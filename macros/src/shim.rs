@@ -23,12 +23,11 @@
 //! in the program and in the patch: the patch shares the program's copies.
 //!
 //! Every other function stays as written in a patch build, and the patch's
-//! calls to it must reach the program's shim, or they would bypass its slot
-//! (no stepping into it, no patch of it). An `#[inline(always)]` function
-//! has no symbol of its own, only local copies where it is not inlined,
-//! named with the instantiating crate appended (`..6doubleB3_`): the shim
-//! keeps one alive through a `#[used]` static, and the patch linker maps the
-//! patch's `..6double` to it (`HostSymbols::lookup`).
+//! calls to it must pass the program's slot, or they would bypass it (no
+//! stepping into it, no patch of it). The program has no symbol of an
+//! inlined shim to link them to: the patch linker gives the patch a
+//! trampoline per such function that jumps through the slot's `call`
+//! (`hotbreak-hotreload`, `patch.rs`).
 
 use crate::expand::{registration, Owner};
 use crate::signature::{fn_pointer_type, unpatchable_reason};
@@ -73,7 +72,6 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
     let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
     let fn_ptr = fn_pointer_type(&f.sig);
-    let name = &f.sig.ident;
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -81,10 +79,6 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
         #vis #shim_sig {
             #native
             #registration
-            // An out-of-line copy of this shim, which the patches call.
-            #[used]
-            #[allow(non_upper_case_globals)]
-            static __HOTBREAK_SHIM: #fn_ptr = #name;
             #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
