@@ -85,6 +85,9 @@ fn a_breakpoint_stops_with_locals_then_next_and_continue_and_removal() {
     assert!(dbg.drain_events().is_empty());
 }
 
+/// The patched caller calls `double` by name: in this debug build `double`
+/// is an inlined shim, so the call must go through the patch's trampoline on
+/// `double`'s slot to reach its instrumented version.
 #[test]
 fn step_in_and_finish_report_the_callee_and_its_return_value() {
     let (mut patcher, mut dbg, mut program) = session("step-in");
