@@ -66,13 +66,19 @@ fn position(at: Option<usize>) -> (u32, u32) {
     FRAMES
         .try_with(|frames| {
             let mut frames = frames.borrow_mut();
-            while frames.last().is_some_and(|e| e.at < at) {
-                frames.pop();
-            }
+            drop_dead(&mut frames, at);
             let alive = CHAIN.try_with(|chain| chain.borrow().iter().zip(frames.iter()).take_while(|(call, e)| **call == e.call).count());
             (frames.len() as u32, alive.unwrap_or(0) as u32)
         })
         .unwrap_or((0, 0))
+}
+
+/// Drops the entries below `running`, the address of a frame that runs:
+/// callers live at higher addresses, so those frames have returned.
+fn drop_dead(frames: &mut Vec<Entry>, running: usize) {
+    while frames.last().is_some_and(|e| e.at < running) {
+        frames.pop();
+    }
 }
 
 /// Whether a step point at `depth` stops the thread, given how many of
@@ -121,9 +127,8 @@ impl Frame {
         let depth = FRAMES
             .try_with(|frames| {
                 let mut frames = frames.borrow_mut();
-                while frames.last().is_some_and(|e| e.at <= at) {
-                    frames.pop();
-                }
+                // An entry at this very address is an earlier call, gone too.
+                drop_dead(&mut frames, at + 1);
                 frames.push(Entry { at, call });
                 frames.len() as u32
             })
