@@ -132,7 +132,7 @@ fn parts(f: &ItemFn) -> Parts {
             Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => id.ident.clone(),
             _ => format_ident!("__hotbreak_arg{}", i),
         };
-        t.pat = Box::new(syn::parse_quote!(#name));
+        *t.pat = syn::parse_quote!(#name);
         t.attrs.clear();
         args.push(quote!(#name));
     }
