@@ -198,3 +198,29 @@ fn shim_slots(symbols: &HashMap<String, HostSymbol>) -> HashMap<String, u64> {
         .filter(|(p, _)| natives.contains(p))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names as rustc 1.95 mangles them in the fixture's debug build.
+    #[test]
+    fn a_shim_is_found_by_its_slot_beside_its_native_body() {
+        let sym = |address| HostSymbol { address, tls: false, ambiguous: false };
+        let symbols: HashMap<String, HostSymbol> = [
+            ("_RNvNvNtCsnvAR09JXE5_7fixture5logic6double15___HOTBREAK_SLOT", sym(0x277608)),
+            ("_RNvNvNtCsnvAR09JXE5_7fixture5logic6double17___hotbreak_native", sym(0xb7aa0)),
+            // A function with its check in the body: a slot, no nested body.
+            ("_RNvNvNtCsnvAR09JXE5_7fixture5logic8describe15___HOTBREAK_SLOT", sym(0x277620)),
+            ("_RNvNtCsnvAR09JXE5_7fixture5logic8describe", sym(0xb71f0)),
+        ]
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s))
+        .collect();
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
+        assert_eq!(host.shim_slot("_RNvNtCsnvAR09JXE5_7fixture5logic6double"), Some(0x277608));
+        assert_eq!(host.shim_slot("_RNvNtCsnvAR09JXE5_7fixture5logic8describe"), None);
+        // Another crate's function of the same path is another function.
+        assert_eq!(host.shim_slot("_RNvNtCsaaAR09JXE5_7fixture5logic6double"), None);
+    }
+}
