@@ -48,7 +48,8 @@ fn expand_item(item: &mut Item, top: bool, patch_build: bool) -> syn::Result<()>
         Item::Fn(f) if shim::eligible(f) => {
             let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
             if patch_build && !patch_target {
-                // As written: the patch links its calls to the program's shim.
+                // As written: the patch linker sends calls to it through a
+                // trampoline on the program's slot (hotreload, trampolines.rs).
                 return Ok(());
             }
             let mut in_body = f.clone();

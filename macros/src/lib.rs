@@ -20,7 +20,7 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
     if patch_build() && !mentions(item.clone(), "__patch") {
         // Only the patched function needs the expansion in a patch build;
         // the others resolve to the running program's code (a debug-build
-        // shim by its local copy's name, see shim.rs).
+        // shim through a trampoline on its slot, see shim.rs).
         return item;
     }
     expand::debuggable(args.into(), item.into(), patch_build()).unwrap_or_else(syn::Error::into_compile_error).into()
