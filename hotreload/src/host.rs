@@ -106,6 +106,10 @@ pub struct HostSymbols {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     Address(u64),
+    /// No symbol, but a debug-build shim: inlined into its callers, it has
+    /// only its nested native body and this slot (link-time address), whose
+    /// `call` field a trampoline can jump through.
+    Shim(u64),
     Missing,
     Tls,
     Ambiguous,
@@ -144,7 +148,7 @@ impl HostSymbols {
     /// Link-time address of `name` in the host (add the load bias for runtime).
     pub fn lookup(&self, name: &str) -> Lookup {
         match self.symbols.get(name) {
-            None => Lookup::Missing,
+            None => self.shim_slot(name).map_or(Lookup::Missing, Lookup::Shim),
             Some(s) if s.tls => Lookup::Tls,
             Some(s) if s.ambiguous => Lookup::Ambiguous,
             Some(s) => Lookup::Address(s.address),
@@ -152,9 +156,11 @@ impl HostSymbols {
     }
 
     /// The slot of the function `name` when the program compiled it as a
-    /// debug-build shim: inlined into its callers, it has no symbol of its
-    /// own, only its slot and its nested native body.
-    pub fn shim_slot(&self, name: &str) -> Option<u64> {
+    /// debug-build shim.
+    fn shim_slot(&self, name: &str) -> Option<u64> {
+        if !name.starts_with("_R") {
+            return None;
+        }
         let path = rustc_demangle::try_demangle(name).ok()?.to_string();
         self.shim_slots.get(&path).copied()
     }
@@ -218,9 +224,9 @@ mod tests {
         .map(|(n, s)| (n.to_string(), s))
         .collect();
         let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
-        assert_eq!(host.shim_slot("_RNvNtCsnvAR09JXE5_7fixture5logic6double"), Some(0x277608));
-        assert_eq!(host.shim_slot("_RNvNtCsnvAR09JXE5_7fixture5logic8describe"), None);
+        assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic6double"), Lookup::Shim(0x277608));
+        assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic8describe"), Lookup::Address(0xb71f0));
         // Another crate's function of the same path is another function.
-        assert_eq!(host.shim_slot("_RNvNtCsaaAR09JXE5_7fixture5logic6double"), None);
+        assert_eq!(host.lookup("_RNvNtCsaaAR09JXE5_7fixture5logic6double"), Lookup::Missing);
     }
 }

@@ -428,31 +428,23 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
             }
         }
     }
-    let host_address = |name: &str| -> Option<u64> {
+    // What the host gives a name: its address, or, for a debug-build shim
+    // of the program (no symbol), a trampoline on its slot, never the
+    // patch's own copy. Missing for the patch's own code.
+    let host_target = |name: &str| -> Lookup {
         if replaced.contains(name) || name.starts_with("DW.ref.") {
-            return None;
+            return Lookup::Missing;
         }
-        match host.lookup(name) {
-            Lookup::Address(a) => Some(a),
-            _ => None,
-        }
+        host.lookup(name)
     };
-
-    // A debug-build shim of the program has no symbol: the patch calls it
-    // through a trampoline on the program's slot, never its own copy.
-    let shim_slot = |name: &str| -> Option<u64> {
-        if replaced.contains(name) || !name.starts_with("_R") || host.lookup(name) != Lookup::Missing {
-            return None;
-        }
-        host.shim_slot(name)
-    };
+    let in_host = |name: &str| matches!(host_target(name), Lookup::Address(_) | Lookup::Shim(_));
 
     let mut included = vec![false; objects.len()];
     let mut queue = vec![getter_obj];
     included[getter_obj] = true;
     while let Some(i) = queue.pop() {
         for name in &objects[i].undefined {
-            if host_address(name).is_some() || shim_slot(name).is_some() {
+            if in_host(name) {
                 continue;
             }
             if let Some(&d) = definer.get(name.as_str()) {
@@ -469,10 +461,14 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     for &i in &chosen {
         let o = &objects[i];
         for name in o.defined.keys().chain(o.undefined.iter()) {
-            if let Some(a) = host_address(name) {
-                redirects.insert(name.clone(), a);
-            } else if let Some(slot) = shim_slot(name) {
-                trampolines.insert(name.clone(), slot);
+            match host_target(name) {
+                Lookup::Address(a) => {
+                    redirects.insert(name.clone(), a);
+                }
+                Lookup::Shim(slot) => {
+                    trampolines.insert(name.clone(), slot);
+                }
+                Lookup::Missing | Lookup::Tls | Lookup::Ambiguous => {}
             }
         }
     }
