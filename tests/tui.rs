@@ -198,10 +198,16 @@ fn the_terminal_ui_debugs_and_hot_patches_a_running_program() {
     tmux.keys(&["q"]);
     tmux.wait_for("the quit question", LIMIT, |s| s.contains("Quit?"));
     tmux.keys(&["y"]);
-    let screen = tmux.wait_for("the shell again", LIMIT, |s| s.contains("hotbreak exited with 0"));
+    // The shell prints the exit line, then `stty -a`: wait for its modes,
+    // on or off, before judging them.
+    let terminal_modes = ["icanon", "echo", "isig"];
+    let screen = tmux.wait_for("the shell again, then stty", LIMIT, |s| {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        s.contains("hotbreak exited with 0") && terminal_modes.iter().all(|m| words.contains(m) || words.contains(&format!("-{m}").as_str()))
+    });
     assert!(!tmux.alternate_screen_on(), "still on the alternate screen:\n{screen}");
     let modes = screen.split_whitespace().collect::<Vec<_>>();
-    for mode in ["icanon", "echo", "isig"] {
+    for mode in terminal_modes {
         assert!(modes.contains(&mode), "terminal mode {mode} not restored:\n{screen}");
     }
     assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the program outlived the session");
