@@ -5,7 +5,8 @@
 //! nothing armed, armed elsewhere, compiled conditions vs gdb, arming
 //! latency on generated crates vs edit-build-restart, memory.
 //!
-//! Options: `--reps N` (default 11), `--sizes 1000,5000,20000,50000`,
+//! Options: `--reps N` (default 11), `--layouts N` (code layouts of the
+//! nothing-armed workload, default 4), `--sizes 1000,5000,20000,50000`,
 //! `--only SECTION[,SECTION]` (overhead, tool, gdb, arming, memory).
 
 mod gen;
@@ -27,19 +28,21 @@ const LIMIT: Duration = Duration::from_secs(600);
 
 struct Options {
     reps: usize,
+    layouts: usize,
     sizes: Vec<usize>,
     only: Vec<String>,
 }
 
 impl Options {
     fn parse() -> Result<Options> {
-        let mut o = Options { reps: 11, sizes: vec![1000, 5000, 20000, 50000], only: Vec::new() };
+        let mut o = Options { reps: 11, layouts: 4, sizes: vec![1000, 5000, 20000, 50000], only: Vec::new() };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
         while i < args.len() {
             let value = args.get(i + 1).cloned().unwrap_or_default();
             match args[i].as_str() {
                 "--reps" => o.reps = value.parse()?,
+                "--layouts" => o.layouts = value.parse()?,
                 "--sizes" => o.sizes = value.split(',').map(|s| s.parse()).collect::<Result<_, _>>()?,
                 "--only" => o.only = value.split(',').map(str::to_owned).collect(),
                 other => bail!("unknown option {other}"),
@@ -65,7 +68,7 @@ fn main() -> Result<()> {
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("repo root")?.to_path_buf();
     println!("# hotbreak benchmark");
     println!("machine: {} cores, {}; rustc {}", num_cpus(), cpu_model(), rustc_version());
-    println!("medians of {} interleaved runs (min..max)\n", opts.reps);
+    println!("medians of {} interleaved runs (min..max); nothing armed: {} code layouts each\n", opts.reps, opts.layouts);
     if opts.wants("overhead") {
         nothing_armed(&ws, &opts)?;
     }
@@ -110,17 +113,48 @@ fn cargo(ws: &Path, args: &[&str]) -> Result<()> {
 
 /// Builds the workload in one variant and returns its executable.
 fn workload(ws: &Path, release: bool, debuggable: bool) -> Result<PathBuf> {
+    Ok(workload_layouts(ws, release, debuggable, 1)?.remove(0))
+}
+
+/// Builds the workload in one variant, linked in `layouts` code layouts:
+/// as cargo links it, then with the linker's sections shuffled by seeds
+/// 1, 2, ... Where a hot loop starts within a cache line and its 32-byte
+/// fetch windows moves a tight loop's time by up to ±30% on its own (seen
+/// on this benchmark's `fib`: the same machine code ran 1.0x or 1.4x the
+/// native loop, only by its address), so a ratio of one layout each says as
+/// much about the linker as about the code. Only the link differs between
+/// layouts: the machine code of every function is the same.
+fn workload_layouts(ws: &Path, release: bool, debuggable: bool, layouts: usize) -> Result<Vec<PathBuf>> {
     let name = format!("{}-{}", if release { "release" } else { "debug" }, if debuggable { "debuggable" } else { "plain" });
     let dir = ws.join("target/hotbreak-bench/variants").join(&name);
-    let mut args = vec!["build", "-q", "-p", "bench-workload", "--target-dir", dir.to_str().context("path")?];
+    let profile_dir = dir.join(if release { "release" } else { "debug" });
+    let mut args = vec!["rustc", "-q", "-p", "bench-workload", "--bin", "bench-workload", "--target-dir", dir.to_str().context("path")?];
     if release {
         args.push("--release");
     }
     if debuggable {
         args.extend(["--features", "debuggable"]);
     }
-    cargo(ws, &args)?;
-    Ok(dir.join(if release { "release" } else { "debug" }).join("bench-workload"))
+    let mut exes = Vec::new();
+    for layout in 0..layouts.max(1) {
+        let shuffle = format!("-Clink-arg=-Wl,--shuffle-sections=.text.*={layout}");
+        let mut with_layout = args.clone();
+        if layout > 0 {
+            // Seed 0 would mean a fresh random seed each build.
+            with_layout.extend(["--", &shuffle]);
+        }
+        if let Err(e) = cargo(ws, &with_layout) {
+            if layout == 0 {
+                return Err(e);
+            }
+            println!("(only {layout} code layout(s): the linker cannot shuffle sections: {e})\n");
+            break;
+        }
+        let exe = profile_dir.join(format!("bench-workload-layout{layout}"));
+        std::fs::copy(profile_dir.join("bench-workload"), &exe)?;
+        exes.push(exe);
+    }
+    Ok(exes)
 }
 
 /// Runs `exe once KERNEL N` and returns the nanoseconds it measured.
@@ -134,31 +168,42 @@ fn parse_ns(line: &str) -> Result<f64> {
     Ok(ns.parse()?)
 }
 
-/// 1. Nothing armed: every function debuggable vs no attribute.
+/// 1. Nothing armed: every function debuggable vs none, each in several
+/// code layouts (see [`workload_layouts`]); every rep runs every layout.
 fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
     println!("## 1. Nothing armed: #[debuggable] on every function vs none (bar: release <= 1.02x, debug <= 1.05x)\n");
-    println!("| profile | kernel | plain ns/iter | debuggable ns/iter | ratio |");
-    println!("|---|---|---|---|---|");
+    println!("| profile | kernel | plain ns/iter | debuggable ns/iter | ratio | ratio per layout |");
+    println!("|---|---|---|---|---|---|");
     for release in [true, false] {
-        let plain = workload(ws, release, false)?;
-        let debuggable = workload(ws, release, true)?;
+        let plain = workload_layouts(ws, release, false, opts.layouts)?;
+        let debuggable = workload_layouts(ws, release, true, opts.layouts)?;
+        let layouts = plain.len().min(debuggable.len());
         let scale = if release { 1 } else { 10 };
         for (kernel, n, iters) in [
             ("calls", 200_000_000 / scale, (200_000_000 / scale) as f64),
             ("fib", if release { 32 } else { 27 }, fib_calls(if release { 32 } else { 27 })),
             ("loop", 200_000_000 / scale, (200_000_000 / scale) as f64),
         ] {
-            let (mut a, mut b) = (Samples::default(), Samples::default());
+            let mut per_layout = vec![(Samples::default(), Samples::default()); layouts];
             for _ in 0..opts.reps {
-                a.push(once(&plain, kernel, n)? / iters);
-                b.push(once(&debuggable, kernel, n)? / iters);
+                for (layout, (a, b)) in per_layout.iter_mut().enumerate() {
+                    a.push(once(&plain[layout], kernel, n)? / iters);
+                    b.push(once(&debuggable[layout], kernel, n)? / iters);
+                }
             }
+            let (mut a, mut b) = (Samples::default(), Samples::default());
+            for (pa, pb) in &per_layout {
+                a.extend(pa);
+                b.extend(pb);
+            }
+            let ratios: Vec<String> = per_layout.iter().map(|(pa, pb)| format!("{:.2}", pb.median() / pa.median())).collect();
             println!(
-                "| {} | {kernel} | {} | {} | {} |",
+                "| {} | {kernel} | {} | {} | {} | {} |",
                 if release { "release" } else { "debug" },
                 a.show(),
                 b.show(),
-                b.ratio_to(&a)
+                b.ratio_to(&a),
+                ratios.join(" ")
             );
         }
     }
