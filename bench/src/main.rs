@@ -168,8 +168,8 @@ fn parse_ns(line: &str) -> Result<f64> {
     Ok(ns.parse()?)
 }
 
-/// 1. Nothing armed: every function debuggable vs none, each in several
-/// code layouts (see [`workload_layouts`]); every rep runs every layout.
+/// Part 1, nothing armed: every function debuggable vs none, each in several
+/// code layouts (see [`workload_layouts`]). Every rep runs every layout.
 fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
     println!("## 1. Nothing armed: #[debuggable] on every function vs none (bar: release <= 1.02x, debug <= 1.05x)\n");
     println!("| profile | kernel | plain ns/iter | debuggable ns/iter | ratio | ratio per layout |");
