@@ -15,6 +15,27 @@ pub fn calls(n: u64) -> u64 {
     acc
 }
 
+/// The same with a method: `impl` blocks are where most Rust code lives.
+pub struct Hasher {
+    state: u64,
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+impl Hasher {
+    pub fn write(&mut self, x: u64) {
+        self.state = self.state.wrapping_mul(31) ^ x;
+    }
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn methods(n: u64) -> u64 {
+    let mut hasher = Hasher { state: 0 };
+    for i in 0..n {
+        hasher.write(i);
+    }
+    hasher.state
+}
+
 #[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
 pub fn fib(n: u32) -> u64 {
     if n < 2 {

@@ -13,6 +13,7 @@ fn run(kernel: &str, n: u64) -> Option<(u128, u64)> {
     let started = Instant::now();
     let result = match kernel {
         "calls" => kernels::calls(n),
+        "methods" => kernels::methods(n),
         "fib" => kernels::fib(n as u32),
         "loop" => kernels::kernel(n),
         "cold" => kernels::cold(n),
