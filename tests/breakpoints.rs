@@ -118,6 +118,49 @@ fn step_in_and_finish_report_the_callee_and_its_return_value() {
     assert_eq!(program.answer(), "acc(2) = 10");
 }
 
+/// Methods of a debuggable inherent impl are debug-build shims, their bodies
+/// in sibling methods: a breakpoint in one stops there, the backtrace names
+/// the method (not its sibling) once, and a patched caller's call goes
+/// through the method's slot (a link-time trampoline), so `step` enters it.
+#[test]
+fn methods_of_a_debuggable_impl_break_step_and_show_in_backtraces() {
+    let (mut patcher, mut dbg, mut program) = session("methods");
+    let push_line = line_of(LOGIC_RS, "self.readings.push(value);");
+    let call_line = line_of(LOGIC_RS, "count = meter.record(i * 10);");
+    let second = Breakpoint { condition: Some("value == 20".into()), ..bp(1, push_line) };
+    let applied = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, push_line, &[second]).unwrap();
+
+    program.post("measure 3");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.name.as_str(), stop.line), ("record", push_line));
+    assert_eq!(local(&locals(&mut dbg, &stop), "value"), "20");
+    let frames = dbg.backtrace(stop.stop).unwrap();
+    let named: Vec<&String> = frames.iter().filter(|f| f.contains("Meter") || f.contains("measure")).collect();
+    assert!(named.len() >= 2 && named[0].contains("logic::Meter>::record (") && named[1].contains("logic::measure ("), "{frames:#?}");
+    assert!(!frames.iter().any(|f| f.contains("__hotbreak_native")), "{frames:#?}");
+    dbg.resume(stop.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "measure(3) = 13");
+
+    // The patched caller reaches the method through its slot: stepping
+    // into it stops at its step point.
+    dbg.disarm(applied.function).unwrap();
+    let at_second = Breakpoint { condition: Some("i == 2".into()), ..bp(2, call_line) };
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, call_line, &[at_second]).unwrap();
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, push_line, &[]).unwrap();
+    program.post("measure 3");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.name.as_str(), stop.line), ("measure", call_line));
+    dbg.resume(stop.stop, Resume::Step).unwrap();
+    let inside = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((inside.name.as_str(), inside.line, &inside.reason), ("record", push_line, &StopReason::Step));
+    assert_eq!(local(&locals(&mut dbg, &inside), "value"), "20");
+    dbg.resume(inside.stop, Resume::Finish).unwrap();
+    let returned = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((returned.name.as_str(), &returned.reason), ("record", &StopReason::Return { value: "2".into() }));
+    dbg.resume(returned.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "measure(3) = 13");
+}
+
 /// A frame that returns no value, or unwinds, tells the runtime nothing:
 /// stepping still stops in the right frame, and ends once every frame it
 /// started from has returned into native code.

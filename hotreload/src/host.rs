@@ -187,21 +187,29 @@ impl HostSymbols {
 const SLOT_NAME: &str = "__HOTBREAK_SLOT";
 const NATIVE_NAME: &str = "__hotbreak_native";
 
-/// Slots of the functions that are shims: those with a nested native body
-/// beside their slot. Keyed by the function's demangled path, crate hashes
-/// included (`fixture[1a2b..]::logic::double`).
+/// The path of the native body a debug build gives the method at `function`
+/// (`<T>::m` -> `<T>::__hotbreak_native_m`): a sibling, outside its path.
+pub fn method_native(function: &str) -> Option<String> {
+    let (owner, name) = function.rsplit_once("::")?;
+    Some(format!("{owner}::{NATIVE_NAME}_{name}"))
+}
+
+/// Slots of the functions that are shims: those with a native body beside
+/// their slot, nested in a free fn (`f::__hotbreak_native`) or a sibling of
+/// a method (`<T>::__hotbreak_native_m` for `<T>::m`). Keyed by the
+/// function's demangled path, crate hashes included
+/// (`fixture[1a2b..]::logic::double`).
 fn shim_slots(symbols: &HashMap<String, HostSymbol>) -> HashMap<String, u64> {
-    let parent = |name: &str, item: &str| -> Option<String> {
-        let path = rustc_demangle::try_demangle(name).ok()?.to_string();
-        path.strip_suffix(item)?.strip_suffix("::").map(str::to_owned)
+    let demangled = |name: &str| Some(rustc_demangle::try_demangle(name).ok()?.to_string());
+    let natives: HashSet<String> = symbols.keys().filter(|n| n.contains(NATIVE_NAME)).filter_map(|n| demangled(n)).collect();
+    let has_native = |function: &str| {
+        natives.contains(&format!("{function}::{NATIVE_NAME}")) || method_native(function).is_some_and(|m| natives.contains(&m))
     };
-    let natives: HashSet<String> =
-        symbols.keys().filter(|n| n.contains(NATIVE_NAME)).filter_map(|n| parent(n, NATIVE_NAME)).collect();
     symbols
         .iter()
         .filter(|(n, s)| n.contains(SLOT_NAME) && !s.tls && !s.ambiguous)
-        .filter_map(|(n, s)| Some((parent(n, SLOT_NAME)?, s.address)))
-        .filter(|(p, _)| natives.contains(p))
+        .filter_map(|(n, s)| Some((demangled(n)?.strip_suffix(SLOT_NAME)?.strip_suffix("::")?.to_owned(), s.address)))
+        .filter(|(function, _)| has_native(function))
         .collect()
 }
 
@@ -228,5 +236,24 @@ mod tests {
         assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic8describe"), Lookup::Address(0xb71f0));
         // Another crate's function of the same path is another function.
         assert_eq!(host.lookup("_RNvNtCsaaAR09JXE5_7fixture5logic6double"), Lookup::Missing);
+    }
+
+    /// A method's native body is its sibling: `<T>::__hotbreak_native_write`
+    /// beside `<T>::write::__HOTBREAK_SLOT` (bench workload, debug build).
+    #[test]
+    fn a_method_shim_is_found_by_its_slot_beside_its_sibling_native_body() {
+        let sym = |address| HostSymbol { address, tls: false, ambiguous: false };
+        let symbols: HashMap<String, HostSymbol> = [
+            ("_RNvNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB4_6Hasher5write15___HOTBREAK_SLOT", sym(0x1660f8)),
+            ("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher23___hotbreak_native_write", sym(0x62d10)),
+            // A method with its check in the body (a trait impl's).
+            ("_RNvNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB4_6Hasher4read15___HOTBREAK_SLOT", sym(0x166100)),
+        ]
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s))
+        .collect();
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
+        assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher5write"), Lookup::Shim(0x1660f8));
+        assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher4read"), Lookup::Missing);
     }
 }

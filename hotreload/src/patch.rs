@@ -14,7 +14,7 @@
 //! and generic instances over them) stays in the patch; statics, other
 //! functions and types' impls are the host's.
 
-use crate::host::{HostSymbols, Lookup};
+use crate::host::{method_native, HostSymbols, Lookup};
 use crate::record::Invocation;
 use crate::shadow::ShadowTree;
 use crate::trampolines;
@@ -417,13 +417,16 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let replaced_path = format!("{:#}", rustc_demangle::demangle(replaced_fn));
 
     // The replaced function's code: it, its closures and nested fns, and
-    // generic instances over them. Their names all carry its path.
+    // generic instances over them. Their names all carry its path, or, for
+    // a method's new body in a debug build, its sibling's.
+    let replaced_paths: Vec<String> = [Some(replaced_path.clone()), method_native(&replaced_path)].into_iter().flatten().collect();
     let mut replaced: HashSet<&str> = HashSet::new();
     let mut definer: HashMap<&str, usize> = HashMap::new();
     for (i, o) in objects.iter().enumerate() {
         for (name, kind) in &o.defined {
             definer.entry(name.as_str()).or_insert(i);
-            if *kind == SymbolKind::Text && names_path(&format!("{:#}", rustc_demangle::demangle(name)), &replaced_path) {
+            let demangled = format!("{:#}", rustc_demangle::demangle(name));
+            if *kind == SymbolKind::Text && replaced_paths.iter().any(|p| names_path(&demangled, p)) {
                 replaced.insert(name.as_str());
             }
         }

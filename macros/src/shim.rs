@@ -33,7 +33,7 @@ use crate::expand::{registration, Owner};
 use crate::signature::{fn_pointer_type, unpatchable_reason};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
-use syn::{Attribute, FnArg, ItemFn, Pat};
+use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemFn, ItemImpl, Pat, Type};
 
 /// Attributes that tie the function's own symbol or calling context to its
 /// body: such a function keeps its in-body check.
@@ -138,4 +138,148 @@ fn parts(f: &ItemFn) -> Parts {
     }
     let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
     Parts { outer_attrs, vis: f.vis.clone(), shim_sig, native, args, unsafety }
+}
+
+/// Methods of an inherent, non-generic impl whose type the slot's static can
+/// name become shims too; the native body is then a sibling method, so
+/// `self` and `Self` keep their meaning. A trait impl cannot take an extra
+/// method, and a generic impl's methods cannot be patched: both keep the
+/// in-body check.
+pub fn impl_allows_shims(imp: &ItemImpl) -> bool {
+    imp.trait_.is_none()
+        && imp.generics.params.is_empty()
+        && imp.generics.where_clause.is_none()
+        && matches!(&*imp.self_ty, Type::Path(p) if p.qself.is_none())
+        && !mentions_lifetime(imp.self_ty.to_token_stream())
+}
+
+fn mentions_lifetime(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Punct(p) => p.as_char() == '\'',
+        TokenTree::Group(g) => mentions_lifetime(g.stream()),
+        _ => false,
+    })
+}
+
+/// Whether a method (of an impl that allows shims) becomes a shim.
+pub fn method_eligible(f: &ImplItemFn) -> bool {
+    let sig = &f.sig;
+    unpatchable_reason(sig).is_none()
+        && sig.generics.params.is_empty()
+        && sig.generics.where_clause.is_none()
+        && f.defaultness.is_none()
+        && !f.attrs.iter().any(|a| PINNED.iter().any(|name| a.path().is_ident(name)))
+}
+
+/// Attributes the native sibling needs too: it must exist exactly when the
+/// shim does, and lint levels no longer reach it from the shim.
+const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
+
+/// The program's form of a method: the shim, beside `in_body` for optimized
+/// builds, and the native sibling `__hotbreak_native_<name>`.
+pub fn method_program(
+    self_ty: &Type,
+    f: &ImplItemFn,
+    in_body: &ImplItemFn,
+    registration: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let MethodParts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = method_parts(f);
+    let registration = registration(quote!(::hotbreak::__private::Slot::calling(<#self_ty>::#native_name as *mut ())));
+    let fn_ptr = fn_pointer_type(&f.sig);
+    quote! {
+        #[cfg(debug_assertions)]
+        #(#outer_attrs)*
+        #[inline(always)]
+        #vis #shim_sig {
+            #registration
+            #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
+        }
+        #[cfg(not(debug_assertions))]
+        #in_body
+        #[cfg(debug_assertions)]
+        #native
+    }
+}
+
+/// The replaced method in a patch source: a forwarder to its new body in the
+/// native sibling, as in the program; the plain form for optimized builds.
+pub fn method_patch(f: &ImplItemFn, in_body: &ImplItemFn) -> TokenStream {
+    let MethodParts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = method_parts(f);
+    quote! {
+        #[cfg(debug_assertions)]
+        #(#outer_attrs)*
+        #vis #shim_sig {
+            #unsafety { Self::#native_name(#(#args),*) }
+        }
+        #[cfg(not(debug_assertions))]
+        #in_body
+        #[cfg(debug_assertions)]
+        #native
+    }
+}
+
+pub fn parse_impl_items(tokens: TokenStream) -> syn::Result<Vec<ImplItem>> {
+    struct Items(Vec<ImplItem>);
+    impl syn::parse::Parse for Items {
+        fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+            let mut items = Vec::new();
+            while !input.is_empty() {
+                items.push(input.parse()?);
+            }
+            Ok(Items(items))
+        }
+    }
+    Ok(syn::parse2::<Items>(tokens)?.0)
+}
+
+struct MethodParts {
+    outer_attrs: Vec<Attribute>,
+    vis: syn::Visibility,
+    shim_sig: syn::Signature,
+    native: TokenStream,
+    native_name: syn::Ident,
+    args: Vec<TokenStream>,
+    unsafety: TokenStream,
+}
+
+fn method_parts(f: &ImplItemFn) -> MethodParts {
+    let is = |a: &Attribute, names: &[&str]| names.iter().any(|name| a.path().is_ident(name));
+    let outer_attrs: Vec<Attribute> = f.attrs.iter().filter(|a| !is(a, &CODEGEN)).cloned().collect();
+    let native_attrs: Vec<&Attribute> = f.attrs.iter().filter(|a| is(a, &CODEGEN) || is(a, &SHARED)).collect();
+    let native_name = format_ident!("__hotbreak_native_{}", f.sig.ident, span = f.sig.ident.span());
+    let mut native_sig = f.sig.clone();
+    native_sig.ident = native_name.clone();
+    let block = &f.block;
+    // Reached only through the shim's slot: dead exactly when the shim is,
+    // and then the shim's own warning is the one to show.
+    let native = quote! {
+        #[doc(hidden)]
+        #(#native_attrs)*
+        #[allow(dead_code, clippy::too_many_arguments)]
+        #native_sig #block
+    };
+    let mut shim_sig = f.sig.clone();
+    let mut args = Vec::new();
+    for (i, arg) in shim_sig.inputs.iter_mut().enumerate() {
+        match arg {
+            FnArg::Receiver(r) => {
+                if r.reference.is_none() {
+                    r.mutability = None;
+                }
+                r.attrs.clear();
+                args.push(quote!(self));
+            }
+            FnArg::Typed(t) => {
+                let name = match &*t.pat {
+                    Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => id.ident.clone(),
+                    _ => format_ident!("__hotbreak_arg{}", i),
+                };
+                *t.pat = syn::parse_quote!(#name);
+                t.attrs.clear();
+                args.push(quote!(#name));
+            }
+        }
+    }
+    let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
+    MethodParts { outer_attrs, vis: f.vis.clone(), shim_sig, native, native_name, args, unsafety }
 }

@@ -4,7 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit::Visit;
-use syn::{FnArg, GenericParam, Pat, ReturnType, Signature, Type};
+use syn::visit_mut::VisitMut;
+use syn::{FnArg, GenericParam, Lifetime, Pat, ReturnType, Signature, Type};
 
 /// Why a function with this signature cannot be patched yet, if so.
 pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
@@ -48,21 +49,79 @@ fn mentions_impl_trait(ty: &Type) -> bool {
 }
 
 /// The fn-pointer type with the same signature: `unsafe extern "C" fn(&Self, u8) -> R`.
+///
+/// A method's elided output lifetimes are its receiver's; in a fn pointer
+/// the receiver is an ordinary argument, so they are named: `fn(&self, &str)
+/// -> &str` becomes `for<'s> fn(&'s Self, &str) -> &'s str`.
 pub fn fn_pointer_type(sig: &Signature) -> TokenStream {
     let unsafety = &sig.unsafety;
     let abi = &sig.abi;
-    let inputs = sig.inputs.iter().map(|arg| match arg {
-        FnArg::Receiver(r) => {
-            let ty = &r.ty;
-            quote!(#ty)
+    let mut output = sig.output.clone();
+    let mut binder = None;
+    let receiver_lifetime = match sig.receiver().map(|r| &*r.ty) {
+        Some(Type::Reference(r)) if elides_lifetimes(&output) => {
+            let lifetime = r.lifetime.clone().unwrap_or_else(|| {
+                let fresh: Lifetime = syn::parse_quote!('__hotbreak_self);
+                binder = Some(quote!(for<#fresh>));
+                fresh
+            });
+            NameElided(lifetime.clone()).visit_return_type_mut(&mut output);
+            Some(lifetime)
         }
+        _ => None,
+    };
+    let inputs = sig.inputs.iter().map(|arg| match arg {
+        FnArg::Receiver(r) => match (&*r.ty, &receiver_lifetime) {
+            (Type::Reference(reference), Some(lifetime)) => {
+                let mut reference = reference.clone();
+                reference.lifetime = Some(lifetime.clone());
+                quote!(#reference)
+            }
+            (ty, _) => quote!(#ty),
+        },
         FnArg::Typed(t) => {
             let ty = &t.ty;
             quote!(#ty)
         }
     });
-    let output = &sig.output;
-    quote!(#unsafety #abi fn(#(#inputs),*) #output)
+    quote!(#binder #unsafety #abi fn(#(#inputs),*) #output)
+}
+
+/// Whether `output` has a `&` without a lifetime or a `'_`.
+fn elides_lifetimes(output: &ReturnType) -> bool {
+    struct Finder(bool);
+    impl<'a> Visit<'a> for Finder {
+        fn visit_type_reference(&mut self, r: &'a syn::TypeReference) {
+            self.0 |= r.lifetime.is_none();
+            syn::visit::visit_type_reference(self, r);
+        }
+        fn visit_lifetime(&mut self, l: &'a Lifetime) {
+            self.0 |= l.ident == "_";
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_return_type(output);
+    f.0
+}
+
+/// Gives every elided lifetime this name.
+struct NameElided(Lifetime);
+
+impl VisitMut for NameElided {
+    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+        if r.lifetime.is_none() {
+            r.lifetime = Some(self.0.clone());
+        }
+        syn::visit_mut::visit_type_reference_mut(self, r);
+    }
+    fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+        if l.ident == "_" {
+            *l = self.0.clone();
+        }
+    }
+    // Fn-pointer and closure-trait types in the output elide on their own.
+    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
 }
 
 /// Gives every argument a plain name the entry check can forward. Arguments

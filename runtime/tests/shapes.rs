@@ -41,6 +41,33 @@ impl Counter {
     }
 }
 
+/// Methods a debug build turns into shims with sibling bodies, in the
+/// shapes that make forwarding them tricky.
+#[debuggable]
+impl Counter {
+    fn pick(&self, name: &str) -> &u32 {
+        if name.is_empty() { &0 } else { &self.n }
+    }
+    fn consumed(mut self, by: u32) -> Self {
+        self.n += by;
+        self
+    }
+    fn summed(&self, (a, b): (u32, u32), _: u8) -> u32 {
+        self.n + a + b
+    }
+    #[inline]
+    #[must_use]
+    #[allow(unused_variables)]
+    fn lints_reach_the_body(&self) -> u32 {
+        let unused = 1;
+        Self::new().n + self.n
+    }
+    #[cfg(any())]
+    fn compiled_out(&self) -> u32 {
+        0
+    }
+}
+
 impl Counter {
     /// An associated fn that never names `Self`: a debug-build shim, inside
     /// an impl the attribute cannot see.
@@ -195,6 +222,20 @@ fn impl_block_registers_every_method() {
     assert_eq!(unsafe { c.raw() }, 104);
     assert_eq!(Box::new(Counter { n: 2 }).boxed(), 20);
     assert_eq!(c.into_inner(), 4);
+}
+
+#[test]
+fn methods_with_receivers_patterns_and_attributes_keep_their_behaviour() {
+    for (name, text) in [("pick", "fn pick("), ("consumed", "fn consumed("), ("summed", "fn summed("), ("lints_reach_the_body", "fn lints_reach_the_body(")] {
+        assert_patchable(&format!("Counter::{name}"), text);
+    }
+    let c = Counter { n: 2 };
+    assert_eq!(*c.pick("n"), 2);
+    assert_eq!(*c.pick(""), 0);
+    assert_eq!(c.summed((3, 4), 0), 9);
+    assert_eq!(c.lints_reach_the_body(), 2);
+    assert_eq!(c.consumed(5).n, 7);
+    assert!(!functions().iter().any(|f| f.key.ends_with("compiled_out")));
 }
 
 #[test]

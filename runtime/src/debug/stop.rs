@@ -286,22 +286,34 @@ fn backtrace() -> Vec<String> {
     frames.into_iter().map(|(name, at)| if let Some(at) = at { format!("{name} ({at})") } else { name }).collect()
 }
 
-/// Renames `f::__hotbreak_native` frames to `f` and drops the frames named
-/// `f` right outside one: the shim inlined into the caller, and a patch's
-/// forwarder. A recursive call of `f` shows again as `f::__hotbreak_native`.
+/// Renames `f::__hotbreak_native` frames (a method's sibling body:
+/// `T::__hotbreak_native_m`) to `f` (`T::m`) and drops the frames named so
+/// right outside one: the shim inlined into the caller, and a patch's
+/// forwarder. A recursive call of `f` shows again as its native body.
 fn without_shims(frames: impl Iterator<Item = (String, Option<String>)>) -> Vec<(String, Option<String>)> {
     let mut kept: Vec<(String, Option<String>)> = Vec::new();
     let mut body_of: Option<String> = None;
     for (name, at) in frames {
-        if let Some(function) = name.strip_suffix("::__hotbreak_native") {
-            body_of = Some(function.to_string());
-            kept.push((function.to_string(), at));
+        if let Some(function) = shim_body_of(&name) {
+            body_of = Some(function.clone());
+            kept.push((function, at));
         } else if body_of.as_deref() != Some(name.as_str()) {
             body_of = None;
             kept.push((name, at));
         }
     }
     kept
+}
+
+/// The function whose native body a frame named `name` is, if it is one.
+fn shim_body_of(name: &str) -> Option<String> {
+    const NATIVE: &str = "__hotbreak_native";
+    if let Some(function) = name.strip_suffix(&format!("::{NATIVE}")) {
+        return Some(function.to_string());
+    }
+    let (owner, last) = name.rsplit_once("::")?;
+    let method = last.strip_prefix(NATIVE)?.strip_prefix('_')?;
+    Some(format!("{owner}::{method}"))
 }
 
 #[cfg(test)]
@@ -317,11 +329,13 @@ mod tests {
             frame("app::fact", 2),
             frame("app::fact::__hotbreak_native", 5),
             frame("app::fact", 2),
+            frame("app::Acc::__hotbreak_native_add", 14),
+            frame("app::Acc::add", 12),
             frame("app::main::__hotbreak_native", 9),
             frame("app::main", 8),
             frame("app::run", 20),
         ];
         let names: Vec<String> = without_shims(raw.into_iter()).into_iter().map(|(n, at)| format!("{n} {}", at.unwrap())).collect();
-        assert_eq!(names, ["app::fact src/lib.rs:4", "app::fact src/lib.rs:5", "app::main src/lib.rs:9", "app::run src/lib.rs:20"]);
+        assert_eq!(names, ["app::fact src/lib.rs:4", "app::fact src/lib.rs:5", "app::Acc::add src/lib.rs:14", "app::main src/lib.rs:9", "app::run src/lib.rs:20"]);
     }
 }
