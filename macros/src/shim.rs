@@ -124,20 +124,37 @@ fn parts(f: &ItemFn) -> Parts {
         #(#inner_attrs)*
         #native_sig #block
     };
-    let mut shim_sig = f.sig.clone();
-    let mut args = Vec::new();
-    for (i, arg) in shim_sig.inputs.iter_mut().enumerate() {
-        let FnArg::Typed(t) = arg else { continue };
-        let name = match &*t.pat {
-            Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => id.ident.clone(),
-            _ => format_ident!("__hotbreak_arg{}", i),
-        };
-        *t.pat = syn::parse_quote!(#name);
-        t.attrs.clear();
-        args.push(quote!(#name));
-    }
+    let (shim_sig, args) = forwarding(&f.sig);
     let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
     Parts { outer_attrs, vis: f.vis.clone(), shim_sig, native, args, unsafety }
+}
+
+/// The shim's signature, every argument (the receiver too) a plain,
+/// immutable name, and those names, to forward.
+fn forwarding(sig: &syn::Signature) -> (syn::Signature, Vec<TokenStream>) {
+    let mut shim_sig = sig.clone();
+    let mut args = Vec::new();
+    for (i, arg) in shim_sig.inputs.iter_mut().enumerate() {
+        match arg {
+            FnArg::Receiver(r) => {
+                if r.reference.is_none() {
+                    r.mutability = None;
+                }
+                r.attrs.clear();
+                args.push(quote!(self));
+            }
+            FnArg::Typed(t) => {
+                let name = match &*t.pat {
+                    Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => id.ident.clone(),
+                    _ => format_ident!("__hotbreak_arg{}", i),
+                };
+                *t.pat = syn::parse_quote!(#name);
+                t.attrs.clear();
+                args.push(quote!(#name));
+            }
+        }
+    }
+    (shim_sig, args)
 }
 
 /// Methods of an inherent, non-generic impl whose type the slot's static can
@@ -258,28 +275,7 @@ fn method_parts(f: &ImplItemFn) -> MethodParts {
         #[allow(dead_code, clippy::too_many_arguments)]
         #native_sig #block
     };
-    let mut shim_sig = f.sig.clone();
-    let mut args = Vec::new();
-    for (i, arg) in shim_sig.inputs.iter_mut().enumerate() {
-        match arg {
-            FnArg::Receiver(r) => {
-                if r.reference.is_none() {
-                    r.mutability = None;
-                }
-                r.attrs.clear();
-                args.push(quote!(self));
-            }
-            FnArg::Typed(t) => {
-                let name = match &*t.pat {
-                    Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => id.ident.clone(),
-                    _ => format_ident!("__hotbreak_arg{}", i),
-                };
-                *t.pat = syn::parse_quote!(#name);
-                t.attrs.clear();
-                args.push(quote!(#name));
-            }
-        }
-    }
+    let (shim_sig, args) = forwarding(&f.sig);
     let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
     MethodParts { outer_attrs, vis: f.vis.clone(), shim_sig, native, native_name, args, unsafety }
 }
