@@ -425,8 +425,11 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     for (i, o) in objects.iter().enumerate() {
         for (name, kind) in &o.defined {
             definer.entry(name.as_str()).or_insert(i);
+            if *kind != SymbolKind::Text {
+                continue;
+            }
             let demangled = format!("{:#}", rustc_demangle::demangle(name));
-            if *kind == SymbolKind::Text && replaced_paths.iter().any(|p| names_path(&demangled, p)) {
+            if replaced_paths.iter().any(|p| names_path(&demangled, p)) {
                 replaced.insert(name.as_str());
             }
         }
