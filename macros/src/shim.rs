@@ -47,14 +47,23 @@ const CODEGEN: [&str; 3] = ["inline", "cold", "optimize"];
 /// bare `fn` cannot see an enclosing `impl`: a body that mentions `Self` (or
 /// has a receiver) keeps its in-body check, since a nested fn cannot use it.
 pub fn eligible(f: &ItemFn) -> bool {
-    let sig = &f.sig;
+    shimmable(&f.sig, &f.attrs)
+        && f.sig.receiver().is_none()
+        && !mentions_self(f.sig.to_token_stream())
+        && !mentions_self(f.block.to_token_stream())
+}
+
+/// What a free fn and a method both need to become a shim: a patchable,
+/// non-generic signature and no attribute pinning the function's symbol.
+fn shimmable(sig: &syn::Signature, attrs: &[Attribute]) -> bool {
     unpatchable_reason(sig).is_none()
         && sig.generics.params.is_empty()
         && sig.generics.where_clause.is_none()
-        && !sig.inputs.iter().any(|a| matches!(a, FnArg::Receiver(_)))
-        && !mentions_self(sig.to_token_stream())
-        && !mentions_self(f.block.to_token_stream())
-        && !f.attrs.iter().any(|a| PINNED.iter().any(|name| a.path().is_ident(name)))
+        && !attrs.iter().any(|a| is_one_of(a, &PINNED))
+}
+
+fn is_one_of(attr: &Attribute, names: &[&str]) -> bool {
+    names.iter().any(|name| attr.path().is_ident(name))
 }
 
 fn mentions_self(tokens: TokenStream) -> bool {
@@ -68,7 +77,7 @@ fn mentions_self(tokens: TokenStream) -> bool {
 /// The shim for the program's build, beside `in_body`: the same function
 /// expanded with its in-body check, for optimized builds.
 pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety } = parts(f);
+    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
     let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
     let fn_ptr = fn_pointer_type(&f.sig);
@@ -89,7 +98,7 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
 /// The replaced function in a patch source: its new body nested as in the
 /// program (see the module doc), beside the plain form for optimized builds.
 pub fn patch(f: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety } = parts(f);
+    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -102,31 +111,57 @@ pub fn patch(f: &ItemFn) -> TokenStream {
     }
 }
 
+/// Where the user's body goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Native {
+    /// `fn __hotbreak_native`, nested in the shim (a free fn).
+    Nested,
+    /// `fn __hotbreak_native_<name>`, a sibling of the shim in its impl (a
+    /// method: `self` and `Self` keep their meaning).
+    Sibling,
+}
+
 struct Parts {
     outer_attrs: Vec<Attribute>,
     vis: syn::Visibility,
     /// The signature with every argument a plain, immutable name.
     shim_sig: syn::Signature,
-    /// `fn __hotbreak_native` with the user's signature, attributes and body.
+    /// The native body's fn item: the user's signature, renamed, with the
+    /// attributes that concern the body.
     native: TokenStream,
+    native_name: syn::Ident,
     args: Vec<TokenStream>,
     unsafety: TokenStream,
 }
 
-fn parts(f: &ItemFn) -> Parts {
-    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) =
-        f.attrs.iter().cloned().partition(|a| CODEGEN.iter().any(|name| a.path().is_ident(name)));
-    let mut native_sig = f.sig.clone();
-    native_sig.ident = format_ident!("__hotbreak_native", span = f.sig.ident.span());
-    let block = &f.block;
+/// Attributes a sibling native body needs too: it must exist exactly when
+/// the shim does, and lint levels no longer reach it from the shim.
+const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
+
+fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native) -> Parts {
+    let outer_attrs: Vec<Attribute> = attrs.iter().filter(|a| !is_one_of(a, &CODEGEN)).cloned().collect();
+    let native_attrs = attrs.iter().filter(|a| is_one_of(a, &CODEGEN) || kind == Native::Sibling && is_one_of(a, &SHARED));
+    let native_name = match kind {
+        Native::Nested => format_ident!("__hotbreak_native", span = sig.ident.span()),
+        Native::Sibling => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
+    };
+    let mut native_sig = sig.clone();
+    native_sig.ident = native_name.clone();
+    // A sibling is reached only through the shim's slot: dead exactly when
+    // the shim is, and then the shim's own warning is the one to show.
+    let sibling = kind == Native::Sibling;
+    let hidden = sibling.then(|| quote!(#[doc(hidden)]));
+    let undead = sibling.then(|| quote!(#[allow(dead_code)]));
     let native = quote! {
+        #hidden
+        #(#native_attrs)*
         #[allow(clippy::too_many_arguments)]
-        #(#inner_attrs)*
+        #undead
         #native_sig #block
     };
-    let (shim_sig, args) = forwarding(&f.sig);
-    let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
-    Parts { outer_attrs, vis: f.vis.clone(), shim_sig, native, args, unsafety }
+    let (shim_sig, args) = forwarding(sig);
+    let unsafety = if sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
+    Parts { outer_attrs, vis: vis.clone(), shim_sig, native, native_name, args, unsafety }
 }
 
 /// The shim's signature, every argument (the receiver too) a plain,
@@ -180,17 +215,8 @@ fn mentions_lifetime(tokens: TokenStream) -> bool {
 
 /// Whether a method (of an impl that allows shims) becomes a shim.
 pub fn method_eligible(f: &ImplItemFn) -> bool {
-    let sig = &f.sig;
-    unpatchable_reason(sig).is_none()
-        && sig.generics.params.is_empty()
-        && sig.generics.where_clause.is_none()
-        && f.defaultness.is_none()
-        && !f.attrs.iter().any(|a| PINNED.iter().any(|name| a.path().is_ident(name)))
+    shimmable(&f.sig, &f.attrs) && f.defaultness.is_none()
 }
-
-/// Attributes the native sibling needs too: it must exist exactly when the
-/// shim does, and lint levels no longer reach it from the shim.
-const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
 
 /// The program's form of a method: the shim, beside `in_body` for optimized
 /// builds, and the native sibling `__hotbreak_native_<name>`.
@@ -200,7 +226,7 @@ pub fn method_program(
     in_body: &ImplItemFn,
     registration: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let MethodParts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = method_parts(f);
+    let Parts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Sibling);
     let registration = registration(quote!(::hotbreak::__private::Slot::calling(<#self_ty>::#native_name as *mut ())));
     let fn_ptr = fn_pointer_type(&f.sig);
     quote! {
@@ -221,7 +247,7 @@ pub fn method_program(
 /// The replaced method in a patch source: a forwarder to its new body in the
 /// native sibling, as in the program; the plain form for optimized builds.
 pub fn method_patch(f: &ImplItemFn, in_body: &ImplItemFn) -> TokenStream {
-    let MethodParts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = method_parts(f);
+    let Parts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Sibling);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -247,35 +273,4 @@ pub fn parse_impl_items(tokens: TokenStream) -> syn::Result<Vec<ImplItem>> {
         }
     }
     Ok(syn::parse2::<Items>(tokens)?.0)
-}
-
-struct MethodParts {
-    outer_attrs: Vec<Attribute>,
-    vis: syn::Visibility,
-    shim_sig: syn::Signature,
-    native: TokenStream,
-    native_name: syn::Ident,
-    args: Vec<TokenStream>,
-    unsafety: TokenStream,
-}
-
-fn method_parts(f: &ImplItemFn) -> MethodParts {
-    let is = |a: &Attribute, names: &[&str]| names.iter().any(|name| a.path().is_ident(name));
-    let outer_attrs: Vec<Attribute> = f.attrs.iter().filter(|a| !is(a, &CODEGEN)).cloned().collect();
-    let native_attrs: Vec<&Attribute> = f.attrs.iter().filter(|a| is(a, &CODEGEN) || is(a, &SHARED)).collect();
-    let native_name = format_ident!("__hotbreak_native_{}", f.sig.ident, span = f.sig.ident.span());
-    let mut native_sig = f.sig.clone();
-    native_sig.ident = native_name.clone();
-    let block = &f.block;
-    // Reached only through the shim's slot: dead exactly when the shim is,
-    // and then the shim's own warning is the one to show.
-    let native = quote! {
-        #[doc(hidden)]
-        #(#native_attrs)*
-        #[allow(dead_code, clippy::too_many_arguments)]
-        #native_sig #block
-    };
-    let (shim_sig, args) = forwarding(&f.sig);
-    let unsafety = if f.sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
-    MethodParts { outer_attrs, vis: f.vis.clone(), shim_sig, native, native_name, args, unsafety }
 }
