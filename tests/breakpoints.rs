@@ -161,6 +161,51 @@ fn methods_of_a_debuggable_impl_break_step_and_show_in_backtraces() {
     assert_eq!(program.answer(), "measure(3) = 13");
 }
 
+/// A trait impl's method (`Iterator::next`): its conditional breakpoint
+/// stops with its locals and shows as `<Drain as Iterator>::next` in the
+/// backtrace; a patched caller steps into it (the `for` loop calls it
+/// through its slot) and `finish` reports what it returned.
+#[test]
+fn trait_methods_of_a_debuggable_impl_break_step_and_show_in_backtraces() {
+    let (mut patcher, mut dbg, mut program) = session("trait-methods");
+    let pop_line = line_of(LOGIC_RS, "let last: Self::Item = self.left.pop()?;");
+    let loop_line = line_of(LOGIC_RS, "total += value;");
+    let on_two = Breakpoint { condition: Some("self.left.len() == 2".into()), ..bp(1, pop_line) };
+    let applied = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, pop_line, &[on_two]).unwrap();
+
+    program.post("drain 3");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.name.as_str(), stop.line), ("next", pop_line));
+    let frames = dbg.backtrace(stop.stop).unwrap();
+    let named: Vec<&String> = frames.iter().filter(|f| f.contains("Drain") || f.contains("drain")).collect();
+    assert!(named.len() >= 2 && named[0].contains("Drain as core::iter::traits::iterator::Iterator>::next (") && named[1].contains("logic::drain ("), "{frames:#?}");
+    assert!(!frames.iter().any(|f| f.contains("__hotbreak_native") || f.contains("HotbreakNative")), "{frames:#?}");
+    dbg.resume(stop.stop, Resume::Next).unwrap();
+    let after = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((after.name.as_str(), after.line), ("next", pop_line + 1));
+    assert_eq!(local(&locals(&mut dbg, &after), "last"), "2");
+    dbg.resume(after.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "drain(3) = 9");
+
+    // The patched caller reaches the method through its slot.
+    dbg.disarm(applied.function).unwrap();
+    let on_second = Breakpoint { condition: Some("value == 3".into()), ..bp(2, loop_line) };
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, loop_line, &[on_second]).unwrap();
+    patcher.arm_breakpoints(&mut dbg, LOGIC_RS, pop_line, &[]).unwrap();
+    program.post("drain 3");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.name.as_str(), stop.line), ("drain", loop_line));
+    // The loop's next call is the next thing this thread runs.
+    dbg.resume(stop.stop, Resume::Step).unwrap();
+    let inside = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((inside.name.as_str(), inside.line, &inside.reason), ("next", pop_line, &StopReason::Step));
+    dbg.resume(inside.stop, Resume::Finish).unwrap();
+    let returned = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((returned.name.as_str(), &returned.reason), ("next", &StopReason::Return { value: "Some(2)".into() }));
+    dbg.resume(returned.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "drain(3) = 9");
+}
+
 /// A frame that returns no value, or unwinds, tells the runtime nothing:
 /// stepping still stops in the right frame, and ends once every frame it
 /// started from has returned into native code.

@@ -182,6 +182,7 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
         for (kernel, n, iters) in [
             ("calls", 200_000_000 / scale, (200_000_000 / scale) as f64),
             ("methods", 200_000_000 / scale, (200_000_000 / scale) as f64),
+            ("traits", 200_000_000 / scale, (200_000_000 / scale) as f64),
             ("fib", if release { 32 } else { 27 }, fib_calls(if release { 32 } else { 27 })),
             ("loop", 200_000_000 / scale, (200_000_000 / scale) as f64),
         ] {

@@ -195,21 +195,19 @@ pub fn method_native(function: &str) -> Option<String> {
 }
 
 /// Slots of the functions that are shims: those with a native body beside
-/// their slot, nested in a free fn (`f::__hotbreak_native`) or a sibling of
-/// a method (`<T>::__hotbreak_native_m` for `<T>::m`). Keyed by the
-/// function's demangled path, crate hashes included
-/// (`fixture[1a2b..]::logic::double`).
+/// their slot (`f::__hotbreak_native` in a free fn, a method's sibling
+/// `<T>::__hotbreak_native_m` or its nested trait impl; see
+/// `hotbreak::__private::shim_of`). Keyed by the function's demangled path,
+/// crate hashes included (`fixture[1a2b..]::logic::double`).
 fn shim_slots(symbols: &HashMap<String, HostSymbol>) -> HashMap<String, u64> {
     let demangled = |name: &str| Some(rustc_demangle::try_demangle(name).ok()?.to_string());
-    let natives: HashSet<String> = symbols.keys().filter(|n| n.contains(NATIVE_NAME)).filter_map(|n| demangled(n)).collect();
-    let has_native = |function: &str| {
-        natives.contains(&format!("{function}::{NATIVE_NAME}")) || method_native(function).is_some_and(|m| natives.contains(&m))
-    };
+    let with_native: HashSet<String> =
+        symbols.keys().filter(|n| n.contains(NATIVE_NAME)).filter_map(|n| hotbreak::__private::shim_of(&demangled(n)?)).collect();
     symbols
         .iter()
         .filter(|(n, s)| n.contains(SLOT_NAME) && !s.tls && !s.ambiguous)
         .filter_map(|(n, s)| Some((demangled(n)?.strip_suffix(SLOT_NAME)?.strip_suffix("::")?.to_owned(), s.address)))
-        .filter(|(function, _)| has_native(function))
+        .filter(|(function, _)| with_native.contains(function))
         .collect()
 }
 
@@ -255,5 +253,23 @@ mod tests {
         let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher5write"), Lookup::Shim(0x1660f8));
         assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher4read"), Lookup::Missing);
+    }
+
+    /// A trait method's native body is a nested trait impl:
+    /// `<Lcg as <Lcg as Iterator>::next::__HotbreakNative>::__hotbreak_native`
+    /// beside `<Lcg as Iterator>::next::__HOTBREAK_SLOT` (bench workload).
+    #[test]
+    fn a_trait_method_shim_is_found_by_its_slot_beside_its_nested_native_body() {
+        let sym = |address| HostSymbol { address, tls: false, ambiguous: false };
+        let next = "_RNvXs_NtCseD0qgNDlSht_14bench_workload7kernelsNtB4_3LcgNtNtNtNtCsgEmfK2I1SDS_4core4iter6traits8iterator8Iterator4next";
+        let symbols: HashMap<String, HostSymbol> = [
+            ("_RNvNvXs_NtCseD0qgNDlSht_14bench_workload7kernelsNtB6_3LcgNtNtNtNtCsgEmfK2I1SDS_4core4iter6traits8iterator8Iterator4next15___HOTBREAK_SLOT", sym(0x168828)),
+            ("_RNvXNvXs_NtCseD0qgNDlSht_14bench_workload7kernelsNtB7_3LcgNtNtNtNtCsgEmfK2I1SDS_4core4iter6traits8iterator8Iterator4nextBL_NtB2_16___HotbreakNative17___hotbreak_native", sym(0x65530)),
+        ]
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s))
+        .collect();
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
+        assert_eq!(host.lookup(next), Lookup::Shim(0x168828));
     }
 }

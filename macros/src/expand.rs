@@ -98,7 +98,7 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
     };
     let generic = imp.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
     let owner = Owner::Impl { qualifier, generic };
-    let shims_allowed = shim::impl_allows_shims(imp);
+    let home = shim::method_home(imp);
     let mut items = Vec::with_capacity(imp.items.len());
     for mut it in std::mem::take(&mut imp.items) {
         let ImplItem::Fn(f) = &mut it else {
@@ -106,11 +106,11 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
             continue;
         };
         strip_debuggable(&mut f.attrs);
-        if !(shims_allowed && shim::method_eligible(f)) {
+        let Some(home) = home.as_ref().filter(|_| shim::method_eligible(f)) else {
             expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block, patch_build)?;
             items.push(it);
             continue;
-        }
+        };
         let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
         if patch_build && !patch_target {
             // As written: the patch linker sends calls to it through a
@@ -122,10 +122,10 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
         expand_fn(&owner, &mut in_body.attrs, &mut in_body.sig, &mut in_body.block, patch_build)?;
         take_patch_marker(&mut f.attrs);
         let tokens = if patch_target {
-            shim::method_patch(f, &in_body)
+            shim::method_patch(home, f, &in_body)
         } else {
             let registration = |slot| registration(&owner, &f.sig, &f.block, None, slot);
-            shim::method_program(&imp.self_ty, f, &in_body, registration)
+            shim::method_program(home, f, &in_body, registration)
         };
         items.extend(shim::parse_impl_items(tokens)?);
     }

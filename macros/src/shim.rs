@@ -77,7 +77,7 @@ fn mentions_self(tokens: TokenStream) -> bool {
 /// The shim for the program's build, beside `in_body`: the same function
 /// expanded with its in-body check, for optimized builds.
 pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
+    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested, None);
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
     let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
     let fn_ptr = fn_pointer_type(&f.sig);
@@ -98,7 +98,7 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
 /// The replaced function in a patch source: its new body nested as in the
 /// program (see the module doc), beside the plain form for optimized builds.
 pub fn patch(f: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
+    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested, None);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -112,13 +112,35 @@ pub fn patch(f: &ItemFn) -> TokenStream {
 }
 
 /// Where the user's body goes.
-#[derive(Clone, Copy, PartialEq)]
-enum Native {
+#[derive(Clone, Copy)]
+enum Native<'a> {
     /// `fn __hotbreak_native`, nested in the shim (a free fn).
     Nested,
     /// `fn __hotbreak_native_<name>`, a sibling of the shim in its impl (a
-    /// method: `self` and `Self` keep their meaning).
+    /// method of an inherent impl: `self` and `Self` keep their meaning).
     Sibling,
+    /// `<T as __HotbreakNative>::__hotbreak_native`: a trait and its impl for
+    /// the self type, nested in the shim (a method of a trait impl, which
+    /// cannot take a sibling; a trait of its own can be implemented for any
+    /// type, a foreign one too).
+    InTrait(&'a TraitImpl),
+}
+
+/// What a trait impl's method body needs to compile inside the nested
+/// `impl __HotbreakNative for T`: there `Self` is still `T`, but the impl's
+/// trait is no longer the one implemented.
+pub struct TraitImpl {
+    self_ty: Type,
+    trait_path: syn::Path,
+    /// The impl's own associated items (`type Item`, `const K`, `fn f`):
+    /// `Self::Item` is rewritten to `<T as Trait>::Item`.
+    own_items: Vec<syn::Ident>,
+}
+
+impl Native<'_> {
+    fn is_sibling(self) -> bool {
+        matches!(self, Native::Sibling)
+    }
 }
 
 struct Parts {
@@ -129,7 +151,10 @@ struct Parts {
     /// The native body's fn item: the user's signature, renamed, with the
     /// attributes that concern the body.
     native: TokenStream,
-    native_name: syn::Ident,
+    /// The native body as a path, from inside the shim (`Self` allowed)
+    /// and from the slot's static (which cannot name `Self`).
+    native_path: TokenStream,
+    native_static_path: TokenStream,
     args: Vec<TokenStream>,
     unsafety: TokenStream,
 }
@@ -138,30 +163,117 @@ struct Parts {
 /// the shim does, and lint levels no longer reach it from the shim.
 const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
 
-fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native) -> Parts {
+fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native, self_ty: Option<&Type>) -> Parts {
     let outer_attrs: Vec<Attribute> = attrs.iter().filter(|a| !is_one_of(a, &CODEGEN)).cloned().collect();
-    let native_attrs = attrs.iter().filter(|a| is_one_of(a, &CODEGEN) || kind == Native::Sibling && is_one_of(a, &SHARED));
+    let native_attrs: Vec<&Attribute> = attrs.iter().filter(|a| is_one_of(a, &CODEGEN) || kind.is_sibling() && is_one_of(a, &SHARED)).collect();
     let native_name = match kind {
-        Native::Nested => format_ident!("__hotbreak_native", span = sig.ident.span()),
+        Native::Nested | Native::InTrait(_) => format_ident!("__hotbreak_native", span = sig.ident.span()),
         Native::Sibling => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
     };
     let mut native_sig = sig.clone();
     native_sig.ident = native_name.clone();
-    // A sibling is reached only through the shim's slot: dead exactly when
-    // the shim is, and then the shim's own warning is the one to show.
-    let sibling = kind == Native::Sibling;
-    let hidden = sibling.then(|| quote!(#[doc(hidden)]));
-    let undead = sibling.then(|| quote!(#[allow(dead_code)]));
-    let native = quote! {
-        #hidden
-        #(#native_attrs)*
-        #[allow(clippy::too_many_arguments)]
-        #undead
-        #native_sig #block
-    };
     let (shim_sig, args) = forwarding(sig);
+    let (native, native_path, native_static_path) = match kind {
+        Native::Nested => (
+            quote! {
+                #(#native_attrs)*
+                #[allow(clippy::too_many_arguments)]
+                #native_sig #block
+            },
+            quote!(#native_name),
+            quote!(#native_name),
+        ),
+        // A sibling is reached only through the shim's slot: dead exactly when
+        // the shim is, and then the shim's own warning is the one to show.
+        Native::Sibling => (
+            quote! {
+                #[doc(hidden)]
+                #(#native_attrs)*
+                #[allow(clippy::too_many_arguments)]
+                #[allow(dead_code)]
+                #native_sig #block
+            },
+            quote!(Self::#native_name),
+            quote!(<#self_ty>::#native_name),
+        ),
+        Native::InTrait(imp) => {
+            let TraitImpl { self_ty, trait_path, .. } = imp;
+            // A declaration takes no patterns: the shim's plain names.
+            let mut declared = shim_sig.clone();
+            declared.ident = native_name.clone();
+            let declared = imp.qualify(declared.to_token_stream());
+            let native_sig = imp.qualify(native_sig.to_token_stream());
+            let stmts = imp.qualify(block.stmts.iter().map(ToTokens::to_token_stream).collect());
+            let mut usable = trait_path.clone();
+            for segment in &mut usable.segments {
+                segment.arguments = syn::PathArguments::None;
+            }
+            (
+                quote! {
+                    trait __HotbreakNative {
+                        #[allow(clippy::too_many_arguments)]
+                        #declared;
+                    }
+                    impl __HotbreakNative for #self_ty {
+                        #(#native_attrs)*
+                        #[allow(clippy::too_many_arguments)]
+                        #native_sig {
+                            // As in the impl: its trait's methods resolve on `self`.
+                            #[allow(unused_imports)]
+                            use #usable as _;
+                            #stmts
+                        }
+                    }
+                },
+                quote!(<Self as __HotbreakNative>::#native_name),
+                quote!(<#self_ty as __HotbreakNative>::#native_name),
+            )
+        }
+    };
     let unsafety = if sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
-    Parts { outer_attrs, vis: vis.clone(), shim_sig, native, native_name, args, unsafety }
+    Parts { outer_attrs, vis: vis.clone(), shim_sig, native, native_path, native_static_path, args, unsafety }
+}
+
+impl TraitImpl {
+    /// `Self::X` -> `<T as Trait>::X` for the impl's own items `X`, at any
+    /// depth (macro arguments too). Other `Self::` paths name inherent
+    /// items or the trait's provided ones (in scope through the nested
+    /// `use`) and resolve as before.
+    fn qualify(&self, tokens: TokenStream) -> TokenStream {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut out = Vec::with_capacity(tokens.len());
+        let mut i = 0;
+        while i < tokens.len() {
+            if let Some(item) = self.own_item_after_self(&tokens[i..]) {
+                let (self_ty, trait_path) = (&self.self_ty, &self.trait_path);
+                out.extend(quote!(<#self_ty as #trait_path>::#item));
+                i += 4;
+                continue;
+            }
+            out.push(match &tokens[i] {
+                TokenTree::Group(g) => {
+                    let mut group = proc_macro2::Group::new(g.delimiter(), self.qualify(g.stream()));
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                other => other.clone(),
+            });
+            i += 1;
+        }
+        out.into_iter().collect()
+    }
+
+    /// `X` when `tokens` start with `Self :: X` and `X` is one of the impl's.
+    fn own_item_after_self<'t>(&self, tokens: &'t [TokenTree]) -> Option<&'t proc_macro2::Ident> {
+        match tokens {
+            [TokenTree::Ident(s), TokenTree::Punct(a), TokenTree::Punct(b), TokenTree::Ident(item), ..]
+                if s == "Self" && a.as_char() == ':' && b.as_char() == ':' && self.own_items.contains(item) =>
+            {
+                Some(item)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The shim's signature, every argument (the receiver too) a plain,
@@ -192,17 +304,59 @@ fn forwarding(sig: &syn::Signature) -> (syn::Signature, Vec<TokenStream>) {
     (shim_sig, args)
 }
 
-/// Methods of an inherent, non-generic impl whose type the slot's static can
-/// name become shims too; the native body is then a sibling method, so
-/// `self` and `Self` keep their meaning. A trait impl cannot take an extra
-/// method, and a generic impl's methods cannot be patched: both keep the
-/// in-body check.
-pub fn impl_allows_shims(imp: &ItemImpl) -> bool {
-    imp.trait_.is_none()
-        && imp.generics.params.is_empty()
+/// Where the methods of an impl keep their native bodies in a debug build.
+pub enum Home {
+    /// An inherent impl: sibling methods (`Native::Sibling`).
+    Inherent(Type),
+    /// A trait impl: a trait nested in each shim (`Native::InTrait`).
+    Trait(TraitImpl),
+}
+
+impl Home {
+    fn native(&self) -> Native<'_> {
+        match self {
+            Home::Inherent(_) => Native::Sibling,
+            Home::Trait(imp) => Native::InTrait(imp),
+        }
+    }
+
+    fn self_ty(&self) -> &Type {
+        match self {
+            Home::Inherent(ty) => ty,
+            Home::Trait(imp) => &imp.self_ty,
+        }
+    }
+}
+
+/// Methods of a non-generic impl whose type the slot's static can name
+/// become shims too. A generic impl's methods cannot be patched: they keep
+/// the in-body check, and so do all methods of an impl without a home.
+pub fn method_home(imp: &ItemImpl) -> Option<Home> {
+    let plain = imp.generics.params.is_empty()
         && imp.generics.where_clause.is_none()
         && matches!(&*imp.self_ty, Type::Path(p) if p.qself.is_none())
-        && !mentions_lifetime(imp.self_ty.to_token_stream())
+        && !mentions_lifetime(imp.self_ty.to_token_stream());
+    if !plain {
+        return None;
+    }
+    let self_ty = (*imp.self_ty).clone();
+    match &imp.trait_ {
+        None => Some(Home::Inherent(self_ty)),
+        Some((None, trait_path, _)) if !mentions_lifetime(trait_path.to_token_stream()) => {
+            let own_items = imp
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    ImplItem::Fn(f) => Some(f.sig.ident.clone()),
+                    ImplItem::Type(t) => Some(t.ident.clone()),
+                    ImplItem::Const(c) => Some(c.ident.clone()),
+                    _ => None,
+                })
+                .collect();
+            Some(Home::Trait(TraitImpl { self_ty, trait_path: trait_path.clone(), own_items }))
+        }
+        Some(_) => None,
+    }
 }
 
 fn mentions_lifetime(tokens: TokenStream) -> bool {
@@ -213,51 +367,59 @@ fn mentions_lifetime(tokens: TokenStream) -> bool {
     })
 }
 
-/// Whether a method (of an impl that allows shims) becomes a shim.
+/// Whether a method (of an impl with a home) becomes a shim.
 pub fn method_eligible(f: &ImplItemFn) -> bool {
     shimmable(&f.sig, &f.attrs) && f.defaultness.is_none()
 }
 
 /// The program's form of a method: the shim, beside `in_body` for optimized
-/// builds, and the native sibling `__hotbreak_native_<name>`.
+/// builds, and its native body where `home` keeps it.
 pub fn method_program(
-    self_ty: &Type,
+    home: &Home,
     f: &ImplItemFn,
     in_body: &ImplItemFn,
     registration: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Sibling);
-    let registration = registration(quote!(::hotbreak::__private::Slot::calling(<#self_ty>::#native_name as *mut ())));
+    let native_kind = home.native();
+    let Parts { outer_attrs, vis, shim_sig, native, native_static_path, args, unsafety, .. } =
+        parts(&f.attrs, &f.vis, &f.sig, &f.block, native_kind, Some(home.self_ty()));
+    let registration = registration(quote!(::hotbreak::__private::Slot::calling(#native_static_path as *mut ())));
     let fn_ptr = fn_pointer_type(&f.sig);
+    let (inside, beside) = if native_kind.is_sibling() { (quote!(), native) } else { (native, quote!()) };
+    let beside = (!beside.is_empty()).then(|| quote!(#[cfg(debug_assertions)] #beside));
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
         #[inline(always)]
         #vis #shim_sig {
+            #inside
             #registration
             #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body
-        #[cfg(debug_assertions)]
-        #native
+        #beside
     }
 }
 
-/// The replaced method in a patch source: a forwarder to its new body in the
-/// native sibling, as in the program; the plain form for optimized builds.
-pub fn method_patch(f: &ImplItemFn, in_body: &ImplItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, native_name, args, unsafety } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Sibling);
+/// The replaced method in a patch source: a forwarder to its new body, kept
+/// where `home` keeps it in the program; the plain form for optimized builds.
+pub fn method_patch(home: &Home, f: &ImplItemFn, in_body: &ImplItemFn) -> TokenStream {
+    let native_kind = home.native();
+    let Parts { outer_attrs, vis, shim_sig, native, native_path, args, unsafety, .. } =
+        parts(&f.attrs, &f.vis, &f.sig, &f.block, native_kind, Some(home.self_ty()));
+    let (inside, beside) = if native_kind.is_sibling() { (quote!(), native) } else { (native, quote!()) };
+    let beside = (!beside.is_empty()).then(|| quote!(#[cfg(debug_assertions)] #beside));
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
         #vis #shim_sig {
-            #unsafety { Self::#native_name(#(#args),*) }
+            #inside
+            #unsafety { #native_path(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body
-        #[cfg(debug_assertions)]
-        #native
+        #beside
     }
 }
 

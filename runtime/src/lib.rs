@@ -15,6 +15,7 @@ mod build_id;
 #[doc(hidden)]
 pub mod debug;
 pub mod protocol;
+mod native_names;
 mod registry;
 mod sites;
 mod slot;
@@ -26,6 +27,7 @@ pub use registry::{functions, FnInfo};
 pub mod __private {
     pub use crate::agent::{AgentAnchor, hotbreak_anchor};
     pub use crate::registry::{FnInfo, FUNCTIONS};
+    pub use crate::native_names::shim_of;
     pub use crate::slot::Slot;
 
     /// The armed path of an entry check, kept out of the native body.

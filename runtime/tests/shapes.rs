@@ -96,6 +96,73 @@ impl Speak for Counter {
     }
 }
 
+/// Trait impls whose methods a debug build turns into shims with their
+/// bodies in a nested trait impl: associated types, consts and provided
+/// methods of the implemented trait, named through `Self` and `self`.
+pub trait Tally {
+    type Unit;
+    const STEP: u32;
+    fn tally(&mut self) -> Self::Unit;
+    fn twice(&mut self) -> (Self::Unit, Self::Unit) {
+        (self.tally(), self.tally())
+    }
+}
+
+#[debuggable]
+impl Tally for Counter {
+    type Unit = u32;
+    const STEP: u32 = 5;
+    fn tally(&mut self) -> Self::Unit {
+        let step: Self::Unit = Self::STEP;
+        self.n += step;
+        self.n
+    }
+}
+
+pub struct Twice(u32);
+
+#[debuggable]
+impl Iterator for Twice {
+    type Item = u32;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0 += 1;
+        (self.0 <= 3).then_some(self.0 * 2)
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = 3usize.saturating_sub(self.0 as usize);
+        (left, Some(left))
+    }
+}
+
+#[debuggable]
+impl std::fmt::Display for Twice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A provided method of the trait being implemented, through `self`.
+        write!(f, "twice({}) of {}", self.0, self.clone_hint())
+    }
+}
+
+impl Twice {
+    fn clone_hint(&self) -> usize {
+        self.size_hint().0
+    }
+}
+
+#[debuggable]
+impl From<u32> for Twice {
+    fn from(n: u32) -> Self {
+        Twice(n)
+    }
+}
+
+#[debuggable]
+impl From<(u8, u8)> for Twice {
+    fn from((a, b): (u8, u8)) -> Self {
+        Self(a as u32 + b as u32)
+    }
+}
+
 pub struct Wrapper<T>(T);
 
 #[debuggable]
@@ -241,6 +308,23 @@ fn methods_with_receivers_patterns_and_attributes_keep_their_behaviour() {
 #[test]
 fn trait_impl_is_registered_with_its_trait() {
     assert_patchable("<Counter as Speak>::speak", "fn speak(&self) -> String {");
+    assert_patchable("<Counter as Tally>::tally", "fn tally(&mut self) -> Self::Unit {");
+    assert_patchable("<Twice as Iterator>::next", "fn next(&mut self)");
+    assert_patchable("<Twice as std::fmt::Display>::fmt", "fn fmt(&self");
+    assert_patchable("<Twice as From<u32>>::from", "fn from(n: u32)");
+    assert_patchable("<Twice as From<(u8, u8)>>::from", "fn from((a, b)");
+}
+
+#[test]
+fn trait_impl_methods_keep_their_behaviour() {
+    let mut c = Counter::new();
+    assert_eq!(c.tally(), 5);
+    assert_eq!(c.twice(), (10, 15));
+    assert_eq!(Twice(0).collect::<Vec<_>>(), [2, 4, 6]);
+    assert_eq!(Twice(1).size_hint(), (2, Some(2)));
+    assert_eq!(Twice(1).to_string(), "twice(1) of 2");
+    assert_eq!(Twice::from(4).0, 4);
+    assert_eq!(Twice::from((2u8, 3u8)).0, 5);
     assert_eq!(Counter { n: 7 }.speak(), "n=7");
 }
 

@@ -36,6 +36,31 @@ pub fn methods(n: u64) -> u64 {
     hasher.state
 }
 
+/// The same through a trait impl: most methods of real code are trait methods.
+pub struct Lcg {
+    state: u64,
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+impl Iterator for Lcg {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        self.state = self.state.wrapping_mul(31) ^ 7;
+        Some(self.state)
+    }
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn traits(n: u64) -> u64 {
+    let mut lcg = Lcg { state: n };
+    let mut acc = 0;
+    for _ in 0..n {
+        acc ^= lcg.next().unwrap_or(0);
+    }
+    acc
+}
+
 #[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
 pub fn fib(n: u32) -> u64 {
     if n < 2 {

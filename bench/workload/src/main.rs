@@ -14,6 +14,7 @@ fn run(kernel: &str, n: u64) -> Option<(u128, u64)> {
     let result = match kernel {
         "calls" => kernels::calls(n),
         "methods" => kernels::methods(n),
+        "traits" => kernels::traits(n),
         "fib" => kernels::fib(n as u32),
         "loop" => kernels::kernel(n),
         "cold" => kernels::cold(n),

@@ -294,7 +294,7 @@ fn without_shims(frames: impl Iterator<Item = (String, Option<String>)>) -> Vec<
     let mut kept: Vec<(String, Option<String>)> = Vec::new();
     let mut body_of: Option<String> = None;
     for (name, at) in frames {
-        if let Some(function) = shim_body_of(&name) {
+        if let Some(function) = crate::native_names::shim_of(&name) {
             body_of = Some(function.clone());
             kept.push((function, at));
         } else if body_of.as_deref() != Some(name.as_str()) {
@@ -303,17 +303,6 @@ fn without_shims(frames: impl Iterator<Item = (String, Option<String>)>) -> Vec<
         }
     }
     kept
-}
-
-/// The function whose native body a frame named `name` is, if it is one.
-fn shim_body_of(name: &str) -> Option<String> {
-    const NATIVE: &str = "__hotbreak_native";
-    if let Some(function) = name.strip_suffix(&format!("::{NATIVE}")) {
-        return Some(function.to_string());
-    }
-    let (owner, last) = name.rsplit_once("::")?;
-    let method = last.strip_prefix(NATIVE)?.strip_prefix('_')?;
-    Some(format!("{owner}::{method}"))
 }
 
 #[cfg(test)]
