@@ -2,6 +2,7 @@
 //! its symbol table.
 
 use anyhow::{bail, Context, Result};
+use hotbreak::__private::{shim_of, NATIVE};
 use object::{Object, ObjectSymbol, SymbolKind};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -182,27 +183,19 @@ impl HostSymbols {
     }
 }
 
-/// Name of the slot static in every debuggable function, and of the nested
-/// body of a debug-build shim (both emitted by `hotbreak-macros`).
+/// Name of the slot static in every debuggable function (emitted by
+/// `hotbreak-macros`; native bodies' names are `hotbreak::__private`'s).
 const SLOT_NAME: &str = "__HOTBREAK_SLOT";
-const NATIVE_NAME: &str = "__hotbreak_native";
-
-/// The path of the native body a debug build gives the method at `function`
-/// (`<T>::m` -> `<T>::__hotbreak_native_m`): a sibling, outside its path.
-pub fn method_native(function: &str) -> Option<String> {
-    let (owner, name) = function.rsplit_once("::")?;
-    Some(format!("{owner}::{NATIVE_NAME}_{name}"))
-}
 
 /// Slots of the functions that are shims: those with a native body beside
 /// their slot (`f::__hotbreak_native` in a free fn, a method's sibling
 /// `<T>::__hotbreak_native_m` or its nested trait impl; see
-/// `hotbreak::__private::shim_of`). Keyed by the function's demangled path,
+/// `shim_of`). Keyed by the function's demangled path,
 /// crate hashes included (`fixture[1a2b..]::logic::double`).
 fn shim_slots(symbols: &HashMap<String, HostSymbol>) -> HashMap<String, u64> {
     let demangled = |name: &str| Some(rustc_demangle::try_demangle(name).ok()?.to_string());
     let with_native: HashSet<String> =
-        symbols.keys().filter(|n| n.contains(NATIVE_NAME)).filter_map(|n| hotbreak::__private::shim_of(&demangled(n)?)).collect();
+        symbols.keys().filter(|n| n.contains(NATIVE)).filter_map(|n| shim_of(&demangled(n)?)).collect();
     symbols
         .iter()
         .filter(|(n, s)| n.contains(SLOT_NAME) && !s.tls && !s.ambiguous)

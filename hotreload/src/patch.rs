@@ -14,11 +14,12 @@
 //! and generic instances over them) stays in the patch; statics, other
 //! functions and types' impls are the host's.
 
-use crate::host::{method_native, HostSymbols, Lookup};
+use crate::host::{HostSymbols, Lookup};
 use crate::record::Invocation;
 use crate::shadow::ShadowTree;
 use crate::trampolines;
 use anyhow::{anyhow, bail, Context};
+use hotbreak::__private::method_native;
 use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SymbolKind};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;

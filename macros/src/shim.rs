@@ -77,7 +77,7 @@ fn mentions_self(tokens: TokenStream) -> bool {
 /// The shim for the program's build, beside `in_body`: the same function
 /// expanded with its in-body check, for optimized builds.
 pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested, None);
+    let Parts { outer_attrs, vis, shim_sig, native_inside, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
     let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
     let fn_ptr = fn_pointer_type(&f.sig);
@@ -86,7 +86,7 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
         #(#outer_attrs)*
         #[inline(always)]
         #vis #shim_sig {
-            #native
+            #native_inside
             #registration
             #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
         }
@@ -98,12 +98,12 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
 /// The replaced function in a patch source: its new body nested as in the
 /// program (see the module doc), beside the plain form for optimized builds.
 pub fn patch(f: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested, None);
+    let Parts { outer_attrs, vis, shim_sig, native_inside, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
         #vis #shim_sig {
-            #native
+            #native_inside
             #unsafety { __hotbreak_native(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
@@ -117,8 +117,9 @@ enum Native<'a> {
     /// `fn __hotbreak_native`, nested in the shim (a free fn).
     Nested,
     /// `fn __hotbreak_native_<name>`, a sibling of the shim in its impl (a
-    /// method of an inherent impl: `self` and `Self` keep their meaning).
-    Sibling,
+    /// method of an inherent impl of this type: `self` and `Self` keep their
+    /// meaning).
+    Sibling(&'a Type),
     /// `<T as __HotbreakNative>::__hotbreak_native`: a trait and its impl for
     /// the self type, nested in the shim (a method of a trait impl, which
     /// cannot take a sibling; a trait of its own can be implemented for any
@@ -137,20 +138,17 @@ pub struct TraitImpl {
     own_items: Vec<syn::Ident>,
 }
 
-impl Native<'_> {
-    fn is_sibling(self) -> bool {
-        matches!(self, Native::Sibling)
-    }
-}
 
 struct Parts {
     outer_attrs: Vec<Attribute>,
     vis: syn::Visibility,
     /// The signature with every argument a plain, immutable name.
     shim_sig: syn::Signature,
-    /// The native body's fn item: the user's signature, renamed, with the
-    /// attributes that concern the body.
-    native: TokenStream,
+    /// The native body's items (the user's signature, renamed, with the
+    /// attributes that concern the body), for inside the shim's body or
+    /// beside the shim: one of the two is empty.
+    native_inside: TokenStream,
+    native_beside: TokenStream,
     /// The native body as a path, from inside the shim (`Self` allowed)
     /// and from the slot's static (which cannot name `Self`).
     native_path: TokenStream,
@@ -163,30 +161,33 @@ struct Parts {
 /// the shim does, and lint levels no longer reach it from the shim.
 const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
 
-fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native, self_ty: Option<&Type>) -> Parts {
+fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native) -> Parts {
     let outer_attrs: Vec<Attribute> = attrs.iter().filter(|a| !is_one_of(a, &CODEGEN)).cloned().collect();
-    let native_attrs: Vec<&Attribute> = attrs.iter().filter(|a| is_one_of(a, &CODEGEN) || kind.is_sibling() && is_one_of(a, &SHARED)).collect();
+    let native_attrs: Vec<&Attribute> = attrs.iter().filter(|a| is_one_of(a, &CODEGEN) || matches!(kind, Native::Sibling(_)) && is_one_of(a, &SHARED)).collect();
     let native_name = match kind {
         Native::Nested | Native::InTrait(_) => format_ident!("__hotbreak_native", span = sig.ident.span()),
-        Native::Sibling => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
+        Native::Sibling(_) => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
     };
     let mut native_sig = sig.clone();
     native_sig.ident = native_name.clone();
     let (shim_sig, args) = forwarding(sig);
-    let (native, native_path, native_static_path) = match kind {
+    let (native_inside, native_beside, native_path, native_static_path) = match kind {
         Native::Nested => (
             quote! {
                 #(#native_attrs)*
                 #[allow(clippy::too_many_arguments)]
                 #native_sig #block
             },
+            quote!(),
             quote!(#native_name),
             quote!(#native_name),
         ),
         // A sibling is reached only through the shim's slot: dead exactly when
         // the shim is, and then the shim's own warning is the one to show.
-        Native::Sibling => (
+        Native::Sibling(self_ty) => (
+            quote!(),
             quote! {
+                #[cfg(debug_assertions)]
                 #[doc(hidden)]
                 #(#native_attrs)*
                 #[allow(clippy::too_many_arguments)]
@@ -225,13 +226,14 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
                         }
                     }
                 },
+                quote!(),
                 quote!(<Self as __HotbreakNative>::#native_name),
                 quote!(<#self_ty as __HotbreakNative>::#native_name),
             )
         }
     };
     let unsafety = if sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
-    Parts { outer_attrs, vis: vis.clone(), shim_sig, native, native_path, native_static_path, args, unsafety }
+    Parts { outer_attrs, vis: vis.clone(), shim_sig, native_inside, native_beside, native_path, native_static_path, args, unsafety }
 }
 
 impl TraitImpl {
@@ -315,15 +317,8 @@ pub enum Home {
 impl Home {
     fn native(&self) -> Native<'_> {
         match self {
-            Home::Inherent(_) => Native::Sibling,
+            Home::Inherent(ty) => Native::Sibling(ty),
             Home::Trait(imp) => Native::InTrait(imp),
-        }
-    }
-
-    fn self_ty(&self) -> &Type {
-        match self {
-            Home::Inherent(ty) => ty,
-            Home::Trait(imp) => &imp.self_ty,
         }
     }
 }
@@ -380,46 +375,40 @@ pub fn method_program(
     in_body: &ImplItemFn,
     registration: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let native_kind = home.native();
-    let Parts { outer_attrs, vis, shim_sig, native, native_static_path, args, unsafety, .. } =
-        parts(&f.attrs, &f.vis, &f.sig, &f.block, native_kind, Some(home.self_ty()));
+    let Parts { outer_attrs, vis, shim_sig, native_inside, native_beside, native_static_path, args, unsafety, .. } =
+        parts(&f.attrs, &f.vis, &f.sig, &f.block, home.native());
     let registration = registration(quote!(::hotbreak::__private::Slot::calling(#native_static_path as *mut ())));
     let fn_ptr = fn_pointer_type(&f.sig);
-    let (inside, beside) = if native_kind.is_sibling() { (quote!(), native) } else { (native, quote!()) };
-    let beside = (!beside.is_empty()).then(|| quote!(#[cfg(debug_assertions)] #beside));
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
         #[inline(always)]
         #vis #shim_sig {
-            #inside
+            #native_inside
             #registration
             #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body
-        #beside
+        #native_beside
     }
 }
 
 /// The replaced method in a patch source: a forwarder to its new body, kept
 /// where `home` keeps it in the program; the plain form for optimized builds.
 pub fn method_patch(home: &Home, f: &ImplItemFn, in_body: &ImplItemFn) -> TokenStream {
-    let native_kind = home.native();
-    let Parts { outer_attrs, vis, shim_sig, native, native_path, args, unsafety, .. } =
-        parts(&f.attrs, &f.vis, &f.sig, &f.block, native_kind, Some(home.self_ty()));
-    let (inside, beside) = if native_kind.is_sibling() { (quote!(), native) } else { (native, quote!()) };
-    let beside = (!beside.is_empty()).then(|| quote!(#[cfg(debug_assertions)] #beside));
+    let Parts { outer_attrs, vis, shim_sig, native_inside, native_beside, native_path, args, unsafety, .. } =
+        parts(&f.attrs, &f.vis, &f.sig, &f.block, home.native());
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
         #vis #shim_sig {
-            #inside
+            #native_inside
             #unsafety { #native_path(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body
-        #beside
+        #native_beside
     }
 }
 

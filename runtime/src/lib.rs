@@ -27,7 +27,7 @@ pub use registry::{functions, FnInfo};
 pub mod __private {
     pub use crate::agent::{AgentAnchor, hotbreak_anchor};
     pub use crate::registry::{FnInfo, FUNCTIONS};
-    pub use crate::native_names::shim_of;
+    pub use crate::native_names::{method_native, shim_of, NATIVE};
     pub use crate::slot::Slot;
 
     /// The armed path of an entry check, kept out of the native body.

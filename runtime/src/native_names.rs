@@ -2,7 +2,8 @@
 //! these names, the tool finds a shim's slot by them (`hotbreak-hotreload`,
 //! `host.rs`), and backtraces show the function instead (`debug/stop.rs`).
 
-const NATIVE: &str = "__hotbreak_native";
+/// In every native body's name (and mangled symbol).
+pub const NATIVE: &str = "__hotbreak_native";
 /// A trait method's body: `<T as <T as Tr>::m::__HotbreakNative>::__hotbreak_native`.
 const IN_TRAIT: &str = "::__HotbreakNative>::__hotbreak_native";
 
@@ -27,9 +28,16 @@ pub fn shim_of(name: &str) -> Option<String> {
     Some(format!("{owner}::{method}"))
 }
 
+/// The path of the native body of the inherent method at `function`
+/// (`<T>::m` -> `<T>::__hotbreak_native_m`): a sibling, outside its path.
+pub fn method_native(function: &str) -> Option<String> {
+    let (owner, name) = function.rsplit_once("::")?;
+    Some(format!("{owner}::{NATIVE}_{name}"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::shim_of;
+    use super::{method_native, shim_of};
 
     #[test]
     fn each_native_body_names_its_function() {
@@ -42,5 +50,7 @@ mod tests {
         assert_eq!(shim_of(hashed).as_deref(), Some("<app[1f2e]::P as core[9a]::convert::From<u32>>::from"));
         assert_eq!(shim_of("app::fact"), None);
         assert_eq!(shim_of("app::__hotbreak_nativeish"), None);
+        let sibling = method_native("<app::Acc>::add").unwrap();
+        assert_eq!(shim_of(&sibling).as_deref(), Some("<app::Acc>::add"));
     }
 }
