@@ -468,7 +468,8 @@ fn measure_arming(ws: &Path, c: &gen::Crate, opts: &Options) -> Result<String> {
     dbg.disarm(applied.function)?;
     let (mut total, mut rewrite, mut prune, mut rustc, mut link, mut load, mut disarm) =
         (Samples::default(), Samples::default(), Samples::default(), Samples::default(), Samples::default(), Samples::default(), Samples::default());
-    // The bar is a median of at least 10 arms, at every size.
+    // Latency is a median of at least 10 arms at every size, however few
+    // reps the other sections take.
     let reps = opts.reps.max(10);
     for id in 0..reps as u32 {
         let started = Instant::now();
