@@ -119,11 +119,11 @@ fn workload(ws: &Path, release: bool, debuggable: bool) -> Result<PathBuf> {
 
 /// Builds the workload in one variant, linked in `layouts` code layouts:
 /// as cargo links it, then with the linker's sections shuffled by seeds
-/// 1, 2, ... Where a hot loop starts within a cache line and its 32-byte
-/// fetch windows moves a tight loop's time by up to ±30% on its own (seen
-/// on this benchmark's `fib`: the same machine code ran 1.0x or 1.4x the
-/// native loop, only by its address), so a ratio of one layout each says as
-/// much about the linker as about the code. Only the link differs between
+/// 1, 2, ... Where a tight loop falls relative to cache lines and 32-byte
+/// fetch windows moves its time by up to ±30% on its own (seen on this
+/// benchmark's `fib`: the same machine code ran 1.0x or 1.4x the native
+/// loop, only by its address), so a ratio of one layout each says as much
+/// about the linker as about the code. Only the link differs between
 /// layouts: the machine code of every function is the same.
 fn workload_layouts(ws: &Path, release: bool, debuggable: bool, layouts: usize) -> Result<Vec<PathBuf>> {
     let name = format!("{}-{}", if release { "release" } else { "debug" }, if debuggable { "debuggable" } else { "plain" });
@@ -179,13 +179,15 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
         let plain = workload_layouts(ws, release, false, opts.layouts)?;
         let debuggable = workload_layouts(ws, release, true, opts.layouts)?;
         let layouts = plain.len().min(debuggable.len());
-        let scale = if release { 1 } else { 10 };
+        // Iterations of the loop kernels, and fib's depth (debug builds run ~10x slower).
+        let hot: u64 = if release { 200_000_000 } else { 20_000_000 };
+        let depth = if release { 32 } else { 27 };
         for (kernel, n, iters) in [
-            ("calls", 200_000_000 / scale, (200_000_000 / scale) as f64),
-            ("methods", 200_000_000 / scale, (200_000_000 / scale) as f64),
-            ("traits", 200_000_000 / scale, (200_000_000 / scale) as f64),
-            ("fib", if release { 32 } else { 27 }, fib_calls(if release { 32 } else { 27 })),
-            ("loop", 200_000_000 / scale, (200_000_000 / scale) as f64),
+            ("calls", hot, hot as f64),
+            ("methods", hot, hot as f64),
+            ("traits", hot, hot as f64),
+            ("fib", depth, fib_calls(depth)),
+            ("loop", hot, hot as f64),
         ] {
             let mut per_layout = vec![(Samples::default(), Samples::default()); layouts];
             for _ in 0..opts.reps {
