@@ -1,6 +1,7 @@
 //! Building the host program under hotbreak.
 
 use anyhow::{bail, Context, Result};
+use hotbreak_hotreload::host::Lookup;
 use hotbreak_hotreload::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -124,6 +125,19 @@ impl HostBuild {
     /// The crate name rustc compiled the executable's root as.
     pub fn crate_name(&self) -> String {
         self.artifact.name.replace('-', "_")
+    }
+
+    /// Fails unless the executable holds the hotbreak runtime: without it
+    /// the program would run but never connect.
+    pub fn require_runtime(&self) -> Result<()> {
+        if self.symbols.lookup(hotbreak::protocol::ANCHOR_SYMBOL) == Lookup::Missing {
+            bail!(
+                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (does any of its crates use #[hotbreak::debuggable]?)",
+                self.executable.display(),
+                hotbreak::protocol::ANCHOR_SYMBOL
+            );
+        }
+        Ok(())
     }
 
     /// The kind its rustc command was recorded under.

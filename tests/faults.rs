@@ -2,12 +2,15 @@
 //! paused, the program is killed while a patch loads, a patch needs a
 //! symbol the program does not have. Each is reported, the session goes on,
 //! and `run` starts the program again with its breakpoints.
-//! Also a program that ends before it connects: reported at once.
+//! Also programs that can never connect: refused or reported at once.
 
 mod support;
 
-use cargo_hotbreak::Debuggee;
+use cargo_hotbreak::session::{Launch, Session};
+use cargo_hotbreak::{Debuggee, HostBuild};
+use hotbreak_hotreload::{HostArtifact, HostSymbols};
 use std::process::Command;
+use std::sync::Arc;
 use support::{scratch_crate_with, workspace, Driver};
 
 /// A worker thread calling a debuggable function; with `panic`, `main`
@@ -241,4 +244,36 @@ fn a_program_that_ends_before_connecting_is_reported_with_its_status() {
     crash.args(["-c", "kill -SEGV $$"]);
     let error = Debuggee::launch_held(crash).err().expect("a program that never connects");
     assert_eq!(format!("{error:#}"), "the program was killed by signal 11 before the hotbreak runtime connected");
+}
+
+#[test]
+fn a_program_without_the_runtime_is_refused_before_it_starts() {
+    // A plain program that leaves a mark when it runs.
+    let dir = workspace().join("target/hotbreak/test-crates/faults-plain");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.rs"), "fn main() { std::fs::write(std::env::args().nth(1).unwrap(), \"ran\").unwrap(); }").unwrap();
+    let executable = dir.join("plain");
+    let built = Command::new("rustc").arg(dir.join("main.rs")).arg("-o").arg(&executable).status().unwrap();
+    assert!(built.success());
+
+    let config = support::config();
+    let host = HostBuild {
+        artifact: HostArtifact { name: "plain".into(), kinds: vec!["bin".into()], test: false, executable: executable.clone() },
+        symbols: Arc::new(HostSymbols::read(&executable).unwrap()),
+        executable: executable.clone(),
+        record_dir: config.record_dir("dev"),
+        config,
+    };
+    let mark = dir.join("ran");
+    let launch = Launch { args: vec![mark.display().to_string()], stdin: false, capture_output: false, hold: false };
+    let error = Session::start(host, launch, Box::new(|_| {})).err().expect("a plain program refused");
+    assert_eq!(
+        format!("{error:#}"),
+        format!(
+            "{} holds no hotbreak runtime (no `hotbreak_anchor` symbol), so it can never connect to hotbreak (does any of its crates use #[hotbreak::debuggable]?)",
+            executable.display()
+        )
+    );
+    assert!(!mark.exists(), "the plain program was started");
 }
