@@ -1,6 +1,7 @@
 //! Building the host program under hotbreak.
 
 use anyhow::{bail, Context, Result};
+use hotbreak_hotreload::host::Lookup;
 use hotbreak_hotreload::runtime_lib::build_runtime;
 use hotbreak_hotreload::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols, Invocation, ZeroAnnotation};
 use std::path::{Path, PathBuf};
@@ -141,6 +142,19 @@ impl HostBuild {
         let all = Invocation::load_all(&self.record_dir)?;
         let own = all.iter().find(|i| self.is_own(i));
         own.cloned().with_context(|| format!("no recorded rustc command for {}", self.artifact.src_path.display()))
+    }
+
+    /// Fails unless the executable holds the hotbreak runtime: without it
+    /// the program would run but never connect.
+    pub fn require_runtime(&self) -> Result<()> {
+        if self.symbols.lookup(hotbreak::protocol::ANCHOR_SYMBOL) == Lookup::Missing {
+            bail!(
+                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (were its crates built with `--debug-crates` naming none of them, or in edition 2015?)",
+                self.executable.display(),
+                hotbreak::protocol::ANCHOR_SYMBOL
+            );
+        }
+        Ok(())
     }
 
     fn is_own(&self, inv: &Invocation) -> bool {

@@ -97,6 +97,7 @@ impl Session {
     /// until the first `continue`/`next`/`step`/`finish` (scripts set their
     /// breakpoints first); otherwise it runs once they are re-armed.
     pub fn start(host: HostBuild, launch: Launch, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
+        host.require_runtime()?;
         let dbg = Debuggee::launch_held(launch.command(&host.executable))?;
         let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
         let mut session = Session {
