@@ -44,7 +44,24 @@ impl HostConfig {
     /// commands, and a patch built with those links against the wrong
     /// runtime.
     pub fn record_dir(&self, profile: &str) -> PathBuf {
-        self.hotbreak_dir.join("records").join(profile)
+        self.hotbreak_dir.join("records").join(format!("{profile}{}", self.selection_suffix()))
+    }
+
+    /// Cargo's target dir for host builds. One per `--debug-crates` choice:
+    /// cargo does not see the choice, so a build with another one would
+    /// look fresh and keep crates annotated, or not, as before.
+    pub fn build_dir(&self) -> PathBuf {
+        self.hotbreak_dir.join(format!("build{}", self.selection_suffix()))
+    }
+
+    fn selection_suffix(&self) -> String {
+        if self.debug_crates.is_empty() {
+            return String::new();
+        }
+        let mut crates: Vec<String> = self.debug_crates.iter().map(|c| c.replace('-', "_")).collect();
+        crates.sort();
+        crates.dedup();
+        format!("-only-{}", crates.join("+"))
     }
 }
 
@@ -104,7 +121,7 @@ impl HostBuild {
     pub fn build_with(config: &HostConfig, subcommand: &str, cargo_args: &[String], pick: impl Fn(&HostArtifact) -> bool) -> Result<HostBuild> {
         let profile = profile_of(cargo_args);
         let record_dir = config.record_dir(&profile);
-        let target_dir = config.hotbreak_dir.join("build");
+        let target_dir = config.build_dir();
         if !record_dir.exists() && target_dir.exists() {
             // Built before without records (or they were deleted): cargo
             // would find the build fresh and run no rustc to record.

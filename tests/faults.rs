@@ -259,7 +259,7 @@ fn a_program_without_the_runtime_is_refused_before_it_starts() {
 
     let config = support::config();
     let host = HostBuild {
-        artifact: HostArtifact { name: "plain".into(), kinds: vec!["bin".into()], test: false, executable: executable.clone() },
+        artifact: HostArtifact { name: "plain".into(), kinds: vec!["bin".into()], test: false, executable: executable.clone(), src_path: std::path::PathBuf::new() },
         symbols: Arc::new(HostSymbols::read(&executable).unwrap()),
         executable: executable.clone(),
         record_dir: config.record_dir("dev"),

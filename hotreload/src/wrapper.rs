@@ -102,7 +102,12 @@ pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> st
     args.push(format!("--remap-path-prefix={}={}", shadow.display(), cwd.display()));
     let code = run(&rustc, &args, Some(&shadow))?;
     if code == 0 {
-        repoint_dep_info(&args, &inv.crate_name, &shadow, &cwd)?;
+        // What the annotated crate also depends on, so that cargo rebuilds
+        // it when either changes: the runtime, and the wrapper that
+        // annotates (a new hotbreak may annotate differently).
+        let mut extra: Vec<PathBuf> = settings.runtime.iter().map(|(rlib, _)| rlib.clone()).collect();
+        extra.extend(std::env::current_exe().ok());
+        repoint_dep_info(&args, &inv.crate_name, &shadow, &cwd, &extra)?;
     }
     Ok(code)
 }
@@ -162,16 +167,26 @@ fn annotated_tree(settings: &Settings, inv: &Invocation, files: &[ModuleFile]) -
     Ok(std::path::absolute(root)?)
 }
 
-/// Cargo decides what to rebuild from the dep-info file rustc wrote: make
-/// it name the user's files, not the shadow tree's.
-fn repoint_dep_info(args: &[String], crate_name: &str, shadow: &Path, cwd: &Path) -> std::io::Result<()> {
+/// Cargo decides what to rebuild from the dep-info file rustc wrote (the
+/// mtimes of the files it lists): make it name the user's files, not the
+/// shadow tree's, and add `extra` files to every rule.
+fn repoint_dep_info(args: &[String], crate_name: &str, shadow: &Path, cwd: &Path, extra: &[PathBuf]) -> std::io::Result<()> {
     let Some(out_dir) = flag_values(args, "--out-dir").next() else { return Ok(()) };
-    let extra = crate::record::codegen_value(args, "extra-filename").unwrap_or_default();
-    let path = Path::new(out_dir).join(format!("{crate_name}{extra}.d"));
+    let suffix = crate::record::codegen_value(args, "extra-filename").unwrap_or_default();
+    let path = Path::new(out_dir).join(format!("{crate_name}{suffix}.d"));
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
-    let fixed = text.replace(&format!("{}/", shadow.display()), &format!("{}/", cwd.display()));
-    if fixed != text {
-        std::fs::write(&path, fixed)?;
+    let text = text.replace(&format!("{}/", shadow.display()), &format!("{}/", cwd.display()));
+    let escaped: String = extra.iter().map(|p| format!(" {}", p.display().to_string().replace(' ', "\\ "))).collect();
+    let mut out = String::with_capacity(text.len() + 4 * escaped.len());
+    let mut rules = true;
+    for line in text.lines() {
+        out.push_str(line);
+        // The rules (`output: inputs`) come first, up to the first blank line.
+        rules &= !line.is_empty();
+        if rules && !line.starts_with('#') && line.contains(':') {
+            out.push_str(&escaped);
+        }
+        out.push('\n');
     }
-    Ok(())
+    std::fs::write(&path, out)
 }
