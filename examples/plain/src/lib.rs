@@ -1,4 +1,6 @@
 //! A small ledger: the library half of a lib+bin package.
+#![forbid(unsafe_code)]
+#![deny(warnings, rust_2018_idioms, unused_qualifications)]
 
 pub mod ledger;
 mod util;
