@@ -145,3 +145,35 @@ fn narrowing_to_no_crate_leaves_a_program_without_the_runtime_refused_at_once() 
     assert!(!ok, "{out}\n{err}");
     assert!(err.contains("holds no hotbreak runtime"), "{err}");
 }
+
+#[test]
+fn tests_of_the_package_stop_in_the_library_and_in_the_lib_test_harness() {
+    // The integration test links the library: `ledger.rs` is the lib's.
+    let at = line_of(LEDGER, "let delta = entry.signed();");
+    let script = format!("break ledger.rs:{at}\ncontinue\nlocals\ncontinue\ncontinue\n");
+    let (out, err, ok) = hotbreak(&["test", "-p", "plain", "--test", "posting", "--batch"], &script, "zero-annotation-test");
+    assert!(ok, "{out}\n{err}");
+    assert_in_order(
+        &out,
+        &[
+            &format!("stopped (breakpoint 1) at {LEDGER}:{at} in `post`, thread "),
+            "entry: plain::ledger::entry::Entry = Entry { amount: 10, credit: true }",
+            &format!("stopped (breakpoint 1) at {LEDGER}:{at} in `post`"),
+            "test debits_lower_the_balance ... ok",
+        ],
+    );
+    // The lib's own test harness compiles `lib.rs` again, with its tests.
+    let lib = "examples/plain/src/lib.rs";
+    let at = line_of(lib, "let backward = checksum(&[3, 2, 1]);");
+    let script = format!("break {lib}:{at}\ncontinue\nlocals\ncontinue\n");
+    let (out, err, ok) = hotbreak(&["test", "-p", "plain", "--lib", "--batch"], &script, "zero-annotation-lib-test");
+    assert!(ok, "{out}\n{err}");
+    assert_in_order(
+        &out,
+        &[
+            &format!("stopped (breakpoint 1) at {lib}:{at} in `checksum_depends_on_order`"),
+            "forward: u64 = ",
+            "test tests::checksum_depends_on_order ... ok",
+        ],
+    );
+}

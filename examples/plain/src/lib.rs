@@ -32,3 +32,15 @@ pub fn checksum(values: &[u64]) -> u64 {
     }
     util::fold(sum)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_depends_on_order() {
+        let forward = checksum(&[1, 2, 3]);
+        let backward = checksum(&[3, 2, 1]);
+        assert_ne!(forward, backward);
+    }
+}
