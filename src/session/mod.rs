@@ -587,7 +587,12 @@ impl Session {
         let source = self.read_source(file)?;
         let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let index = self.index_at(file, &site).ok_or_else(|| {
-            anyhow!("{file}:{line}: `{}` is not debuggable: add #[hotbreak::debuggable] to it, its impl block or its module", site.name)
+            anyhow!(
+                "{file}:{line}: `{}` is not in the running program's registry: functions nested in another function or made by a macro are not \
+                 debuggable, nor crates left out with --debug-crates; in a crate that depends on hotbreak, or outside the workspace, \
+                 add #[hotbreak::debuggable] to it, its impl block or its module",
+                site.name
+            )
         })?;
         self.say(Out::Building { file: file.to_string(), line: site.fn_line, function: site.name.clone() });
         let key = self.dbg.hello.functions[index].key.clone();
