@@ -171,7 +171,7 @@ impl HostBuild {
     pub fn require_runtime(&self) -> Result<()> {
         if self.symbols.lookup(hotbreak::protocol::ANCHOR_SYMBOL) == Lookup::Missing {
             bail!(
-                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (were its crates built with `--debug-crates` naming none of them, or in edition 2015?)",
+                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (did `--debug-crates` leave out every crate of it?)",
                 self.executable.display(),
                 hotbreak::protocol::ANCHOR_SYMBOL
             );
