@@ -240,22 +240,25 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
     Parts { outer_attrs, vis: vis.clone(), shim_sig, native_inside, native_beside, native_path, native_static_path, args, unsafety }
 }
 
+/// Replaces the type `Self` with the impl's self type.
+struct ToSelfTy<'a>(&'a Type);
+
+impl VisitMut for ToSelfTy<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        match ty {
+            Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self") => *ty = self.0.clone(),
+            _ => syn::visit_mut::visit_type_mut(self, ty),
+        }
+    }
+    // An item nested in a type (a const block) has its own `Self`.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
 impl TraitImpl {
     /// The declaration in `trait __HotbreakNative` with `T` for `Self` but in
     /// its receiver: there `Self` is any implementer, of no known size
     /// (`-> Result<Self, E>` needs one), without `T`'s inherent items.
     fn concrete(&self, declared: &mut syn::Signature) {
-        struct ToSelfTy<'a>(&'a Type);
-        impl VisitMut for ToSelfTy<'_> {
-            fn visit_type_mut(&mut self, ty: &mut Type) {
-                match ty {
-                    Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self") => *ty = self.0.clone(),
-                    _ => syn::visit_mut::visit_type_mut(self, ty),
-                }
-            }
-            // An item nested in a type (a const block) has its own `Self`.
-            fn visit_item_mut(&mut self, _: &mut syn::Item) {}
-        }
         let mut to = ToSelfTy(&self.self_ty);
         for arg in &mut declared.inputs {
             if let FnArg::Typed(t) = arg {
@@ -376,7 +379,10 @@ pub fn method_home(imp: &ItemImpl) -> Option<Home> {
                     _ => None,
                 })
                 .collect();
-            Some(Home::Trait(TraitImpl { self_ty, trait_path: trait_path.clone(), own_items }))
+            // `<T as Add<Self>>::Output` must mean the same in the nested trait.
+            let mut trait_path = trait_path.clone();
+            ToSelfTy(&self_ty).visit_path_mut(&mut trait_path);
+            Some(Home::Trait(TraitImpl { self_ty, trait_path, own_items }))
         }
         Some(_) => None,
     }
