@@ -381,3 +381,38 @@ fn tidy(tokens: TokenStream) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{debuggable, Refusal};
+    use proc_macro2::TokenStream;
+
+    fn expand(src: &str) -> Result<String, String> {
+        match debuggable(TokenStream::new(), src.parse().unwrap(), false) {
+            Ok(t) => Ok(t.to_string()),
+            Err(Refusal::Misuse(e)) => Err(e.to_string()),
+            Err(Refusal::Unforeseen) => Err("unforeseen".into()),
+        }
+    }
+
+    #[test]
+    fn what_syn_cannot_read_is_unforeseen_not_an_error() {
+        // A trait object without `dyn` taking parenthesized arguments (Rust
+        // 2015/2018): lib.rs then emits the item as written.
+        assert_eq!(expand("fn bare(b: Box<Fn(u32) -> u32>) -> u32 { b(1) }"), Err("unforeseen".into()));
+    }
+
+    #[test]
+    fn a_foreign_attribute_macro_leaves_the_impl_as_written() {
+        let out = expand("#[pymethods] impl S { fn f(&self, c: &C) -> &u8 { &self.0 } }").unwrap();
+        assert!(out.starts_with("# [pymethods] impl S { fn f (& self , c : & C) -> & u8 { & self . 0 } }"), "{out}");
+        assert!(out.contains("under the attribute macro #[pymethods]"), "{out}");
+    }
+
+    #[test]
+    fn misuse_is_still_an_error() {
+        assert!(expand("struct S;").unwrap_err().contains("applies to a fn"));
+        assert!(expand("mod m;").unwrap_err().contains("inline `mod"));
+        assert!(expand("mod m { mod n; fn f() {} }").is_ok(), "a file module inside an inline one is skipped");
+    }
+}

@@ -3,9 +3,10 @@
 
 use hotbreak::{functions, FnInfo};
 
-/// The one entry whose key is `<crate>::<key>`.
+/// The one entry whose key is `key`, or else `<crate>::<key>`.
 pub fn entry(key: &str) -> &'static FnInfo {
-    let matches: Vec<_> = functions().iter().filter(|f| f.key.split_once("::").is_some_and(|(_, k)| k == key)).collect();
+    let exact = functions().iter().any(|f| f.key == key);
+    let matches: Vec<_> = functions().iter().filter(|f| if exact { f.key == key } else { f.key.split_once("::").is_some_and(|(_, k)| k == key) }).collect();
     assert_eq!(matches.len(), 1, "{key}: {:#?}", functions().iter().map(|f| f.key).collect::<Vec<_>>());
     matches[0]
 }
