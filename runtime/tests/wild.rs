@@ -97,6 +97,11 @@ impl Plain {
     fn caller(&self, _c: &Config) -> &Item {
         &self.items[0]
     }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "sse2")]
+    fn featured(&self, _c: &Config) -> &Item {
+        &self.items[0]
+    }
     fn labelled(&self) -> u32 {
         let mut n = 0;
         'outer: for i in 0..10 {
@@ -469,6 +474,29 @@ impl<T: fmt::Debug> Shape for Vec<T> {
     }
 }
 
+/// Lifetimes in the trait, a generic associated type, a `'static` self type.
+pub trait Lend<'t> {
+    type Out<'o>
+    where
+        Self: 'o;
+    fn lend<'o>(&'o self, t: &'t str) -> Self::Out<'o>;
+}
+
+#[debuggable]
+impl<'t> Lend<'t> for Plain {
+    type Out<'o> = &'o Item;
+    fn lend<'o>(&'o self, _t: &'t str) -> Self::Out<'o> {
+        &self.items[0]
+    }
+}
+
+#[debuggable]
+impl Store<'static> {
+    fn forever(&self, _c: &Config) -> &'static [Item] {
+        self.items
+    }
+}
+
 /// Implemented for unsized types, whose nested declaration must not need
 /// a size.
 pub trait Unsized {
@@ -630,6 +658,16 @@ fn methods_of_every_shape_keep_their_behaviour() {
     let mut add = |x| x + 1;
     assert_eq!(plain.dynamic(&mut add, &"d"), "3\"d\"");
     assert_eq!(plain.closure()(1), 3);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(unsafe { plain.featured(&Config { limit: 0 }) }.v, 1);
+    assert_eq!(plain.lend("t").v, 1);
+    static ITEMS: [Item; 1] = [Item { v: 8 }];
+    assert_eq!(Store { items: &ITEMS }.forever(&Config { limit: 0 }).len(), 1);
+    for key in ["<Plain as Lend<'t>>::lend", "Store<'static>::forever"] {
+        assert_patchable(key);
+    }
+    #[cfg(target_arch = "x86_64")]
+    assert_patchable("Plain::featured");
     assert_eq!(plain.limit(), 1);
     assert_eq!(plain.labelled(), 37);
     assert_eq!(plain.nested_items(), 12);
