@@ -409,6 +409,38 @@ mod tests {
         assert!(out.contains("under the attribute macro #[pymethods]"), "{out}");
     }
 
+    /// Every fn, impl and inline mod of this workspace's sources (the
+    /// wrapper's view of a real crate): no panic, nothing unforeseen, and
+    /// the output parses as items again.
+    #[test]
+    fn every_item_of_the_workspace_expands() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut files = vec![root.to_path_buf()];
+        let mut expanded = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                if name == "target" || name.starts_with('.') {
+                    continue;
+                }
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(file) = syn::parse_file(&text) else { continue };
+            for item in file.items.iter().filter(|i| matches!(i, syn::Item::Fn(_) | syn::Item::Impl(_))) {
+                let src = quote::ToTokens::to_token_stream(item).to_string();
+                let out = expand(&src).unwrap_or_else(|e| panic!("{}: {e}: {src}", path.display()));
+                syn::parse_str::<syn::File>(&out).unwrap_or_else(|e| panic!("{}: {e}: {out}", path.display()));
+                expanded += 1;
+            }
+        }
+        assert!(expanded > 500, "{expanded}");
+    }
+
     #[test]
     fn misuse_is_still_an_error() {
         assert!(expand("struct S;").unwrap_err().contains("applies to a fn"));
