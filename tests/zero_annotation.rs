@@ -120,6 +120,10 @@ fn each_file_is_patched_with_its_own_crate_in_subfolders_path_modules_and_the_bi
         ("examples/plain/src/generated/tables.rs", "WEIGHTS[i % WEIGHTS.len()]", "weight {i}"),
         ("examples/plain/src/ledger/entry.rs", "if self.credit", "signed entry"),
         ("examples/plain/src/util.rs", "let n = CLOSED.fetch_add(1, Ordering::Relaxed) + 1;", "closing {name}"),
+        // A trait impl with elided lifetimes in its header.
+        ("examples/plain/src/ledger/entry.rs", "let amount = amount.parse()", "amount {amount}"),
+        // An elided borrow of `self` beside another reference.
+        ("examples/plain/src/ledger.rs", "        kept", "kept {kept:?}"),
     ];
     let mut script = String::new();
     for (file, needle, text) in &files {
@@ -133,7 +137,7 @@ fn each_file_is_patched_with_its_own_crate_in_subfolders_path_modules_and_the_bi
     }
     assert!(!out.contains("error"), "{out}");
     // Each fired: the log lines carry the program's values.
-    for logged in ["words [\"credit\", \"0\"]", "fold 0", "weight 0", "signed entry", "closing cash"] {
+    for logged in ["words [\"credit\", \"0\"]", "fold 0", "weight 0", "signed entry", "closing cash", "amount 0", "kept [Entry { amount: 100, credit: true }]"] {
         assert!(out.contains(logged), "no log line {logged:?} in:\n{out}");
     }
     assert_eq!(program_lines(&out), program_lines(&run_plain(&plain_build(), &["2"])));
