@@ -3,14 +3,16 @@
 //! Measures the performance bars of the design brief side by side in one
 //! run (A and B interleaved, medians with min/max) and prints a table:
 //! nothing armed, armed elsewhere, compiled conditions vs gdb, arming
-//! latency on generated crates vs edit-build-restart, memory.
+//! latency on generated crates vs edit-build-restart, memory, and real
+//! crates from crates.io as they are (builds, arming, their own workload).
 //!
 //! Options: `--reps N` (default 11; arming always takes at least 10),
 //! `--layouts N` (code layouts of the nothing-armed workload, default 4),
 //! `--sizes 1000,5000,20000,50000`, `--only SECTION[,SECTION]` (overhead,
-//! tool, gdb, arming, memory).
+//! tool, gdb, arming, memory, real).
 
 mod gen;
+mod real;
 mod stats;
 
 use anyhow::{bail, Context, Result};
@@ -81,6 +83,9 @@ fn main() -> Result<()> {
     }
     if opts.wants("memory") {
         memory(&ws, &opts)?;
+    }
+    if opts.wants("real") {
+        real::real_crates(&ws, opts.reps)?;
     }
     Ok(())
 }
