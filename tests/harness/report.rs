@@ -1,0 +1,226 @@
+//! Judging a crate's sessions: rates, and every miss with its file:line
+//! and message.
+
+use super::session::{Answer, Session};
+use super::source::Function;
+use super::{Crate, Output};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+pub struct Inputs<'a> {
+    pub package: &'a Path,
+    /// Functions found in the program's crates.
+    pub functions: usize,
+    pub sampled: &'a [Function],
+    /// Each line a log point was asked for, in script order.
+    pub tried: &'a [(&'a Function, u32)],
+    /// gdb's verdict on the statement lines.
+    pub ran: &'a BTreeMap<(String, u32), Option<bool>>,
+    pub plain: &'a Output,
+    /// Under hotbreak without breakpoints, then with the log points.
+    pub bare: &'a Session,
+    pub logged: Option<&'a Session>,
+    pub files_changed: Vec<String>,
+    /// Test binaries print their run time.
+    pub normalize: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub functions: usize,
+    pub debuggable: Option<u64>,
+    pub sampled: usize,
+    pub sampled_unpatchable: usize,
+    pub statement_lines: usize,
+    pub armed: usize,
+    /// Statement lines of functions hotbreak says it cannot patch yet (and
+    /// that have a shape it documents as such).
+    pub unpatchable_lines: usize,
+    pub other_lines: usize,
+    pub refused: usize,
+    pub ran: usize,
+    pub fired_ran: usize,
+    pub not_ran: usize,
+    pub silent_not_ran: usize,
+    /// Armed lines gdb could not decide (no code of their own).
+    pub undecided: usize,
+    pub bare_identical: bool,
+    pub logged_identical: bool,
+    pub misses: Vec<String>,
+    /// One row per tried line: class, gdb's verdict, hotbreak's answer, log
+    /// events (kept in the work dir, for a reader chasing a miss).
+    pub table: Vec<String>,
+}
+
+pub fn judge(i: Inputs<'_>) -> Report {
+    let mut r = Report {
+        functions: i.functions,
+        debuggable: i.bare.debuggable,
+        sampled: i.sampled.len(),
+        sampled_unpatchable: i.sampled.iter().filter(|f| f.unpatchable.is_some()).count(),
+        ..Report::default()
+    };
+    for f in &i.files_changed {
+        r.misses.push(format!("{f}: the copy's file changed during the sessions"));
+    }
+    let plain = if i.normalize { i.plain.normalized() } else { i.plain.clone() };
+    r.bare_identical = session_sane("without breakpoints", i.bare, &plain, i.normalize, &mut r.misses);
+    let Some(logged) = i.logged else {
+        r.misses.push("no session with log points: the program never started under hotbreak".into());
+        return r;
+    };
+    r.logged_identical = session_sane("with log points", logged, &plain, i.normalize, &mut r.misses);
+    let source = |file: &str, line: u32| {
+        std::fs::read_to_string(i.package.join(file)).ok().and_then(|t| t.lines().nth(line as usize - 1).map(|l| l.trim().to_string())).unwrap_or_default()
+    };
+    let same_file = |reported: &str, ours: &str| reported == ours || reported.ends_with(&format!("/{ours}"));
+    let mut armed_at = Vec::new();
+    for (k, (f, line)) in i.tried.iter().enumerate() {
+        let line = *line;
+        let at = format!("{}:{line}", f.file);
+        let statement = f.statements.contains(&line);
+        let fired = logged.logs.iter().filter(|((file, l), _)| same_file(file, &f.file) && *l == line).map(|(_, n)| n).sum::<usize>();
+        r.table.push(format!(
+            "{at}\t{}\t{}\tran={:?}\t{:?}\tlogs={fired}\t{}",
+            f.name,
+            if statement { "statement" } else { "other" },
+            i.ran.get(&(f.file.clone(), line)).copied().flatten(),
+            logged.answers.get(k),
+            source(&f.file, line)
+        ));
+        match (logged.answers.get(k), statement) {
+            (None, _) => r.misses.push(format!("{at}: no answer to `break {at}` (`{}`)", source(&f.file, line))),
+            (Some(Answer::Armed { file, line: l }), _) if !same_file(file, &f.file) || *l != line => {
+                r.misses.push(format!("{at}: `break {at}` armed {file}:{l} instead"));
+            }
+            (Some(Answer::Armed { .. }), true) => {
+                r.statement_lines += 1;
+                r.armed += 1;
+                armed_at.push((f.file.clone(), line));
+                match i.ran.get(&(f.file.clone(), line)).copied().flatten() {
+                    Some(true) => {
+                        r.ran += 1;
+                        if fired > 0 {
+                            r.fired_ran += 1;
+                        } else {
+                            r.misses.push(format!("{at}: the line ran (gdb stopped there) but its log point never fired: `{}`", source(&f.file, line)));
+                        }
+                    }
+                    Some(false) => {
+                        r.not_ran += 1;
+                        if fired == 0 {
+                            r.silent_not_ran += 1;
+                        } else {
+                            r.misses.push(format!("{at}: the log point fired {fired} times, but gdb never saw the line run: `{}`", source(&f.file, line)));
+                        }
+                    }
+                    None => r.undecided += 1,
+                }
+            }
+            (Some(Answer::Armed { .. }), false) => {
+                r.other_lines += 1;
+                armed_at.push((f.file.clone(), line));
+                r.misses.push(format!("{at}: armed, but no statement starts on this line: `{}`", source(&f.file, line)));
+            }
+            (Some(Answer::Error(message)), true) => {
+                r.statement_lines += 1;
+                if message.contains("cannot be debugged yet") && f.unpatchable.is_some() {
+                    r.unpatchable_lines += 1;
+                } else {
+                    r.misses.push(format!("{at}: not armed: {message} (line: `{}`)", source(&f.file, line)));
+                }
+            }
+            (Some(Answer::Error(message)), false) => {
+                r.other_lines += 1;
+                let clear = message.contains(&format!("line {line}")) || (message.contains("cannot be debugged yet") && f.unpatchable.is_some());
+                if clear {
+                    r.refused += 1;
+                } else {
+                    r.misses.push(format!("{at}: refused without naming the line: {message}"));
+                }
+            }
+        }
+    }
+    for extra in logged.answers.iter().skip(i.tried.len()) {
+        r.misses.push(format!("after the breakpoints: {extra:?}"));
+    }
+    for ((file, line), n) in &logged.logs {
+        if !armed_at.iter().any(|(f, l)| same_file(file, f) && l == line) {
+            r.misses.push(format!("{file}:{line}: {n} log events, but no log point was armed there"));
+        }
+    }
+    r
+}
+
+/// The session ended well and the program printed what the plain build
+/// printed; the misses say where not.
+fn session_sane(what: &str, s: &Session, plain: &Output, normalize: bool, misses: &mut Vec<String>) -> bool {
+    if !s.tool_ok {
+        let tail: Vec<&str> = s.tool_stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+        misses.push(format!("session {what}: cargo hotbreak ended with {}:\n{}", s.tool_status, tail.join("\n")));
+    }
+    for l in s.tool_stderr.lines().filter(|l| l.starts_with("error")) {
+        misses.push(format!("session {what}: {l}"));
+    }
+    if s.debuggable.is_none() {
+        misses.push(format!("session {what}: the program never started under hotbreak"));
+        return false;
+    }
+    let ours = if normalize { s.program.normalized() } else { s.program.clone() };
+    let mut same = true;
+    for (stream, a, b) in [("stdout", &plain.stdout, &ours.stdout), ("stderr", &plain.stderr, &ours.stderr)] {
+        if a != b {
+            same = false;
+            let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+            let at = (0..la.len().max(lb.len())).find(|&k| la.get(k) != lb.get(k)).unwrap_or(0);
+            misses.push(format!(
+                "session {what}: the program's {stream} differs from the plain build's at line {}: plain {:?}, hotbreak {:?} ({} vs {} lines)",
+                at + 1,
+                la.get(at),
+                lb.get(at),
+                la.len(),
+                lb.len()
+            ));
+        }
+    }
+    if plain.code != ours.code {
+        same = false;
+        misses.push(format!("session {what}: exit status {:?} under hotbreak, {:?} plain", ours.code, plain.code));
+    }
+    same
+}
+
+/// One crate's rates, written past the test harness's capture: they are
+/// the point of a passing run too.
+pub fn print(c: &Crate, r: &Report, took: Duration) {
+    let yes = |b: bool| if b { "yes" } else { "NO" };
+    let line = format!(
+        "real crate {} {}: {} functions ({} debuggable under hotbreak), {} sampled ({} of unpatchable shape); \
+         statement lines {}: armed {}, unpatchable {}; other lines {}: correctly refused {}; \
+         ran (gdb) {}: fired {}; not run {}: silent {}; undecided {}; output identical: bare {}, with log points {}; \
+         {} misses; {:.0} s\n",
+        c.name,
+        c.version,
+        r.functions,
+        r.debuggable.map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
+        r.sampled,
+        r.sampled_unpatchable,
+        r.statement_lines,
+        r.armed,
+        r.unpatchable_lines,
+        r.other_lines,
+        r.refused,
+        r.ran,
+        r.fired_ran,
+        r.not_ran,
+        r.silent_not_ran,
+        r.undecided,
+        yes(r.bare_identical),
+        yes(r.logged_identical),
+        r.misses.len(),
+        took.as_secs_f64(),
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
