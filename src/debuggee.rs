@@ -277,14 +277,22 @@ impl Connection {
             .spawn()
             .context("cannot start the program")?;
 
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(listener.accept());
-        });
-        let stream = match rx.recv_timeout(CONNECT_TIMEOUT) {
-            Ok(accepted) => accepted?.0,
-            Err(_) => {
+        let stream = match wait_connect(&listener, &child)? {
+            Waited::Connected => listener.accept()?.0,
+            Waited::Exited => {
+                // The program is ours alone until we return: reap it here.
+                let status = child.wait()?;
+                use std::os::unix::process::ExitStatusExt;
+                let how = match (status.code(), status.signal()) {
+                    (Some(code), _) => format!("exited with status {code}"),
+                    (_, Some(signal)) => format!("was killed by signal {signal}"),
+                    _ => format!("ended ({status})"),
+                };
+                bail!("the program {how} before the hotbreak runtime connected");
+            }
+            Waited::TimedOut => {
                 let _ = child.kill();
+                let _ = child.wait();
                 bail!("the program did not connect to hotbreak within {CONNECT_TIMEOUT:?} (does it use #[hotbreak::debuggable]?)");
             }
         };
@@ -328,6 +336,52 @@ impl Connection {
             }
         });
         Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending, next_id: 0, _dir: dir }
+    }
+}
+
+enum Waited {
+    Connected,
+    Exited,
+    TimedOut,
+}
+
+/// Waits until the program connects to `listener` or exits, whichever comes
+/// first, at most [`CONNECT_TIMEOUT`]. The exit is seen through a pidfd,
+/// which does not reap the child (its `Child` still may); without pidfds
+/// (before Linux 5.3) only the connection or the timeout ends the wait.
+fn wait_connect(listener: &UnixListener, child: &Child) -> Result<Waited> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) };
+    // SAFETY: a non-negative result is a fresh fd that nothing else owns.
+    let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd as i32) });
+    let mut fds = vec![libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+    if let Some(fd) = &pidfd {
+        fds.push(libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+    }
+    let deadline = std::time::Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        // SAFETY: `fds` is a live array of `fds.len()` pollfds.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, left.as_millis() as libc::c_int) };
+        if ready < 0 {
+            let error = std::io::Error::last_os_error();
+            if error.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(error).context("waiting for the program to connect");
+        }
+        // A connection that came before the exit is served first: the
+        // hello may still be in it.
+        if fds[0].revents != 0 {
+            return Ok(Waited::Connected);
+        }
+        if fds.get(1).is_some_and(|fd| fd.revents != 0) {
+            return Ok(Waited::Exited);
+        }
+        if ready == 0 {
+            return Ok(Waited::TimedOut);
+        }
     }
 }
 

@@ -82,7 +82,7 @@ pub fn run(wrapper: &Path) -> Result<()> {
         }
     });
     let mut demo = Demo { dbg, stdin };
-    let mut patcher = Patcher::new(&host, "fixture", "bin", &config.hotbreak_dir.join("demo"))?;
+    let mut patcher = Patcher::for_program(&host, &config.hotbreak_dir.join("demo"))?;
     let no_stop = |_: &mut Debuggee, _: StopEvent| -> Result<()> { bail!("unexpected stop") };
 
     println!("\n== 1. Edit a function of the running program");

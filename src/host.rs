@@ -1,7 +1,9 @@
 //! Building the host program under hotbreak.
 
 use anyhow::{bail, Context, Result};
-use hotbreak_hotreload::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols};
+use hotbreak_hotreload::host::Lookup;
+use hotbreak_hotreload::runtime_lib::build_runtime;
+use hotbreak_hotreload::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols, Invocation, ZeroAnnotation};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,12 +16,20 @@ pub struct HostConfig {
     pub hotbreak_dir: PathBuf,
     /// The executable that serves as rustc wrapper (the hotbreak binary).
     pub wrapper: PathBuf,
+    /// Workspace crates made debuggable without the attribute: all (the
+    /// default, empty), or only these (`--debug-crates`).
+    pub debug_crates: Vec<String>,
 }
 
 impl HostConfig {
     pub fn for_workspace(workspace: &Path, wrapper: &Path) -> HostConfig {
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
-        HostConfig { workspace: workspace.to_path_buf(), hotbreak_dir: target.join("hotbreak"), wrapper: wrapper.to_path_buf() }
+        HostConfig {
+            workspace: workspace.to_path_buf(),
+            hotbreak_dir: target.join("hotbreak"),
+            wrapper: wrapper.to_path_buf(),
+            debug_crates: Vec::new(),
+        }
     }
 
     /// A workspace file (as rustc names it: relative to the workspace).
@@ -34,7 +44,24 @@ impl HostConfig {
     /// commands, and a patch built with those links against the wrong
     /// runtime.
     pub fn record_dir(&self, profile: &str) -> PathBuf {
-        self.hotbreak_dir.join("records").join(profile)
+        self.hotbreak_dir.join("records").join(format!("{profile}{}", self.selection_suffix()))
+    }
+
+    /// Cargo's target dir for host builds. One per `--debug-crates` choice:
+    /// cargo does not see the choice, so a build with another one would
+    /// look fresh and keep crates annotated, or not, as before.
+    pub fn build_dir(&self) -> PathBuf {
+        self.hotbreak_dir.join(format!("build{}", self.selection_suffix()))
+    }
+
+    fn selection_suffix(&self) -> String {
+        if self.debug_crates.is_empty() {
+            return String::new();
+        }
+        let mut crates: Vec<String> = self.debug_crates.iter().map(|c| c.replace('-', "_")).collect();
+        crates.sort();
+        crates.dedup();
+        format!("-only-{}", crates.join("+"))
     }
 }
 
@@ -94,12 +121,17 @@ impl HostBuild {
     pub fn build_with(config: &HostConfig, subcommand: &str, cargo_args: &[String], pick: impl Fn(&HostArtifact) -> bool) -> Result<HostBuild> {
         let profile = profile_of(cargo_args);
         let record_dir = config.record_dir(&profile);
-        let target_dir = config.hotbreak_dir.join("build");
+        let target_dir = config.build_dir();
         if !record_dir.exists() && target_dir.exists() {
             // Built before without records (or they were deleted): cargo
             // would find the build fresh and run no rustc to record.
             clean_profile(config, &target_dir, &profile)?;
         }
+        // Every workspace crate that does not depend on hotbreak itself links
+        // this one, built on its own.
+        let runtime = build_runtime(&config.hotbreak_dir.join("runtime"), matches!(profile.as_str(), "release" | "bench"))?;
+        let zero_annotation =
+            Some(ZeroAnnotation { runtime, annotate_dir: config.hotbreak_dir.join("annotated"), only: config.debug_crates.clone() });
         let artifacts = build_host(&HostBuildOptions {
             workspace: config.workspace.clone(),
             target_dir,
@@ -107,6 +139,7 @@ impl HostBuild {
             wrapper: config.wrapper.clone(),
             subcommand: subcommand.to_string(),
             cargo_args: cargo_args.to_vec(),
+            zero_annotation,
         })?;
         let chosen: Vec<&HostArtifact> = artifacts.iter().filter(|a| pick(a)).collect();
         let artifact = match chosen.as_slice() {
@@ -121,17 +154,46 @@ impl HostBuild {
         Ok(HostBuild { config: config.clone(), executable: artifact.executable.clone(), artifact, symbols, record_dir })
     }
 
-    /// The crate name rustc compiled the executable's root as.
-    pub fn crate_name(&self) -> String {
-        self.artifact.name.replace('-', "_")
+    /// The recorded crate of the executable's own root.
+    pub fn own_crate(&self) -> Result<Invocation> {
+        let all = Invocation::load_all(&self.record_dir)?;
+        let own = all.iter().find(|i| self.is_own(i));
+        own.cloned().with_context(|| format!("no recorded rustc command for {}", self.artifact.src_path.display()))
     }
 
-    /// The kind its rustc command was recorded under.
-    pub fn record_kind(&self) -> &'static str {
-        if self.artifact.test {
-            "test"
-        } else {
-            "bin"
+    /// Fails unless the executable holds the hotbreak runtime: without it
+    /// the program would run but never connect.
+    pub fn require_runtime(&self) -> Result<()> {
+        if self.symbols.lookup(hotbreak::protocol::ANCHOR_SYMBOL) == Lookup::Missing {
+            bail!(
+                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (were its crates built with `--debug-crates` naming none of them, or in edition 2015?)",
+                self.executable.display(),
+                hotbreak::protocol::ANCHOR_SYMBOL
+            );
+        }
+        Ok(())
+    }
+
+    fn is_own(&self, inv: &Invocation) -> bool {
+        inv.root_path() == self.artifact.src_path && inv.is_test == self.artifact.test
+    }
+
+    /// The recorded crate whose module tree holds `file` (as rustc names
+    /// it): the executable's own crate first, else a library it links. A
+    /// lib and a bin of one package share a crate name, so the name alone
+    /// cannot tell (it only does for records older than the file lists).
+    pub fn crate_of(&self, file: &str, crate_name: &str) -> Result<Invocation> {
+        let all = Invocation::load_all(&self.record_dir)?;
+        let library = |i: &Invocation| !i.is_test && i.crate_types.iter().any(|t| t == "lib" || t == "rlib");
+        let holding: Vec<&Invocation> = all.iter().filter(|i| i.files.iter().any(|f| f == file)).collect();
+        let by_name: Vec<&Invocation> = all.iter().filter(|i| i.files.is_empty() && i.crate_name == crate_name).collect();
+        let chosen = [&holding, &by_name].into_iter().find_map(|c| {
+            let own = c.iter().find(|i| self.is_own(i));
+            own.or_else(|| c.iter().find(|i| library(i))).or(c.first()).copied()
+        });
+        match chosen {
+            Some(inv) => Ok(inv.clone()),
+            None => bail!("{file}: no crate of this build compiles it (recorded: {})", all.iter().map(|i| i.record_name()).collect::<Vec<_>>().join(", ")),
         }
     }
 }

@@ -76,6 +76,9 @@ struct Common {
     /// Use the line mode instead of the terminal UI.
     #[arg(long)]
     no_tui: bool,
+    /// Make only these workspace crates debuggable (default: all of them).
+    #[arg(long, value_name = "CRATES", value_delimiter = ',')]
+    debug_crates: Vec<String>,
 }
 
 impl Common {
@@ -124,7 +127,8 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Demo => cargo_hotbreak::demo::run(&exe),
         Cmd::Run { bin, example, common, args } => {
-            let config = HostConfig::for_workspace(&workspace_root()?, &exe);
+            let mut config = HostConfig::for_workspace(&workspace_root()?, &exe);
+            config.debug_crates = common.debug_crates.clone();
             let mut cargo_args = common.cargo_args();
             if let Some(b) = &bin {
                 cargo_args.extend(["--bin".to_string(), b.clone()]);
@@ -144,7 +148,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Test { lib, test, common, testname, args } => {
-            let config = HostConfig::for_workspace(&workspace_root()?, &exe);
+            let mut config = HostConfig::for_workspace(&workspace_root()?, &exe);
+            config.debug_crates = common.debug_crates.clone();
             let mut cargo_args = common.cargo_args();
             if lib {
                 cargo_args.push("--lib".into());
@@ -170,7 +175,7 @@ fn main() -> ExitCode {
     if let Some(dir) = std::env::var_os(hotbreak_hotreload::record::ENV_RECORD_DIR) {
         let mut args = std::env::args_os().skip(1);
         let rustc = args.next().expect("rustc wrapper called without rustc");
-        return match hotbreak_hotreload::record::wrap_rustc(dir.as_ref(), rustc, args.collect()) {
+        return match hotbreak_hotreload::wrapper::wrap_rustc(dir.as_ref(), rustc, args.collect()) {
             Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
             Err(e) => {
                 eprintln!("hotbreak rustc wrapper: {e}");

@@ -66,15 +66,33 @@ pub struct AppliedPatch {
 pub struct Patcher {
     builder: PatchBuilder,
     config: HostConfig,
+    /// The crate was built with `#[debuggable]` applied to every item, so
+    /// its sources are annotated the same way before rewriting.
+    annotated: bool,
 }
 
 impl Patcher {
-    /// `kind` is the recorded crate kind (`bin`, `lib`, `test`); `work` is a
-    /// directory of its own under the hotbreak dir.
-    pub fn new(host: &HostBuild, crate_name: &str, kind: &str, work: &Path) -> Result<Patcher> {
-        let inv = Invocation::load(&host.record_dir, crate_name, kind)?;
+    /// Patches the crate `inv` recorded; `work` is a directory of its own
+    /// under the hotbreak dir.
+    pub fn new(host: &HostBuild, inv: Invocation, work: &Path) -> Result<Patcher> {
+        let annotated = inv.annotated;
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
-        Ok(Patcher { builder, config: host.config.clone() })
+        Ok(Patcher { builder, config: host.config.clone(), annotated })
+    }
+
+    /// Patches the executable's own crate (its `main`'s crate, or the test
+    /// harness).
+    pub fn for_program(host: &HostBuild, work: &Path) -> Result<Patcher> {
+        Patcher::new(host, host.own_crate()?, work)
+    }
+
+    /// `source` as the crate was compiled: annotated in a zero-annotation
+    /// build (same lines; the rewriter then finds every function debuggable).
+    fn as_compiled(&self, file: &str, source: &str) -> Result<String> {
+        if !self.annotated {
+            return Ok(source.to_string());
+        }
+        hotbreak_rewriter::annotate(source).map(|a| a.text).map_err(|e| anyhow!("{file}: {e}"))
     }
 
     /// Compiles the crate with the function containing `file:line` replaced
@@ -97,6 +115,7 @@ impl Patcher {
     fn prepare_in(&mut self, file: &str, source: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
         let started = Instant::now();
         let getter = next_getter();
+        let source = &self.as_compiled(file, source)?;
         let patched = hotbreak_rewriter::replace_function(source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let rewrite = started.elapsed();
         let compiled = self.builder.compile(&[(PathBuf::from(file), patched.text)], &getter)?;
@@ -141,6 +160,7 @@ impl Patcher {
         const MAX_ROUNDS: u32 = 8;
         let started = Instant::now();
         let getter = next_getter();
+        let source = &self.as_compiled(file, source)?;
         let mut pruned = BTreeSet::new();
         let mut timings = Timings::default();
         // Most patches need no pruning: try the real build first, and only

@@ -15,7 +15,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 
 fn session(work: &str) -> (Patcher, Debuggee, Fixture) {
     let host = fixture_host();
-    let patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work").join(work)).unwrap();
+    let patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work").join(work)).unwrap();
     let (dbg, program) = Fixture::launch(host);
     (patcher, dbg, program)
 }

@@ -52,7 +52,7 @@ fn run(dbg: &mut Debuggee, stdin: &mut impl Write, name: &str, expect_line: Opti
 #[test]
 fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
     let host = HostBuild::build(&config(), &["-p", "corpus"], "corpus").expect("host build of the corpus");
-    let mut patcher = Patcher::new(&host, "corpus", "bin", &host.config.hotbreak_dir.join("test-work/corpus")).unwrap();
+    let mut patcher = Patcher::for_program(&host, &host.config.hotbreak_dir.join("test-work/corpus")).unwrap();
     let mut command = Command::new(&host.executable);
     command.stdin(Stdio::piped()).stdout(Stdio::piped());
     let mut dbg = Debuggee::launch(command).unwrap();

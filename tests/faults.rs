@@ -2,10 +2,16 @@
 //! paused, the program is killed while a patch loads, a patch needs a
 //! symbol the program does not have. Each is reported, the session goes on,
 //! and `run` starts the program again with its breakpoints.
+//! Also programs that can never connect: refused or reported at once.
 
 mod support;
 
-use support::{scratch_crate_with, Driver};
+use cargo_hotbreak::session::{Launch, Session};
+use cargo_hotbreak::{Debuggee, HostBuild};
+use hotbreak_hotreload::{HostArtifact, HostSymbols};
+use std::process::Command;
+use std::sync::Arc;
+use support::{scratch_crate_with, workspace, Driver};
 
 /// A worker thread calling a debuggable function; with `panic`, `main`
 /// panics once the worker is inside it (paused there, under a breakpoint).
@@ -196,4 +202,78 @@ fn a_value_waiting_for_a_lock_another_stopped_thread_holds_does_not_hang_the_ses
     hb.send("continue");
     hb.wait_for("the end", |l| l == "program exited with status 0");
     assert!(hb.finish().success());
+}
+
+/// A program with the runtime that exits before the runtime's start-up hook
+/// can connect (`.preinit_array` runs before every `.init_array` entry).
+const EXITS_EARLY: &str = r#"#[hotbreak::debuggable]
+fn work() -> u32 {
+    1
+}
+
+extern "C" fn exit_early() {
+    std::process::exit(3);
+}
+
+#[used]
+#[link_section = ".preinit_array"]
+static EXIT_EARLY: extern "C" fn() = exit_early;
+
+fn main() {
+    println!("{}", work());
+}
+"#;
+
+#[test]
+fn a_program_that_ends_before_connecting_is_reported_with_its_status() {
+    let dir = scratch_crate_with("faults-exits-early", EXITS_EARLY);
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
+        .args(["hotbreak", "run", "--batch"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target"))
+        .env("HOTBREAK_STATE", dir.join("state"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("error: the program exited with status 3 before the hotbreak runtime connected"), "{stderr}");
+
+    // A crash is reported by its signal.
+    let mut crash = Command::new("sh");
+    crash.args(["-c", "kill -SEGV $$"]);
+    let error = Debuggee::launch_held(crash).err().expect("a program that never connects");
+    assert_eq!(format!("{error:#}"), "the program was killed by signal 11 before the hotbreak runtime connected");
+}
+
+#[test]
+fn a_program_without_the_runtime_is_refused_before_it_starts() {
+    // A plain program that leaves a mark when it runs.
+    let dir = workspace().join("target/hotbreak/test-crates/faults-plain");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.rs"), "fn main() { std::fs::write(std::env::args().nth(1).unwrap(), \"ran\").unwrap(); }").unwrap();
+    let executable = dir.join("plain");
+    let built = Command::new("rustc").arg(dir.join("main.rs")).arg("-o").arg(&executable).status().unwrap();
+    assert!(built.success());
+
+    let config = support::config();
+    let host = HostBuild {
+        artifact: HostArtifact { name: "plain".into(), kinds: vec!["bin".into()], test: false, executable: executable.clone(), src_path: std::path::PathBuf::new() },
+        symbols: Arc::new(HostSymbols::read(&executable).unwrap()),
+        executable: executable.clone(),
+        record_dir: config.record_dir("dev"),
+        config,
+    };
+    let mark = dir.join("ran");
+    let launch = Launch { args: vec![mark.display().to_string()], stdin: false, capture_output: false, hold: false };
+    let error = Session::start(host, launch, Box::new(|_| {})).err().expect("a plain program refused");
+    assert_eq!(
+        format!("{error:#}"),
+        format!(
+            "{} holds no hotbreak runtime (no `hotbreak_anchor` symbol), so it can never connect to hotbreak (were its crates built with `--debug-crates` naming none of them, or in edition 2015?)",
+            executable.display()
+        )
+    );
+    assert!(!mark.exists(), "the plain program was started");
 }

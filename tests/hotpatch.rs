@@ -35,7 +35,7 @@ fn numbered(n: u32) -> String {
 fn a_patch_shares_the_running_programs_code_and_state() {
     let host = fixture_host();
     let fn_line = line_of(LOGIC_RS, "fn step(");
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/shares-state")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/shares-state")).unwrap();
     let (mut dbg, mut program) = Fixture::launch(host);
 
     let before = program.send("call 1");
@@ -100,7 +100,7 @@ fn a_patch_shares_the_running_programs_code_and_state() {
 fn one_patch_links_into_two_runs_at_different_addresses() {
     let host = fixture_host();
     let fn_line = line_of(LOGIC_RS, "fn step(");
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/aslr")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/aslr")).unwrap();
     let prepared = patcher.prepare(LOGIC_RS, fn_line, &numbered(9)).unwrap();
     let mut anchors = Vec::new();
     for _ in 0..2 {
@@ -140,7 +140,7 @@ fn without_the_tool_the_program_runs_unchanged_and_starts_no_thread() {
 fn losing_the_tool_restores_native_code() {
     let host = fixture_host();
     let fn_line = line_of(LOGIC_RS, "fn step(");
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/disconnect")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/disconnect")).unwrap();
     let (mut dbg, mut program) = Fixture::launch(host);
     patcher.replace_function(&mut dbg, LOGIC_RS, fn_line, &numbered(4)).unwrap();
     assert!(program.send("call 1").starts_with("patched#4 round=1 |"));
@@ -156,7 +156,7 @@ fn losing_the_tool_restores_native_code() {
 fn a_patch_that_does_not_compile_reports_rustcs_errors_at_the_users_line() {
     let host = fixture_host();
     let fn_line = line_of(LOGIC_RS, "fn step(");
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/bad")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/bad")).unwrap();
     let bad = "fn step(round: u32) -> String {\n    let n: u32 = \"text\";\n    format!(\"{n}{round}\")\n}";
     let err = patcher.prepare(LOGIC_RS, fn_line, bad).err().expect("must not compile");
     let Some(hotbreak_hotreload::PatchError::Compile(diags)) = err.downcast_ref() else { panic!("{err:#}") };
@@ -184,7 +184,7 @@ fn release_and_debug_hosts_each_patch_with_their_own_build() {
     // builds name differently.
     let line = line_of(LOGIC_RS, "COUNTER.fetch_add(1, Ordering::SeqCst);");
     for (host, profile) in [(&debug, "debug"), (&release, "release")] {
-        let mut patcher = Patcher::new(host, "fixture", "bin", &config.hotbreak_dir.join(format!("work-{profile}"))).unwrap();
+        let mut patcher = Patcher::for_program(host, &config.hotbreak_dir.join(format!("work-{profile}"))).unwrap();
         let (mut dbg, mut program) = Fixture::launch(host);
         let bp = Breakpoint { id: 1, line, ..Breakpoint::default() };
         patcher.arm_breakpoints(&mut dbg, LOGIC_RS, line, &[bp]).unwrap_or_else(|e| panic!("{profile}: {e:#}"));

@@ -55,7 +55,7 @@ fn a_session_with_patches_and_breakpoints_never_writes_the_users_files() {
     let mut before = BTreeMap::new();
     snapshot(&workspace().join("examples"), &mut before);
     let host = fixture_host();
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/untouched")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/untouched")).unwrap();
     let (mut dbg, mut program) = Fixture::launch(host);
     let step = line_of(LOGIC_RS, "fn step(");
     patcher.replace_function(&mut dbg, LOGIC_RS, step, "fn step(round: u32) -> String {\n    format!(\"new {round}\")\n}").unwrap();
@@ -117,7 +117,7 @@ fn killing_the_tool_while_a_thread_is_paused_lets_the_program_go_on() {
 #[test]
 fn a_patch_for_another_build_is_refused() {
     let host = fixture_host();
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/stale")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/stale")).unwrap();
     let prepared = patcher.prepare(LOGIC_RS, line_of(LOGIC_RS, "fn step("), "fn step(round: u32) -> String {\n    format!(\"x{round}\")\n}").unwrap();
     let other = cargo_hotbreak::HostBuild::build(&support::config(), &["-p", "ticker"], "ticker").unwrap();
     let mut command = Command::new(&other.executable);
@@ -132,7 +132,7 @@ fn a_patch_for_another_build_is_refused() {
 #[test]
 fn the_runtime_loads_no_library_others_could_have_written() {
     let host = fixture_host();
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/perms")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/perms")).unwrap();
     let (mut dbg, mut program) = Fixture::launch(host);
     let applied = patcher.replace_function(&mut dbg, LOGIC_RS, line_of(LOGIC_RS, "fn step("), "fn step(round: u32) -> String {\n    format!(\"y{round}\")\n}").unwrap();
     assert!(program.send("call 1").starts_with("y1 |"));

@@ -14,7 +14,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 #[test]
 fn every_thread_that_hits_a_breakpoint_is_reported_and_resumed_on_its_own() {
     let host = fixture_host();
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/crowd")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/crowd")).unwrap();
     let (mut dbg, mut program) = Fixture::launch(host);
     let line = line_of(LOGIC_RS, "sum += i ^ thread;");
     let bp = Breakpoint { id: 1, line, condition: Some("i == 0".into()), ..Breakpoint::default() };
@@ -42,7 +42,7 @@ fn every_thread_that_hits_a_breakpoint_is_reported_and_resumed_on_its_own() {
 #[test]
 fn a_log_point_hit_thousands_of_times_by_eight_threads_loses_nothing() {
     let host = fixture_host();
-    let mut patcher = Patcher::new(host, "fixture", "bin", &host.config.hotbreak_dir.join("test-work/storm")).unwrap();
+    let mut patcher = Patcher::for_program(host, &host.config.hotbreak_dir.join("test-work/storm")).unwrap();
     let (mut dbg, mut program) = Fixture::launch(host);
     let line = line_of(LOGIC_RS, "sum += i ^ thread;");
     let bp = Breakpoint { id: 1, line, log: Some("{thread} {i}".into()), ..Breakpoint::default() };

@@ -63,7 +63,7 @@ fn main() -> Result<()> {
     if let Some(dir) = std::env::var_os(hotbreak_hotreload::record::ENV_RECORD_DIR) {
         let mut args = std::env::args_os().skip(1);
         let rustc = args.next().context("rustc")?;
-        std::process::exit(hotbreak_hotreload::record::wrap_rustc(dir.as_ref(), rustc, args.collect())?);
+        std::process::exit(hotbreak_hotreload::wrapper::wrap_rustc(dir.as_ref(), rustc, args.collect())?);
     }
     let opts = Options::parse()?;
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("repo root")?.to_path_buf();
@@ -287,7 +287,7 @@ fn tool_and_gdb(ws: &Path, opts: &Options) -> Result<()> {
             args.push("--release".into());
         }
         let host = HostBuild::build_with(&config, "build", &args, |a| a.name == "bench-workload")?;
-        let mut patcher = Patcher::new(&host, "bench_workload", "bin", &config.hotbreak_dir.join(format!("patches-{profile}")))?;
+        let mut patcher = Patcher::for_program(&host, &config.hotbreak_dir.join(format!("patches-{profile}")))?;
         let mut plain = Served::plain(&host.executable)?;
         let mut command = Command::new(&host.executable);
         command.arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped());
@@ -449,7 +449,7 @@ fn measure_arming(ws: &Path, c: &gen::Crate, opts: &Options) -> Result<String> {
         config.hotbreak_dir = ws.join("target/hotbreak-bench/host");
     }
     let host = HostBuild::build_with(&config, "build", &["-p".into(), c.package.clone()], |a| a.name == c.package)?;
-    let mut patcher = Patcher::new(&host, &c.package.replace('-', "_"), "bin", &config.hotbreak_dir.join("arming"))?;
+    let mut patcher = Patcher::for_program(&host, &config.hotbreak_dir.join("arming"))?;
     let mut command = Command::new(&host.executable);
     command.stdin(Stdio::piped()).stdout(Stdio::piped());
     let mut dbg = Debuggee::launch(command)?;
@@ -576,7 +576,7 @@ fn memory(ws: &Path, opts: &Options) -> Result<()> {
     let mut config = HostConfig::for_workspace(&c.workspace, &std::env::current_exe()?);
     config.hotbreak_dir = c.workspace.join("target/hotbreak");
     let host = HostBuild::build_with(&config, "build", &["-p".into(), c.package.clone()], |a| a.name == c.package)?;
-    let mut patcher = Patcher::new(&host, &c.package.replace('-', "_"), "bin", &config.hotbreak_dir.join("memory"))?;
+    let mut patcher = Patcher::for_program(&host, &config.hotbreak_dir.join("memory"))?;
     let mut command = Command::new(&host.executable);
     command.stdin(Stdio::piped()).stdout(Stdio::null());
     let mut dbg = Debuggee::launch(command)?;

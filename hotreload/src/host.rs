@@ -22,6 +22,19 @@ pub struct HostBuildOptions {
     pub subcommand: String,
     /// Extra cargo arguments (`--bin x`, `-p y`, `--features z`...).
     pub cargo_args: Vec<String>,
+    /// Make every function of the workspace debuggable (no attribute, no
+    /// dependency in the user's code).
+    pub zero_annotation: Option<ZeroAnnotation>,
+}
+
+/// What a zero-annotation build tells the rustc wrapper.
+#[derive(Debug, Clone)]
+pub struct ZeroAnnotation {
+    pub runtime: crate::runtime_lib::RuntimeLib,
+    /// Shadow trees of the annotated crates.
+    pub annotate_dir: PathBuf,
+    /// Only these crates (all workspace crates when empty).
+    pub only: Vec<String>,
 }
 
 /// A binary cargo produced.
@@ -34,6 +47,8 @@ pub struct HostArtifact {
     /// Built with the test harness.
     pub test: bool,
     pub executable: PathBuf,
+    /// The target's crate root (absolute).
+    pub src_path: PathBuf,
 }
 
 /// The cargo that runs us (as a cargo subcommand or under `cargo run`),
@@ -60,6 +75,7 @@ pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
         .current_dir(&opts.workspace)
         .env("RUSTC_WORKSPACE_WRAPPER", &opts.wrapper)
         .env(crate::record::ENV_RECORD_DIR, &opts.record_dir)
+        .envs(opts.zero_annotation.iter().flat_map(zero_annotation_env))
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot run cargo")?;
@@ -74,7 +90,8 @@ pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
                 let name = msg["target"]["name"].as_str().unwrap_or_default().to_string();
                 let kinds = msg["target"]["kind"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_owned)).collect();
                 let test = msg["profile"]["test"] == true;
-                artifacts.push(HostArtifact { name, kinds, test, executable: exe.into() });
+                let src_path = msg["target"]["src_path"].as_str().unwrap_or_default().into();
+                artifacts.push(HostArtifact { name, kinds, test, executable: exe.into(), src_path });
             }
         }
     }
@@ -82,6 +99,19 @@ pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
         bail!("the host build failed (cargo {} {})", opts.subcommand, opts.cargo_args.join(" "));
     }
     Ok(artifacts)
+}
+
+fn zero_annotation_env(z: &ZeroAnnotation) -> Vec<(&'static str, std::ffi::OsString)> {
+    use crate::wrapper::{ENV_ANNOTATE_DIR, ENV_DEBUG_CRATES, ENV_RUNTIME_DEPS, ENV_RUNTIME_RLIB};
+    let mut env = vec![
+        (ENV_ANNOTATE_DIR, z.annotate_dir.clone().into_os_string()),
+        (ENV_RUNTIME_RLIB, z.runtime.rlib.clone().into_os_string()),
+        (ENV_RUNTIME_DEPS, z.runtime.deps.clone().into_os_string()),
+    ];
+    if !z.only.is_empty() {
+        env.push((ENV_DEBUG_CRATES, z.only.join(",").into()));
+    }
+    env
 }
 
 /// One name in the host's `.symtab`.

@@ -8,11 +8,14 @@
 //!   patch needs, with every shared item pointed at the host's own copy.
 
 pub mod host;
+pub mod modules;
 pub mod patch;
 pub mod record;
+pub mod runtime_lib;
 pub mod shadow;
 pub mod trampolines;
+pub mod wrapper;
 
-pub use host::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols};
+pub use host::{build_host, cargo, HostArtifact, HostBuildOptions, HostSymbols, ZeroAnnotation};
 pub use patch::{CompiledPatch, DiagSpan, Diagnostic, LinkedPatch, PatchBuilder, PatchError};
 pub use record::Invocation;

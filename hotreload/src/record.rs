@@ -1,9 +1,7 @@
 //! Recording rustc command lines as cargo builds the host.
 
 use serde::{Deserialize, Serialize};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Environment variable that turns the hotbreak binary into the rustc wrapper
 /// and names the directory that receives the records.
@@ -28,6 +26,14 @@ pub struct Invocation {
     pub root_source: PathBuf,
     pub is_test: bool,
     pub crate_types: Vec<String>,
+    /// The crate's files as rustc names them (its module tree): a function
+    /// is patched with the command of the crate whose files hold it.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Compiled with `#[debuggable]` applied to every item (zero-annotation
+    /// build): patch sources get it too.
+    #[serde(default)]
+    pub annotated: bool,
 }
 
 impl Invocation {
@@ -36,19 +42,56 @@ impl Invocation {
         self.env.iter().find(|(k, _)| k == "CARGO_MANIFEST_DIR").map(|(_, v)| PathBuf::from(v))
     }
 
-    /// File name this invocation is recorded under.
-    pub fn record_name(&self) -> String {
-        let kind = if self.is_test { "test".to_string() } else { self.crate_types.join("+") };
-        format!("{}.{}.json", self.crate_name, kind)
+    /// `bin`, `lib`, `test`...: how it is recorded and reported.
+    pub fn kind(&self) -> String {
+        if self.is_test {
+            "test".to_string()
+        } else {
+            self.crate_types.join("+")
+        }
     }
 
-    /// Reads a recorded invocation.
-    pub fn load(dir: &Path, crate_name: &str, kind: &str) -> anyhow::Result<Invocation> {
-        let path = dir.join(format!("{crate_name}.{kind}.json"));
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("no recorded rustc command for `{crate_name}` ({kind}) at {}: {e}", path.display()))?;
-        Ok(serde_json::from_str(&text)?)
+    /// The crate root's absolute path (what cargo reports as `src_path`).
+    pub fn root_path(&self) -> PathBuf {
+        self.cwd.join(&self.root_source)
     }
+
+    /// File name this invocation is recorded under: one per crate, kind and
+    /// root (a lib and a bin of one package share the crate name, and so do
+    /// their test harnesses).
+    pub fn record_name(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.root_path().hash(&mut hasher);
+        format!("{}.{}.{:08x}.json", self.crate_name, self.kind(), hasher.finish() as u32)
+    }
+
+    /// Every invocation recorded in `dir`.
+    pub fn load_all(dir: &Path) -> anyhow::Result<Vec<Invocation>> {
+        let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("no recorded rustc commands in {}: {e}", dir.display()))?;
+        let mut all = Vec::new();
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path)?;
+                let inv: Invocation =
+                    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("unreadable record {}: {e}", path.display()))?;
+                all.push(inv);
+            }
+        }
+        all.sort_by(|a, b| a.record_name().cmp(&b.record_name()));
+        Ok(all)
+    }
+}
+
+/// Value of a `-C name=value` codegen option.
+pub fn codegen_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let prefix = format!("{name}=");
+    let mut values = args.iter().enumerate().filter_map(|(i, a)| match a.as_str() {
+        "-C" => args.get(i + 1).map(String::as_str),
+        other => other.strip_prefix("-C"),
+    });
+    values.find_map(|v| v.strip_prefix(prefix.as_str()))
 }
 
 /// Value of a `--flag value` / `--flag=value` option in a rustc command line.
@@ -61,35 +104,4 @@ pub fn flag_values<'a>(args: &'a [String], flag: &'a str) -> impl Iterator<Item 
             a.strip_prefix(prefix.as_str())
         }
     })
-}
-
-/// Runs as `RUSTC_WORKSPACE_WRAPPER`: adds the host flags, records the
-/// command, then runs rustc. Returns rustc's exit code.
-pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> std::io::Result<i32> {
-    let mut args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    let crate_name = flag_values(&args, "--crate-name").next().map(str::to_owned);
-    let emits_link = flag_values(&args, "--emit").any(|e| e.split(',').any(|k| k.starts_with("link")));
-    if let (Some(crate_name), true) = (crate_name, emits_link) {
-        args.extend(HOST_FLAGS.iter().map(|s| s.to_string()));
-        let root_source = args
-            .iter()
-            .find(|a| a.ends_with(".rs") && !a.starts_with('-'))
-            .map(PathBuf::from)
-            .unwrap_or_default();
-        let inv = Invocation {
-            rustc: PathBuf::from(&rustc),
-            crate_types: flag_values(&args, "--crate-type").map(str::to_owned).collect(),
-            is_test: args.iter().any(|a| a == "--test"),
-            env: std::env::vars().filter(|(k, _)| k.starts_with("CARGO") || k == "OUT_DIR").collect(),
-            cwd: std::env::current_dir()?,
-            args: args.clone(),
-            crate_name,
-            root_source,
-        };
-        std::fs::create_dir_all(record_dir)?;
-        let json = serde_json::to_vec_pretty(&inv).map_err(std::io::Error::other)?;
-        std::fs::write(record_dir.join(inv.record_name()), json)?;
-    }
-    let status = Command::new(&rustc).args(&args).status()?;
-    Ok(status.code().unwrap_or(101))
 }

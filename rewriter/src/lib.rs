@@ -3,6 +3,7 @@
 //! Every rewrite keeps the user's line numbers: text is inserted within
 //! existing lines, never as new lines before user code.
 
+mod annotate;
 mod instrument;
 mod locate;
 mod replace;
@@ -14,5 +15,6 @@ pub use instrument::{
     Request, UserCode,
 };
 
+pub use annotate::{annotate, Annotated, ModDecl, ATTRIBUTE};
 pub use locate::{find_function, list_functions, same_tokens, FnSite, LocateError, Owner};
 pub use replace::{replace_function, Patched};

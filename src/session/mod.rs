@@ -32,7 +32,8 @@ const WAIT_SLICE: Duration = Duration::from_secs(3600);
 pub struct Session {
     host: HostBuild,
     dbg: Debuggee,
-    patchers: HashMap<(String, String), Patcher>,
+    /// By the record name of the crate they patch.
+    patchers: HashMap<String, Patcher>,
     bps: Table,
     /// Patch index armed for each registry function with breakpoints.
     patches: HashMap<usize, usize>,
@@ -96,6 +97,7 @@ impl Session {
     /// until the first `continue`/`next`/`step`/`finish` (scripts set their
     /// breakpoints first); otherwise it runs once they are re-armed.
     pub fn start(host: HostBuild, launch: Launch, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
+        host.require_runtime()?;
         let dbg = Debuggee::launch_held(launch.command(&host.executable))?;
         let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
         let mut session = Session {
@@ -596,7 +598,7 @@ impl Session {
             .collect();
         let enabled: Vec<(u32, bool)> = in_fn.iter().map(|b| (b.id, b.enabled)).collect();
         let watches = self.watches.clone();
-        let slot = self.patcher_slot(&key)?;
+        let slot = self.patcher_slot(&key, file)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
         let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
         self.patches.insert(index, applied.patch);
@@ -613,14 +615,15 @@ impl Session {
         Ok((index, started.elapsed().as_millis() as u64))
     }
 
-    /// The patcher of the crate `key` belongs to, made on first use.
-    fn patcher_slot(&mut self, key: &str) -> Result<(String, String)> {
-        let crate_name = key.split("::").next().unwrap_or(key).to_string();
-        let kind = if crate_name == self.host.crate_name() { self.host.record_kind() } else { "lib" }.to_string();
-        let slot = (crate_name.clone(), kind.clone());
+    /// The patcher of the crate whose files hold `file` (the function
+    /// `key`), made on first use.
+    fn patcher_slot(&mut self, key: &str, file: &str) -> Result<String> {
+        let crate_name = key.split("::").next().unwrap_or(key);
+        let inv = self.host.crate_of(file, crate_name)?;
+        let slot = inv.record_name().trim_end_matches(".json").to_string();
         if !self.patchers.contains_key(&slot) {
-            let work = state_dir(&self.host).join("patches").join(format!("{crate_name}.{kind}"));
-            let patcher = Patcher::new(&self.host, &crate_name, &kind, &work)?;
+            let work = state_dir(&self.host).join("patches").join(&slot);
+            let patcher = Patcher::new(&self.host, inv, &work)?;
             self.patchers.insert(slot.clone(), patcher);
         }
         Ok(slot)
@@ -759,7 +762,7 @@ impl Session {
         let info = self.dbg.hello.functions[index].clone();
         let line = self.fn_line(index);
         self.say(Out::Building { file: info.file.clone(), line, function: info.name.clone() });
-        let slot = self.patcher_slot(&info.key)?;
+        let slot = self.patcher_slot(&info.key, &info.file)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
         let prepared = patcher.prepare_as_written(&info.file, line)?;
         let applied = patcher.apply_to(&prepared, &mut self.dbg, index)?;

@@ -1,0 +1,23 @@
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub amount: i64,
+    pub credit: bool,
+}
+
+impl Entry {
+    pub fn signed(&self) -> i64 {
+        if self.credit { self.amount } else { -self.amount }
+    }
+}
+
+impl<'a, 'b> TryFrom<&'a [&'b str]> for Entry {
+    type Error = String;
+
+    fn try_from(words: &'a [&'b str]) -> Result<Entry, String> {
+        let [kind, amount] = words else {
+            return Err(format!("expected 2 words, got {}", words.len()));
+        };
+        let amount = amount.parse().map_err(|e| format!("{amount}: {e}"))?;
+        Ok(Entry { amount, credit: *kind == "credit" })
+    }
+}

@@ -1,0 +1,32 @@
+//! A small ledger: the library half of a lib+bin package.
+
+pub mod ledger;
+mod util;
+
+#[path = "generated/tables.rs"]
+mod tables;
+
+#[cfg(windows)]
+mod windows_only;
+
+include!("parts/consts.rs");
+include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+
+macro_rules! scaler {
+    ($name:ident, $factor:expr) => {
+        pub fn $name(x: u64) -> u64 {
+            x * $factor
+        }
+    };
+}
+
+scaler!(double, 2);
+scaler!(triple, 3);
+
+pub fn checksum(values: &[u64]) -> u64 {
+    let mut sum = build_salt();
+    for (i, v) in values.iter().enumerate() {
+        sum = sum.wrapping_mul(31).wrapping_add(*v ^ tables::weight(i));
+    }
+    util::fold(sum)
+}

@@ -1,0 +1,26 @@
+use plain::ledger::{Account, Entry};
+
+fn parse_line(line: &str) -> Result<Entry, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    Entry::try_from(words.as_slice())
+}
+
+fn main() {
+    let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let mut account = Account::open("cash");
+    account.post(Entry { amount: plain::OPENING, credit: true });
+    let mut seen = Vec::new();
+    for round in 0..rounds {
+        let line = if round % 3 == 2 { format!("debit {}", round * 4) } else { format!("credit {}", plain::double(round)) };
+        let entry = parse_line(&line).expect("well formed");
+        let balance = account.post(entry);
+        seen.push(balance as u64);
+        println!("plain: round {round}: {line} -> balance {balance}");
+    }
+    let largest = account.largest().map(|e| e.amount).unwrap_or(0);
+    println!("plain: largest {largest}, triple {}, checksum {}", plain::triple(largest as u64), plain::checksum(&seen));
+    match parse_line("credit") {
+        Ok(_) => println!("plain: parsed a short line"),
+        Err(e) => println!("plain: rejected: {e}"),
+    }
+}

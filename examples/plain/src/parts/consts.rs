@@ -1,0 +1,1 @@
+pub const OPENING: i64 = 100;

@@ -1,0 +1,229 @@
+//! Zero-annotation builds: `#[::hotbreak::debuggable]` put on every `fn`
+//! and `impl` of a file that has none, without moving any line, and the
+//! file's out-of-line module declarations, so that the caller can follow
+//! the crate's module tree.
+
+use crate::text::LineIndex;
+use proc_macro2::LineColumn;
+use syn::spanned::Spanned;
+use syn::{Attribute, ImplItem, Item};
+
+/// What the build inserts in front of each item.
+pub const ATTRIBUTE: &str = "#[::hotbreak::debuggable]";
+
+/// A file with the attribute applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotated {
+    pub text: String,
+    /// How many items got the attribute.
+    pub items: usize,
+    /// `mod name;` declarations, in source order.
+    pub modules: Vec<ModDecl>,
+}
+
+/// A `mod name;` whose body lives in another file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModDecl {
+    pub name: String,
+    /// Its `#[path = "..."]`, if any.
+    pub path: Option<String>,
+    /// The inline modules it sits in (`mod a { mod b; }`: `["a"]`), each as
+    /// its `#[path]` or its name: they are directories of the lookup.
+    pub inline_parents: Vec<String>,
+}
+
+/// Applies the attribute to every top-level `fn` and `impl` (with at least
+/// one method) of `source`, also inside inline modules, leaving items that
+/// already carry it. Every line stays where it is; see [`insertion_point`]
+/// for where on a line the text goes.
+pub fn annotate(source: &str) -> Result<Annotated, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("line {}: {e}", e.span().start().line))?;
+    let mut found = Found::default();
+    visit(&file.items, &mut Vec::new(), &mut found);
+    let index = LineIndex::new(source);
+    let mut offsets: Vec<usize> = found.items.iter().map(|&(attr_end, first)| insertion_point(source, &index, attr_end, first)).collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut text = String::with_capacity(source.len() + offsets.len() * (ATTRIBUTE.len() + 1));
+    let mut done = 0;
+    for &at in &offsets {
+        text.push_str(&source[done..at]);
+        text.push_str(ATTRIBUTE);
+        if !source[at..].starts_with(['\n', '\r']) {
+            text.push(' ');
+        }
+        done = at;
+    }
+    text.push_str(&source[done..]);
+    Ok(Annotated { text, items: offsets.len(), modules: found.modules })
+}
+
+#[derive(Default)]
+struct Found {
+    /// Per item: the end of its last attribute that is not a doc comment,
+    /// and the start of its first token (attributes included).
+    items: Vec<(Option<LineColumn>, LineColumn)>,
+    modules: Vec<ModDecl>,
+}
+
+fn visit(items: &[Item], parents: &mut Vec<String>, found: &mut Found) {
+    for item in items {
+        match item {
+            Item::Fn(f) if !marked(&f.attrs) => found.items.push(place(&f.attrs, item)),
+            Item::Impl(imp) if !marked(&imp.attrs) && imp.items.iter().any(|i| matches!(i, ImplItem::Fn(_))) => {
+                found.items.push(place(&imp.attrs, item))
+            }
+            Item::Mod(m) if marked(&m.attrs) => {}
+            Item::Mod(m) => match &m.content {
+                Some((_, inner)) => {
+                    parents.push(path_attr(&m.attrs).unwrap_or_else(|| m.ident.unraw_string()));
+                    visit(inner, parents, found);
+                    parents.pop();
+                }
+                None => found.modules.push(ModDecl { name: m.ident.unraw_string(), path: path_attr(&m.attrs), inline_parents: parents.clone() }),
+            },
+            _ => {}
+        }
+    }
+}
+
+trait Unraw {
+    fn unraw_string(&self) -> String;
+}
+
+impl Unraw for syn::Ident {
+    fn unraw_string(&self) -> String {
+        syn::ext::IdentExt::unraw(self).to_string()
+    }
+}
+
+/// `#[debuggable]` by any path, or under `cfg_attr`: the user's own choice.
+fn marked(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().segments.last().is_some_and(|s| s.ident == "debuggable")
+            || (a.path().is_ident("cfg_attr") && quote::ToTokens::to_token_stream(&a.meta).to_string().contains("debuggable"))
+    })
+}
+
+fn path_attr(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| match &a.meta {
+        syn::Meta::NameValue(syn::MetaNameValue { value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }), .. }) => Some(s.value()),
+        _ => None,
+    })
+}
+
+fn place(attrs: &[Attribute], item: &Item) -> (Option<LineColumn>, LineColumn) {
+    let last_active = attrs.iter().filter(|a| !a.path().is_ident("doc")).map(|a| a.bracket_token.span.close().end()).max();
+    let first = attrs.iter().map(|a| a.pound_token.span.start()).chain([item.span().start()]).min().expect("not empty");
+    (last_active, first)
+}
+
+/// Where the attribute goes, so that no line moves and, as far as possible,
+/// no code changes column (`column!()`, panic locations):
+/// - after the item's last attribute that is not a doc comment, so that
+///   attribute macros before it (`#[test]`, `#[tokio::main]`) expand first
+///   and it sees their output (`cfg` is evaluated first wherever it is);
+/// - else in front of the item, at the end of the line before when that
+///   line surely holds no comment or literal the text would land in.
+fn insertion_point(source: &str, index: &LineIndex, last_active: Option<LineColumn>, first: LineColumn) -> usize {
+    if let Some(end) = last_active {
+        return index.offset(end);
+    }
+    let at = index.offset(first);
+    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    if line_start == 0 || !source[line_start..at].trim().is_empty() {
+        return at;
+    }
+    let previous_end = line_start - 1;
+    let previous_start = source[..previous_end].rfind('\n').map_or(0, |i| i + 1);
+    let previous = &source[previous_start..previous_end];
+    // A comment, string or char literal could still be open at its end
+    // (or `'` is a lifetime: cheap to be conservative).
+    let safe = !["//", "/*", "*/", "\"", "'", "\\"].iter().any(|m| previous.contains(m));
+    if safe {
+        previous_start + previous.trim_end_matches('\r').len()
+    } else {
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<&str> {
+        text.lines().collect()
+    }
+
+    #[test]
+    fn every_fn_and_impl_is_marked_and_no_line_moves() {
+        let src = "use std::fmt;\n\nfn a() {}\n\n/// Doc.\npub fn b() -> u8 {\n    1\n}\nstruct S;\nimpl S {\n    fn m(&self) {}\n}\nimpl Copy for S {}\n";
+        let out = annotate(src).unwrap();
+        assert_eq!(out.items, 3);
+        assert_eq!(
+            lines(&out.text),
+            [
+                "use std::fmt;",
+                "#[::hotbreak::debuggable]",
+                "fn a() {}",
+                "#[::hotbreak::debuggable]",
+                "/// Doc.",
+                "pub fn b() -> u8 {",
+                "    1",
+                "}",
+                "struct S;#[::hotbreak::debuggable]",
+                "impl S {",
+                "    fn m(&self) {}",
+                "}",
+                "impl Copy for S {}",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_attribute_follows_other_attributes_and_avoids_comments() {
+        let src = "#[test]\n#[should_panic]\n/// after\nfn t() {}\nconst X: &str = \"x\"; // note\nfn f() {}\nfn g() {} fn h() {}\n";
+        let out = annotate(src).unwrap();
+        assert_eq!(
+            lines(&out.text),
+            [
+                "#[test]",
+                "#[should_panic]#[::hotbreak::debuggable]",
+                "/// after",
+                "fn t() {}",
+                "const X: &str = \"x\"; // note",
+                "#[::hotbreak::debuggable] fn f() {}#[::hotbreak::debuggable]",
+                "fn g() {} #[::hotbreak::debuggable] fn h() {}",
+            ]
+        );
+    }
+
+    #[test]
+    fn marked_items_and_their_modules_are_left_alone() {
+        let src = "#[hotbreak::debuggable]\nfn a() {}\n#[hotbreak::debuggable]\nmod m {\n    fn b() {}\n}\n";
+        let out = annotate(src).unwrap();
+        assert_eq!((out.items, out.text.as_str()), (0, src));
+    }
+
+    #[test]
+    fn module_declarations_are_listed_with_their_paths_and_inline_parents() {
+        let src = "mod a;\n#[path = \"x/y.rs\"]\nmod b;\nmod r#async;\nmod outer {\n    mod inner;\n    fn f() {}\n}\n#[cfg(windows)]\nmod win;\n";
+        let out = annotate(src).unwrap();
+        let decl = |name: &str, path: Option<&str>, parents: &[&str]| ModDecl {
+            name: name.into(),
+            path: path.map(str::to_owned),
+            inline_parents: parents.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(
+            out.modules,
+            [decl("a", None, &[]), decl("b", Some("x/y.rs"), &[]), decl("async", None, &[]), decl("inner", None, &["outer"]), decl("win", None, &[])]
+        );
+        assert!(out.text.contains("    mod inner;#[::hotbreak::debuggable]\n    fn f() {}"), "{}", out.text);
+        assert_eq!(out.text.lines().count(), src.lines().count());
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_an_error() {
+        assert!(annotate("fn (").unwrap_err().starts_with("line 1:"));
+    }
+}
