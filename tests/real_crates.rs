@@ -23,7 +23,7 @@ static CRATES: &[Crate] = &[
         args: &["-T", "-F", "-S", "-L", "-P", "-H", "-M", "-G", "-D", "-m"],
         stdin: Some("README.md"),
         functions: 12,
-        max_statements: 60,
+        max_statements: 100,
     },
     // Edition 2024, a lexer/parser (TOML), its unit tests.
     Crate {
@@ -33,7 +33,7 @@ static CRATES: &[Crate] = &[
         args: &["--test-threads=1"],
         stdin: None,
         functions: 12,
-        max_statements: 60,
+        max_statements: 100,
     },
     // A parser (XML): its test that parses every file of tests/files.
     Crate {
@@ -43,7 +43,7 @@ static CRATES: &[Crate] = &[
         args: &["--test-threads=1"],
         stdin: None,
         functions: 12,
-        max_statements: 60,
+        max_statements: 100,
     },
     // Heavy in trait impls and macros (From/PartialEq/Index impls written
     // by macro_rules, `object!`/`array!`): its value tests.
@@ -54,7 +54,7 @@ static CRATES: &[Crate] = &[
         args: &["--test-threads=1"],
         stdin: None,
         functions: 12,
-        max_statements: 60,
+        max_statements: 100,
     },
     // Trait impls and macros (edition 2015): MIME types, its unit tests.
     Crate {
@@ -64,7 +64,7 @@ static CRATES: &[Crate] = &[
         args: &["--test-threads=1"],
         stdin: None,
         functions: 12,
-        max_statements: 60,
+        max_statements: 100,
     },
     // A table-driven state machine (ANSI escape parser) through one of its
     // examples, fed a recorded terminal session.
@@ -75,7 +75,7 @@ static CRATES: &[Crate] = &[
         args: &[],
         stdin: Some("tests/demo.vte"),
         functions: 12,
-        max_statements: 60,
+        max_statements: 100,
     },
 ];
 

@@ -151,8 +151,10 @@ pub fn check(all: &'static [Crate], name: &str) {
 }
 
 fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
+    let mut clock = Clock::start();
     let roots = layout(c, package)?;
     let exe = plain::build(c, package, &roots.last().unwrap().0)?;
+    clock.lap("plain build");
     let stdin = c.stdin.map(|f| package.join(f));
     let plain = plain::run(&exe, package, &c.program_args(), stdin.as_deref())?;
     let mut functions = Vec::new();
@@ -162,6 +164,10 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     let sampled = sample::sample(&functions, SEED, c.functions, c.max_statements);
     let statement_lines: BTreeSet<(String, u32)> = sampled.iter().flat_map(|f| f.statements.iter().map(|l| (f.file.clone(), *l))).collect();
     let work = fetch::scratch().join("work").join(c.name);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let listing: Vec<String> =
+        sampled.iter().map(|f| format!("{}:{} {} statements {:?} unpatchable {:?}", f.file, f.fn_line, f.name, f.statements, f.unpatchable)).collect();
+    let _ = std::fs::write(work.join("sample.txt"), listing.join("\n"));
     let mut ran = gdb::ran_lines(&exe, package, &c.program_args(), stdin.as_deref(), &statement_lines, &work.join("gdb"))?;
     // A function none of whose lines has code in the plain build is not in
     // it (nothing calls it): it cannot run.
@@ -173,11 +179,13 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
             }
         }
     }
+    clock.lap("gdb");
     // The plain build wrote Cargo.lock if it had to; from here on, the
     // copy's files must stay as they are.
     let before = fetch::snapshot(package);
     let target = target_dir(package);
     let bare = session::run(c, package, &target, &work.join("bare"), "continue\n", stdin.as_deref())?;
+    clock.lap("hotbreak build and run");
     let mut script = String::new();
     let mut tried = Vec::new();
     for f in &sampled {
@@ -188,8 +196,9 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     }
     script.push_str("continue\n");
     let logged = if bare.debuggable.is_some() { Some(session::run(c, package, &target, &work.join("logged"), &script, stdin.as_deref())?) } else { None };
+    clock.lap("log points");
     let after = fetch::snapshot(package);
-    let report = report::judge(report::Inputs {
+    let mut report = report::judge(report::Inputs {
         package,
         functions: functions.len(),
         sampled: &sampled,
@@ -201,8 +210,27 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
         files_changed: changed(&before, &after),
         normalize: c.is_test(),
     });
+    report.phases = clock.laps;
     let _ = std::fs::write(work.join("lines.tsv"), report.table.join("\n"));
     Ok(report)
+}
+
+/// How long each phase took.
+struct Clock {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock { last: std::time::Instant::now(), laps: Vec::new() }
+    }
+
+    fn lap(&mut self, what: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((what, now - self.last));
+        self.last = now;
+    }
 }
 
 fn changed(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<String> {

@@ -46,12 +46,16 @@ pub struct Report {
     pub silent_not_ran: usize,
     /// Armed lines gdb could not decide (no code of their own).
     pub undecided: usize,
+    /// Median and slowest time from `break` to armed.
+    pub arm_ms: Option<(u64, u64)>,
     pub bare_identical: bool,
     pub logged_identical: bool,
     pub misses: Vec<String>,
     /// One row per tried line: class, gdb's verdict, hotbreak's answer, log
     /// events (kept in the work dir, for a reader chasing a miss).
     pub table: Vec<String>,
+    /// How long each phase took.
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 pub fn judge(i: Inputs<'_>) -> Report {
@@ -72,11 +76,20 @@ pub fn judge(i: Inputs<'_>) -> Report {
         return r;
     };
     r.logged_identical = session_sane("with log points", logged, &plain, i.normalize, &mut r.misses);
+    let mut ms = logged.arm_ms.clone();
+    ms.sort_unstable();
+    r.arm_ms = ms.last().map(|max| (ms[ms.len() / 2], *max));
     let source = |file: &str, line: u32| {
         std::fs::read_to_string(i.package.join(file)).ok().and_then(|t| t.lines().nth(line as usize - 1).map(|l| l.trim().to_string())).unwrap_or_default()
     };
     let same_file = |reported: &str, ours: &str| reported == ours || reported.ends_with(&format!("/{ours}"));
     let mut armed_at = Vec::new();
+    // Per function and kind of miss: its lines, and the first one's detail.
+    let mut grouped: BTreeMap<(String, u32, String, &str), (Vec<u32>, String)> = BTreeMap::new();
+    let mut miss = |f: &Function, line: u32, kind: &'static str, detail: String| {
+        let entry = grouped.entry((f.file.clone(), f.fn_line, f.name.clone(), kind)).or_insert_with(|| (Vec::new(), detail));
+        entry.0.push(line);
+    };
     for (k, (f, line)) in i.tried.iter().enumerate() {
         let line = *line;
         let at = format!("{}:{line}", f.file);
@@ -91,9 +104,9 @@ pub fn judge(i: Inputs<'_>) -> Report {
             source(&f.file, line)
         ));
         match (logged.answers.get(k), statement) {
-            (None, _) => r.misses.push(format!("{at}: no answer to `break {at}` (`{}`)", source(&f.file, line))),
+            (None, _) => miss(f, line, "no answer to `break`", format!("`{}`", source(&f.file, line))),
             (Some(Answer::Armed { file, line: l }), _) if !same_file(file, &f.file) || *l != line => {
-                r.misses.push(format!("{at}: `break {at}` armed {file}:{l} instead"));
+                miss(f, line, "armed elsewhere", format!("`break {at}` armed {file}:{l}"));
             }
             (Some(Answer::Armed { .. }), true) => {
                 r.statement_lines += 1;
@@ -105,7 +118,7 @@ pub fn judge(i: Inputs<'_>) -> Report {
                         if fired > 0 {
                             r.fired_ran += 1;
                         } else {
-                            r.misses.push(format!("{at}: the line ran (gdb stopped there) but its log point never fired: `{}`", source(&f.file, line)));
+                            miss(f, line, "ran (gdb stopped there) but the log point never fired", format!("`{}`", source(&f.file, line)));
                         }
                     }
                     Some(false) => {
@@ -113,7 +126,7 @@ pub fn judge(i: Inputs<'_>) -> Report {
                         if fired == 0 {
                             r.silent_not_ran += 1;
                         } else {
-                            r.misses.push(format!("{at}: the log point fired {fired} times, but gdb never saw the line run: `{}`", source(&f.file, line)));
+                            miss(f, line, "the log point fired, but gdb never saw the line run", format!("{fired} times at `{}`", source(&f.file, line)));
                         }
                     }
                     None => r.undecided += 1,
@@ -122,14 +135,14 @@ pub fn judge(i: Inputs<'_>) -> Report {
             (Some(Answer::Armed { .. }), false) => {
                 r.other_lines += 1;
                 armed_at.push((f.file.clone(), line));
-                r.misses.push(format!("{at}: armed, but no statement starts on this line: `{}`", source(&f.file, line)));
+                miss(f, line, "armed, but no statement starts on the line", format!("`{}`", source(&f.file, line)));
             }
             (Some(Answer::Error(message)), true) => {
                 r.statement_lines += 1;
                 if message.contains("cannot be debugged yet") && f.unpatchable.is_some() {
                     r.unpatchable_lines += 1;
                 } else {
-                    r.misses.push(format!("{at}: not armed: {message} (line: `{}`)", source(&f.file, line)));
+                    miss(f, line, "statement line not armed", format!("`{}`: {message}", source(&f.file, line)));
                 }
             }
             (Some(Answer::Error(message)), false) => {
@@ -138,10 +151,14 @@ pub fn judge(i: Inputs<'_>) -> Report {
                 if clear {
                     r.refused += 1;
                 } else {
-                    r.misses.push(format!("{at}: refused without naming the line: {message}"));
+                    miss(f, line, "refused without naming the line", message.clone());
                 }
             }
         }
+    }
+    for ((file, fn_line, name, kind), (lines, detail)) in grouped {
+        let list: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        r.misses.push(format!("{file}:{} ({} of `{name}`, fn at line {fn_line}): {kind}; the first: {detail}", list.join(","), plural(lines.len(), "line")));
     }
     for extra in logged.answers.iter().skip(i.tried.len()) {
         r.misses.push(format!("after the breakpoints: {extra:?}"));
@@ -152,6 +169,14 @@ pub fn judge(i: Inputs<'_>) -> Report {
         }
     }
     r
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// The session ended well and the program printed what the plain build
@@ -199,8 +224,8 @@ pub fn print(c: &Crate, r: &Report, took: Duration) {
     let line = format!(
         "real crate {} {}: {} functions ({} debuggable under hotbreak), {} sampled ({} of unpatchable shape); \
          statement lines {}: armed {}, unpatchable {}; other lines {}: correctly refused {}; \
-         ran (gdb) {}: fired {}; not run {}: silent {}; undecided {}; output identical: bare {}, with log points {}; \
-         {} misses; {:.0} s\n",
+         ran (gdb) {}: fired {}; not run {}: silent {}; undecided {}; armed in {} ms (median), {} ms (max); output identical: bare {}, with log points {}; \
+         {} misses; {:.0} s ({})\n",
         c.name,
         c.version,
         r.functions,
@@ -217,10 +242,13 @@ pub fn print(c: &Crate, r: &Report, took: Duration) {
         r.not_ran,
         r.silent_not_ran,
         r.undecided,
+        r.arm_ms.map(|m| m.0.to_string()).unwrap_or_else(|| "-".into()),
+        r.arm_ms.map(|m| m.1.to_string()).unwrap_or_else(|| "-".into()),
         yes(r.bare_identical),
         yes(r.logged_identical),
         r.misses.len(),
         took.as_secs_f64(),
+        r.phases.iter().map(|(what, d)| format!("{what} {:.0} s", d.as_secs_f64())).collect::<Vec<_>>().join(", "),
     );
     let _ = std::io::stderr().write_all(line.as_bytes());
 }

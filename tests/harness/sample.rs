@@ -27,14 +27,17 @@ impl Rng {
     }
 }
 
-/// Up to `count` functions with at least one statement, taken in turn from
-/// each file (files and their functions shuffled), skipping those that
-/// would take the sample past `max_statements` statement lines (each one
-/// is a patch build).
+/// The most statement lines a sampled function may have: each is a patch
+/// build, and one long function would take a crate's whole budget.
+pub const MAX_FN_STATEMENTS: usize = 25;
+
+/// Up to `count` functions with 1 to [`MAX_FN_STATEMENTS`] statement lines,
+/// taken in turn from each file (files and their functions shuffled),
+/// skipping those that would take the sample past `max_statements`.
 pub fn sample(functions: &[Function], seed: u64, count: usize, max_statements: usize) -> Vec<Function> {
     let mut rng = Rng::new(seed);
     let mut by_file: BTreeMap<&str, Vec<&Function>> = BTreeMap::new();
-    for f in functions.iter().filter(|f| !f.statements.is_empty()) {
+    for f in functions.iter().filter(|f| (1..=MAX_FN_STATEMENTS).contains(&f.statements.len())) {
         by_file.entry(f.file.as_str()).or_default().push(f);
     }
     let mut files: Vec<Vec<&Function>> = by_file.into_values().collect();

@@ -25,6 +25,8 @@ pub struct Session {
     pub answers: Vec<Answer>,
     /// Log events per (file, line).
     pub logs: BTreeMap<(String, u32), usize>,
+    /// How long each `armed` took (ms).
+    pub arm_ms: Vec<u64>,
     /// `started`'s count of debuggable functions.
     pub debuggable: Option<u64>,
     pub tool_stderr: String,
@@ -79,6 +81,7 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
         program: Output::default(),
         answers: Vec::new(),
         logs: BTreeMap::new(),
+        arm_ms: Vec::new(),
         debuggable: None,
         tool_stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         tool_status: out.status.to_string(),
@@ -94,6 +97,7 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
             "armed" => {
                 let (file, line) = at();
                 s.answers.push(Answer::Armed { file, line });
+                s.arm_ms.extend(e["ms"].as_u64());
             }
             "log" => *s.logs.entry(at()).or_default() += 1,
             "error" => s.answers.push(Answer::Error(e["message"].as_str().unwrap_or_default().to_string())),
