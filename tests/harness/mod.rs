@@ -162,13 +162,16 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
         functions.extend(source::crate_functions(package, root, cfg)?);
     }
     let sampled = sample::sample(&functions, SEED, c.functions, c.max_statements);
-    let statement_lines: BTreeSet<(String, u32)> = sampled.iter().flat_map(|f| f.statements.iter().map(|l| (f.file.clone(), *l))).collect();
+    // Statement lines, and lines with code inside a statement (to count
+    // those that run but take no log point).
+    let code_lines: BTreeSet<(String, u32)> =
+        sampled.iter().flat_map(|f| f.own_lines().filter(|l| f.code.contains(l)).map(|l| (f.file.clone(), l))).collect();
     let work = fetch::scratch().join("work").join(c.name);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let listing: Vec<String> =
         sampled.iter().map(|f| format!("{}:{} {} statements {:?} unpatchable {:?}", f.file, f.fn_line, f.name, f.statements, f.unpatchable)).collect();
     let _ = std::fs::write(work.join("sample.txt"), listing.join("\n"));
-    let mut ran = gdb::ran_lines(&exe, package, &c.program_args(), stdin.as_deref(), &statement_lines, &work.join("gdb"))?;
+    let mut ran = gdb::ran_lines(&exe, package, &c.program_args(), stdin.as_deref(), &code_lines, &work.join("gdb"))?;
     // A function none of whose lines has code in the plain build is not in
     // it (nothing calls it): it cannot run.
     for f in &sampled {
@@ -184,6 +187,7 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     // copy's files must stay as they are.
     let before = fetch::snapshot(package);
     let target = target_dir(package);
+    share_runtime(&target)?;
     let bare = session::run(c, package, &target, &work.join("bare"), "continue\n", stdin.as_deref())?;
     clock.lap("hotbreak build and run");
     let mut script = String::new();
@@ -213,6 +217,20 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     report.phases = clock.laps;
     let _ = std::fs::write(work.join("lines.tsv"), report.table.join("\n"));
     Ok(report)
+}
+
+/// Zero-annotation builds build the hotbreak runtime (and its proc macro
+/// with syn, optimized) once per target dir, in `hotbreak/runtime`: the
+/// copies share one, which saves minutes of a cold CI run. Only speed
+/// depends on this path; cargo's lock keeps concurrent builds apart.
+fn share_runtime(target: &Path) -> Result<(), String> {
+    let link = target.join("hotbreak/runtime");
+    if link.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    let shared = fetch::scratch().join("runtime");
+    std::fs::create_dir_all(&shared).and_then(|_| std::fs::create_dir_all(link.parent().unwrap())).map_err(|e| e.to_string())?;
+    std::os::unix::fs::symlink(&shared, &link).map_err(|e| format!("{}: {e}", link.display()))
 }
 
 /// How long each phase took.

@@ -40,6 +40,15 @@ pub struct Report {
     pub unpatchable_lines: usize,
     pub other_lines: usize,
     pub refused: usize,
+    /// Of the other lines: those with no code at all (blank, comments,
+    /// brackets), and those inside a statement that starts on another line.
+    pub no_code: usize,
+    pub no_code_refused: usize,
+    pub inside: usize,
+    pub inside_refused: usize,
+    /// Refused lines inside a statement where gdb stopped: code that runs
+    /// and takes no log point (the statement's line does).
+    pub inside_ran: usize,
     pub ran: usize,
     pub fired_ran: usize,
     pub not_ran: usize,
@@ -98,7 +107,7 @@ pub fn judge(i: Inputs<'_>) -> Report {
         r.table.push(format!(
             "{at}\t{}\t{}\tran={:?}\t{:?}\tlogs={fired}\t{}",
             f.name,
-            if statement { "statement" } else { "other" },
+            if statement { "statement" } else if f.code.contains(&line) { "inside" } else { "no-code" },
             i.ran.get(&(f.file.clone(), line)).copied().flatten(),
             logged.answers.get(k),
             source(&f.file, line)
@@ -134,6 +143,11 @@ pub fn judge(i: Inputs<'_>) -> Report {
             }
             (Some(Answer::Armed { .. }), false) => {
                 r.other_lines += 1;
+                if f.code.contains(&line) {
+                    r.inside += 1;
+                } else {
+                    r.no_code += 1;
+                }
                 armed_at.push((f.file.clone(), line));
                 miss(f, line, "armed, but no statement starts on the line", format!("`{}`", source(&f.file, line)));
             }
@@ -147,9 +161,21 @@ pub fn judge(i: Inputs<'_>) -> Report {
             }
             (Some(Answer::Error(message)), false) => {
                 r.other_lines += 1;
+                let has_code = f.code.contains(&line);
+                if has_code {
+                    r.inside += 1;
+                } else {
+                    r.no_code += 1;
+                }
                 let clear = message.contains(&format!("line {line}")) || (message.contains("cannot be debugged yet") && f.unpatchable.is_some());
                 if clear {
                     r.refused += 1;
+                    if has_code {
+                        r.inside_refused += 1;
+                        r.inside_ran += usize::from(i.ran.get(&(f.file.clone(), line)).copied().flatten() == Some(true));
+                    } else {
+                        r.no_code_refused += 1;
+                    }
                 } else {
                     miss(f, line, "refused without naming the line", message.clone());
                 }
@@ -223,7 +249,8 @@ pub fn print(c: &Crate, r: &Report, took: Duration) {
     let yes = |b: bool| if b { "yes" } else { "NO" };
     let line = format!(
         "real crate {} {}: {} functions ({} debuggable under hotbreak), {} sampled ({} of unpatchable shape); \
-         statement lines {}: armed {}, unpatchable {}; other lines {}: correctly refused {}; \
+         statement lines {}: armed {}, unpatchable {}; other lines {}: correctly refused {} \
+         (no code {}/{}, inside a statement {}/{} of which gdb saw {} run); \
          ran (gdb) {}: fired {}; not run {}: silent {}; undecided {}; armed in {} ms (median), {} ms (max); output identical: bare {}, with log points {}; \
          {} misses; {:.0} s ({})\n",
         c.name,
@@ -237,6 +264,11 @@ pub fn print(c: &Crate, r: &Report, took: Duration) {
         r.unpatchable_lines,
         r.other_lines,
         r.refused,
+        r.no_code_refused,
+        r.no_code,
+        r.inside_refused,
+        r.inside,
+        r.inside_ran,
         r.ran,
         r.fired_ran,
         r.not_ran,

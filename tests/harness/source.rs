@@ -91,6 +91,9 @@ pub struct Function {
     pub statements: BTreeSet<u32>,
     /// Lines of items nested in the body: other functions' lines.
     pub nested: Vec<(u32, u32)>,
+    /// Lines holding any token but brackets, `;` and `,`: the others have
+    /// no code at all.
+    pub code: BTreeSet<u32>,
 }
 
 impl Function {
@@ -221,6 +224,8 @@ impl Items<'_> {
     fn function(&mut self, sig: &Signature, block: &Block, impl_generic: bool) -> Result<(), String> {
         let mut lines = Lines::default();
         lines.visit_block(block);
+        let mut code = BTreeSet::new();
+        code_lines(sig.to_token_stream().into_iter().chain(block.to_token_stream()), &mut code);
         self.out.push(Function {
             file: self.file.clone(),
             name: sig.ident.to_string(),
@@ -229,6 +234,7 @@ impl Items<'_> {
             unpatchable: unpatchable(sig, impl_generic),
             statements: lines.statements,
             nested: lines.nested.iter().map(|(a, b)| (*a, *b)).collect(),
+            code,
         });
         // Items nested in the body are functions too.
         for item in lines.items {
@@ -258,6 +264,18 @@ fn unpatchable(sig: &Signature, impl_generic: bool) -> Option<&'static str> {
         Some("impl Trait in the signature")
     } else {
         None
+    }
+}
+
+/// Adds the line of every token but brackets, `;` and `,`.
+fn code_lines(tokens: impl IntoIterator<Item = TokenTree>, out: &mut BTreeSet<u32>) {
+    for t in tokens {
+        match t {
+            TokenTree::Group(g) => code_lines(g.stream(), out),
+            TokenTree::Punct(p) if matches!(p.as_char(), ';' | ',') => {}
+            // A string literal may span lines.
+            t => out.extend(t.span().start().line as u32..=t.span().end().line as u32),
+        }
     }
 }
 
