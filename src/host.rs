@@ -132,6 +132,9 @@ impl HostBuild {
         let runtime = build_runtime(&config.hotbreak_dir.join("runtime"), matches!(profile.as_str(), "release" | "bench"))?;
         let zero_annotation =
             Some(ZeroAnnotation { runtime, annotate_dir: config.hotbreak_dir.join("annotated"), only: config.debug_crates.clone() });
+        // Cargo writes the lock file of a workspace that has none (or a
+        // stale one): that is the user's file, put back as it was.
+        let lock = LockFile::keep(&config.workspace.join("Cargo.lock"));
         let artifacts = build_host(&HostBuildOptions {
             workspace: config.workspace.clone(),
             target_dir,
@@ -140,7 +143,9 @@ impl HostBuild {
             subcommand: subcommand.to_string(),
             cargo_args: cargo_args.to_vec(),
             zero_annotation,
-        })?;
+        });
+        lock.restore()?;
+        let artifacts = artifacts?;
         let chosen: Vec<&HostArtifact> = artifacts.iter().filter(|a| pick(a)).collect();
         let artifact = match chosen.as_slice() {
             [one] => (*one).clone(),
@@ -166,7 +171,7 @@ impl HostBuild {
     pub fn require_runtime(&self) -> Result<()> {
         if self.symbols.lookup(hotbreak::protocol::ANCHOR_SYMBOL) == Lookup::Missing {
             bail!(
-                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (were its crates built with `--debug-crates` naming none of them, or in edition 2015?)",
+                "{} holds no hotbreak runtime (no `{}` symbol), so it can never connect to hotbreak (did `--debug-crates` leave out every crate of it?)",
                 self.executable.display(),
                 hotbreak::protocol::ANCHOR_SYMBOL
             );
@@ -195,6 +200,30 @@ impl HostBuild {
             Some(inv) => Ok(inv.clone()),
             None => bail!("{file}: no crate of this build compiles it (recorded: {})", all.iter().map(|i| i.record_name()).collect::<Vec<_>>().join(", ")),
         }
+    }
+}
+
+/// A file's bytes (or its absence) before a build.
+struct LockFile {
+    path: PathBuf,
+    before: Option<Vec<u8>>,
+}
+
+impl LockFile {
+    fn keep(path: &Path) -> LockFile {
+        LockFile { path: path.to_path_buf(), before: std::fs::read(path).ok() }
+    }
+
+    fn restore(self) -> Result<()> {
+        let now = std::fs::read(&self.path).ok();
+        if now == self.before {
+            return Ok(());
+        }
+        match &self.before {
+            Some(bytes) => std::fs::write(&self.path, bytes),
+            None => std::fs::remove_file(&self.path),
+        }
+        .with_context(|| format!("cannot restore {}", self.path.display()))
     }
 }
 

@@ -67,15 +67,16 @@ pub struct Patcher {
     builder: PatchBuilder,
     config: HostConfig,
     /// The crate was built with `#[debuggable]` applied to every item, so
-    /// its sources are annotated the same way before rewriting.
-    annotated: bool,
+    /// its sources are annotated the same way before rewriting (with this
+    /// attribute, which depends on the edition).
+    annotated: Option<&'static str>,
 }
 
 impl Patcher {
     /// Patches the crate `inv` recorded; `work` is a directory of its own
     /// under the hotbreak dir.
     pub fn new(host: &HostBuild, inv: Invocation, work: &Path) -> Result<Patcher> {
-        let annotated = inv.annotated;
+        let annotated = inv.annotated.then(|| hotbreak_rewriter::attribute_for_edition(inv.edition()));
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
         Ok(Patcher { builder, config: host.config.clone(), annotated })
     }
@@ -89,10 +90,8 @@ impl Patcher {
     /// `source` as the crate was compiled: annotated in a zero-annotation
     /// build (same lines; the rewriter then finds every function debuggable).
     fn as_compiled(&self, file: &str, source: &str) -> Result<String> {
-        if !self.annotated {
-            return Ok(source.to_string());
-        }
-        hotbreak_rewriter::annotate(source).map(|a| a.text).map_err(|e| anyhow!("{file}: {e}"))
+        let Some(attribute) = self.annotated else { return Ok(source.to_string()) };
+        hotbreak_rewriter::annotate(source, attribute).map(|a| a.text).map_err(|e| anyhow!("{file}: {e}"))
     }
 
     /// Compiles the crate with the function containing `file:line` replaced

@@ -3,55 +3,10 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use support::{line_of, workspace};
+use std::process::Command;
+use support::{assert_in_order, fresh_state, hotbreak, line_of, workspace};
 
 const TICKER: &str = "examples/ticker/src/main.rs";
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    success: bool,
-}
-
-/// Runs `cargo hotbreak ARGS` with `script` on stdin and its own state dir.
-fn hotbreak(args: &[&str], script: &str, state: &str) -> Run {
-    let state_dir = workspace().join("target/hotbreak/test-state").join(state);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
-        .args(args)
-        .current_dir(workspace())
-        .env("HOTBREAK_STATE", &state_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        success: out.status.success(),
-    }
-}
-
-fn fresh_state(name: &str) -> String {
-    let dir = workspace().join("target/hotbreak/test-state").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    name.to_string()
-}
-
-/// Asserts that `needles` appear in `text` in this order.
-fn assert_in_order(text: &str, needles: &[&str]) {
-    let mut rest = text;
-    for n in needles {
-        match rest.find(n) {
-            Some(at) => rest = &rest[at + n.len()..],
-            None => panic!("missing (in order) {n:?} in:\n{text}"),
-        }
-    }
-}
 
 #[test]
 fn a_batch_session_stops_inspects_steps_watches_and_toggles() {

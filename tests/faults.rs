@@ -271,7 +271,7 @@ fn a_program_without_the_runtime_is_refused_before_it_starts() {
     assert_eq!(
         format!("{error:#}"),
         format!(
-            "{} holds no hotbreak runtime (no `hotbreak_anchor` symbol), so it can never connect to hotbreak (were its crates built with `--debug-crates` naming none of them, or in edition 2015?)",
+            "{} holds no hotbreak runtime (no `hotbreak_anchor` symbol), so it can never connect to hotbreak (did `--debug-crates` leave out every crate of it?)",
             executable.display()
         )
     );

@@ -6,10 +6,9 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use support::{line_of, workspace};
+use std::process::Command;
+use support::{assert_in_order, fresh_state, hotbreak, line_of, workspace};
 
 const LEDGER: &str = "examples/plain/src/ledger.rs";
 
@@ -57,32 +56,10 @@ fn run_plain(exe: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `cargo hotbreak ARGS` with `script` on stdin.
-fn hotbreak(args: &[&str], script: &str, state: &str) -> (String, String, bool) {
-    let state_dir = workspace().join("target/hotbreak/test-state").join(state);
-    let _ = std::fs::remove_dir_all(&state_dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
-        .args(args)
-        .current_dir(workspace())
-        .env("HOTBREAK_STATE", &state_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.success())
-}
-
-fn assert_in_order(text: &str, needles: &[&str]) {
-    let mut rest = text;
-    for n in needles {
-        match rest.find(n) {
-            Some(at) => rest = &rest[at + n.len()..],
-            None => panic!("missing (in order) {n:?} in:\n{text}"),
-        }
-    }
+/// `cargo hotbreak ARGS` with `script` on stdin, from a fresh state dir.
+fn session(args: &[&str], script: &str, state: &str) -> (String, String, bool) {
+    let run = hotbreak(args, script, &fresh_state(state));
+    (run.stdout, run.stderr, run.success)
 }
 
 #[test]
@@ -90,7 +67,7 @@ fn a_library_method_of_an_unmodified_lib_bin_package_stops_steps_and_lets_go() {
     let before = snapshot();
     let at = line_of(LEDGER, "let before = self.balance;");
     let script = format!("break ledger.rs:{at}\ncontinue\nlocals\nnext\nprint before\ndelete 1\ncontinue\n");
-    let (out, err, ok) = hotbreak(&["run", "-p", "plain", "--batch", "--", "5"], &script, "zero-annotation");
+    let (out, err, ok) = session(&["run", "-p", "plain", "--batch", "--", "5"], &script, "zero-annotation");
     assert!(ok, "{out}\n{err}");
     assert_in_order(
         &out,
@@ -120,20 +97,24 @@ fn each_file_is_patched_with_its_own_crate_in_subfolders_path_modules_and_the_bi
         ("examples/plain/src/generated/tables.rs", "WEIGHTS[i % WEIGHTS.len()]", "weight {i}"),
         ("examples/plain/src/ledger/entry.rs", "if self.credit", "signed entry"),
         ("examples/plain/src/util.rs", "let n = CLOSED.fetch_add(1, Ordering::Relaxed) + 1;", "closing {name}"),
+        // A trait impl with elided lifetimes in its header.
+        ("examples/plain/src/ledger/entry.rs", "let amount = amount.parse()", "amount {amount}"),
+        // An elided borrow of `self` beside another reference.
+        ("examples/plain/src/ledger.rs", "        kept", "kept {kept:?}"),
     ];
     let mut script = String::new();
     for (file, needle, text) in &files {
         script.push_str(&format!("break {file}:{} log \"{text}\"\n", line_of(file, needle)));
     }
     script.push_str("continue\n");
-    let (out, err, ok) = hotbreak(&["run", "-p", "plain", "--batch", "--", "2"], &script, "zero-annotation-crates");
+    let (out, err, ok) = session(&["run", "-p", "plain", "--batch", "--", "2"], &script, "zero-annotation-crates");
     assert!(ok, "{out}\n{err}");
     for (id, (file, needle, _)) in files.iter().enumerate() {
         assert_in_order(&out, &[&format!("breakpoint {} at {file}:{}", id + 1, line_of(file, needle))]);
     }
     assert!(!out.contains("error"), "{out}");
     // Each fired: the log lines carry the program's values.
-    for logged in ["words [\"credit\", \"0\"]", "fold 0", "weight 0", "signed entry", "closing cash"] {
+    for logged in ["words [\"credit\", \"0\"]", "fold 0", "weight 0", "signed entry", "closing cash", "amount 0", "kept [Entry { amount: 100, credit: true }]"] {
         assert!(out.contains(logged), "no log line {logged:?} in:\n{out}");
     }
     assert_eq!(program_lines(&out), program_lines(&run_plain(&plain_build(), &["2"])));
@@ -141,7 +122,39 @@ fn each_file_is_patched_with_its_own_crate_in_subfolders_path_modules_and_the_bi
 
 #[test]
 fn narrowing_to_no_crate_leaves_a_program_without_the_runtime_refused_at_once() {
-    let (out, err, ok) = hotbreak(&["run", "-p", "plain", "--batch", "--debug-crates", "some_other_crate"], "continue\n", "zero-annotation-none");
+    let (out, err, ok) = session(&["run", "-p", "plain", "--batch", "--debug-crates", "some_other_crate"], "continue\n", "zero-annotation-none");
     assert!(!ok, "{out}\n{err}");
     assert!(err.contains("holds no hotbreak runtime"), "{err}");
+}
+
+#[test]
+fn tests_of_the_package_stop_in_the_library_and_in_the_lib_test_harness() {
+    // The integration test links the library: `ledger.rs` is the lib's.
+    let at = line_of(LEDGER, "let delta = entry.signed();");
+    let script = format!("break ledger.rs:{at}\ncontinue\nlocals\ncontinue\ncontinue\n");
+    let (out, err, ok) = session(&["test", "-p", "plain", "--test", "posting", "--batch"], &script, "zero-annotation-test");
+    assert!(ok, "{out}\n{err}");
+    assert_in_order(
+        &out,
+        &[
+            &format!("stopped (breakpoint 1) at {LEDGER}:{at} in `post`, thread "),
+            "entry: plain::ledger::entry::Entry = Entry { amount: 10, credit: true }",
+            &format!("stopped (breakpoint 1) at {LEDGER}:{at} in `post`"),
+            "test debits_lower_the_balance ... ok",
+        ],
+    );
+    // The lib's own test harness compiles `lib.rs` again, with its tests.
+    let lib = "examples/plain/src/lib.rs";
+    let at = line_of(lib, "let backward = checksum(&[3, 2, 1]);");
+    let script = format!("break {lib}:{at}\ncontinue\nlocals\ncontinue\n");
+    let (out, err, ok) = session(&["test", "-p", "plain", "--lib", "--batch"], &script, "zero-annotation-lib-test");
+    assert!(ok, "{out}\n{err}");
+    assert_in_order(
+        &out,
+        &[
+            &format!("stopped (breakpoint 1) at {lib}:{at} in `checksum_depends_on_order`"),
+            "forward: u64 = ",
+            "test tests::checksum_depends_on_order ... ok",
+        ],
+    );
 }

@@ -51,6 +51,9 @@ pub struct HostArtifact {
     pub src_path: PathBuf,
 }
 
+/// Profile settings of the user's that a host build overrides.
+const PROFILE_OVERRIDES: [&str; 4] = ["profile.dev.strip=false", "profile.release.strip=false", "profile.dev.lto=false", "profile.release.lto=false"];
+
 /// The cargo that runs us (as a cargo subcommand or under `cargo run`),
 /// else the one on `PATH`.
 pub fn cargo() -> Command {
@@ -68,6 +71,10 @@ pub fn build_host(opts: &HostBuildOptions) -> Result<Vec<HostArtifact>> {
     let mut child = command
         // Proc macros run again in every patch build: build them optimized.
         .args(["--config", "profile.dev.build-override.opt-level=3"])
+        // Patches resolve the program's symbols by name: a stripped or
+        // link-time-optimized program has lost them (real crates set both
+        // in their release profile).
+        .args(PROFILE_OVERRIDES.iter().flat_map(|o| ["--config", o]))
         .arg("--message-format=json-render-diagnostics")
         .arg("--target-dir")
         .arg(&opts.target_dir)

@@ -15,11 +15,11 @@ pub struct ModuleFile {
     pub annotated: Option<String>,
 }
 
-/// The files of the crate rooted at `root` (relative to `cwd`, as rustc
+/// The files of the crate rooted at `root`, annotated with `attribute` (relative to `cwd`, as rustc
 /// was given it), following `mod name;` and `#[path]` from each file.
 /// Modules behind `#[cfg]` are followed too when their file exists; files
 /// that do not parse, or that macros declare, are left as they are.
-pub fn module_tree(cwd: &Path, root: &Path) -> Vec<ModuleFile> {
+pub fn module_tree(cwd: &Path, root: &Path, attribute: &str) -> Vec<ModuleFile> {
     let mut files = Vec::new();
     let mut pending = vec![(root.to_path_buf(), true)];
     while let Some((path, mod_rs)) = pending.pop() {
@@ -27,7 +27,7 @@ pub fn module_tree(cwd: &Path, root: &Path) -> Vec<ModuleFile> {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(cwd.join(&path)) else { continue };
-        let annotated = annotate(&text).ok();
+        let annotated = annotate(&text, attribute).ok();
         if let Some(a) = &annotated {
             for decl in a.modules.iter().rev() {
                 if let Some(child) = child_file(cwd, &path, mod_rs, decl) {
@@ -90,7 +90,7 @@ mod tests {
         write(&dir, "pkg/src/gen/x.rs", "mod y;\n");
         write(&dir, "pkg/src/gen/y.rs", "fn broken( {\n");
         write(&dir, "pkg/src/io/unix.rs", "fn u() {}\n");
-        let files = module_tree(&dir, Path::new("pkg/src/lib.rs"));
+        let files = module_tree(&dir, Path::new("pkg/src/lib.rs"), hotbreak_rewriter::ATTRIBUTE);
         let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
         assert_eq!(
             names,

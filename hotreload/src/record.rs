@@ -51,6 +51,11 @@ impl Invocation {
         }
     }
 
+    /// `--edition` (rustc's default when absent).
+    pub fn edition(&self) -> &str {
+        flag_values(&self.args, "--edition").next().unwrap_or("2015")
+    }
+
     /// The crate root's absolute path (what cargo reports as `src_path`).
     pub fn root_path(&self) -> PathBuf {
         self.cwd.join(&self.root_source)

@@ -61,7 +61,8 @@ pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> st
         return run(&rustc, &args, None);
     }
     args.extend(HOST_FLAGS.iter().map(|s| s.to_string()));
-    let files = module_tree(&cwd, &root_source);
+    let edition = flag_values(&args, "--edition").next().unwrap_or("2015").to_string();
+    let files = module_tree(&cwd, &root_source, hotbreak_rewriter::attribute_for_edition(&edition));
     let mut inv = Invocation {
         rustc: PathBuf::from(&rustc),
         crate_types,
@@ -138,9 +139,6 @@ fn plan_annotation<'s>(settings: &'s Settings, inv: &Invocation) -> Result<Optio
     // The runtime and its macros, in a workspace that builds them.
     if inv.crate_name == "hotbreak" || inv.crate_name.starts_with("hotbreak_") {
         return Ok(None);
-    }
-    if flag_values(&inv.args, "--edition").next().unwrap_or("2015") == "2015" {
-        return Err("edition 2015 (`::hotbreak` would name a module of the crate)".into());
     }
     settings.runtime.as_ref().map(Some).ok_or_else(|| "the hotbreak runtime was not built for this build".to_string())
 }

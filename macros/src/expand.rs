@@ -15,42 +15,88 @@
 //! In a patch source the rewriter marks the replaced function with
 //! `#[hotbreak::__patch]`; it is then emitted without check nor registration
 //! (a patch that jumped through its own slot would recurse forever).
+//!
+//! The attribute may be put on every function of a crate by a wrapper, on
+//! code nobody wrote for us: valid code must stay valid. A function that
+//! cannot be patched (`signature::unpatchable_reason`, `attrs.rs`) is left
+//! as written and registered with the reason: a method's entry goes beside
+//! its impl, in a `const _`; a bare fn's into its body (the attribute cannot
+//! tell a free fn from an associated one, and an impl takes no `const _`).
 
+use crate::attrs::{self, Reading};
 use crate::shim;
-use crate::signature::{forwardable_args, fn_pointer_type, unpatchable_reason};
+use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, returns_never, returns_no_borrow, unpatchable_reason};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, Block, GenericParam, ImplItem, Item, ItemImpl, Signature};
 
+/// Why an expansion gave up.
+pub enum Refusal {
+    /// The attribute is misused (arguments, on a struct, a patch of an
+    /// unpatchable function): the user's error, reported at its span.
+    Misuse(syn::Error),
+    /// Something we did not foresee: the item is then emitted as written.
+    Unforeseen,
+}
+
+impl From<syn::Error> for Refusal {
+    fn from(_: syn::Error) -> Self {
+        Refusal::Unforeseen
+    }
+}
+
 /// `patch_build`: rustc runs for a patch; then only the function marked
 /// `__patch` is touched (its marker removed), and every other function of
 /// the item is left as written: the patch calls the program's own copies.
-pub fn debuggable(args: TokenStream, item: TokenStream, patch_build: bool) -> syn::Result<TokenStream> {
+pub fn debuggable(args: TokenStream, item: TokenStream, patch_build: bool) -> Result<TokenStream, Refusal> {
     if !args.is_empty() {
-        return Err(syn::Error::new_spanned(args, "#[debuggable] takes no arguments"));
+        return Err(Refusal::Misuse(syn::Error::new_spanned(args, "#[debuggable] takes no arguments")));
     }
     let mut item: Item = syn::parse2(item)?;
-    expand_item(&mut item, true, patch_build)?;
-    Ok(item.into_token_stream())
+    let mut beside = TokenStream::new();
+    expand_item(&mut item, true, patch_build, &mut beside)?;
+    let mut out = item.into_token_stream();
+    out.extend(beside);
+    Ok(out)
 }
 
-/// Who owns a function: decides its registry key and whether a slot may be
-/// shared by all its instances.
+/// Who owns a function: decides its registry key and how its body names it.
 #[derive(Clone)]
 pub(crate) enum Owner {
+    /// A free fn, or a method under its own attribute (which cannot see
+    /// its impl).
     Free,
-    Impl { qualifier: String, generic: bool },
+    /// `this` names the impl's methods from their bodies: `Self`, or
+    /// `<Self as Trait>` (an inherent method of the same name would win).
+    Impl { qualifier: String, this: TokenStream },
 }
 
-fn expand_item(item: &mut Item, top: bool, patch_build: bool) -> syn::Result<()> {
+fn expand_item(item: &mut Item, top: bool, patch_build: bool, beside: &mut TokenStream) -> Result<(), Refusal> {
     match item {
-        Item::Fn(f) if shim::eligible(f) => {
+        Item::Fn(f) => {
             let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
             if patch_build && !patch_target {
                 // As written: the patch linker sends calls to it through a
                 // trampoline on the program's slot (hotreload, trampolines.rs).
                 return Ok(());
+            }
+            let reading = attrs::read(&f.attrs);
+            if let Some(why) = reason(&[&reading], &f.sig) {
+                take_patch_marker(&mut f.attrs);
+                refuse_patch(patch_target, &f.sig, &why)?;
+                let registration = registration(&Owner::Free, &f.sig, &f.block, Some(&why), quote!());
+                if !reading.untouchable {
+                    // Inside the body, as for any function: a bare fn may be
+                    // an associated fn, and an impl takes no `const _`.
+                    f.block.stmts.insert(0, syn::Stmt::Item(Item::Verbatim(registration)));
+                } else if f.sig.receiver().is_none() && !shim::mentions_self(f.sig.to_token_stream()) {
+                    beside.extend(beside_registration(&f.attrs, registration));
+                }
+                return Ok(());
+            }
+            if !shim::eligible(f, &reading) {
+                return expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block, patch_build);
             }
             let mut in_body = f.clone();
             expand_fn(&Owner::Free, &mut in_body.attrs, &mut in_body.sig, &mut in_body.block, patch_build)?;
@@ -58,46 +104,58 @@ fn expand_item(item: &mut Item, top: bool, patch_build: bool) -> syn::Result<()>
             *item = Item::Verbatim(tokens);
             Ok(())
         }
-        Item::Fn(f) => expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block, patch_build),
-        Item::Impl(imp) => expand_impl(imp, patch_build),
+        Item::Impl(imp) => expand_impl(imp, patch_build, beside),
         Item::Mod(m) => {
             let Some((_, items)) = &mut m.content else {
-                return Err(syn::Error::new_spanned(
+                if !top {
+                    // Its file holds its items, each under its own attribute.
+                    return Ok(());
+                }
+                return Err(Refusal::Misuse(syn::Error::new_spanned(
                     &m.ident,
                     "#[debuggable] on `mod name;` is not supported: use it on an inline `mod name { ... }`, \
                      or on the items inside the module's file",
-                ));
+                )));
             };
-            for inner in items.iter_mut() {
-                if let Some(attrs) = attrs_of(inner) {
+            let mut expanded = Vec::with_capacity(items.len());
+            for mut inner in std::mem::take(items) {
+                if let Some(attrs) = attrs_of(&mut inner) {
                     strip_debuggable(attrs);
                 }
+                let mut inner_beside = TokenStream::new();
                 if matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_)) {
-                    expand_item(inner, false, patch_build)?;
+                    expand_item(&mut inner, false, patch_build, &mut inner_beside)?;
+                }
+                expanded.push(inner);
+                if !inner_beside.is_empty() {
+                    expanded.push(Item::Verbatim(inner_beside));
                 }
             }
+            *items = expanded;
             Ok(())
         }
-        Item::Trait(t) if top => Err(syn::Error::new_spanned(
+        Item::Trait(t) if top => Err(Refusal::Misuse(syn::Error::new_spanned(
             &t.ident,
             "#[debuggable] is not supported on trait definitions: put it on the `impl` blocks",
-        )),
-        other if top => Err(syn::Error::new(
+        ))),
+        other if top => Err(Refusal::Misuse(syn::Error::new(
             other.span(),
             "#[debuggable] applies to a fn, an impl block or an inline mod",
-        )),
+        ))),
         _ => Ok(()),
     }
 }
 
-fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
+fn expand_impl(imp: &mut ItemImpl, patch_build: bool, beside: &mut TokenStream) -> Result<(), Refusal> {
     let ty = tidy(imp.self_ty.to_token_stream());
-    let qualifier = match &imp.trait_ {
-        Some((_, path, _)) => format!("<{ty} as {}>::", tidy(path.to_token_stream())),
-        None => format!("{ty}::"),
+    let (qualifier, this) = match &imp.trait_ {
+        Some((_, path, _)) => (format!("<{ty} as {}>::", tidy(path.to_token_stream())), quote!(<Self as #path>)),
+        None => (format!("{ty}::"), quote!(Self)),
     };
     let generic = imp.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
-    let owner = Owner::Impl { qualifier, generic };
+    let owner = Owner::Impl { qualifier, this };
+    let impl_reading = attrs::read(&imp.attrs);
+    let impl_cfgs: Vec<Attribute> = imp.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
     let home = shim::method_home(imp);
     let mut items = Vec::with_capacity(imp.items.len());
     for mut it in std::mem::take(&mut imp.items) {
@@ -106,18 +164,33 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
             continue;
         };
         strip_debuggable(&mut f.attrs);
-        let Some(home) = home.as_ref().filter(|_| shim::method_eligible(f)) else {
-            expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block, patch_build)?;
-            items.push(it);
-            continue;
-        };
         let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
         if patch_build && !patch_target {
-            // As written: the patch linker sends calls to it through a
+            // As written: the patch linker sends calls to a shim through a
             // trampoline on the program's slot, as for a free fn.
             items.push(it);
             continue;
         }
+        let reading = attrs::read(&f.attrs);
+        let why = match generic {
+            true => Some("method of a generic impl".to_string()),
+            false => reason(&[&impl_reading, &reading], &f.sig),
+        };
+        if let Some(why) = why {
+            take_patch_marker(&mut f.attrs);
+            refuse_patch(patch_target, &f.sig, &why)?;
+            // Beside the impl, so the method stays exactly as written.
+            let registration = registration(&owner, &f.sig, &f.block, Some(&why), quote!());
+            let cfgs = impl_cfgs.iter().chain(&f.attrs);
+            beside.extend(beside_registration(cfgs, registration));
+            items.push(it);
+            continue;
+        }
+        let Some(home) = home.as_ref().filter(|_| shim::method_eligible(f, &reading)) else {
+            expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block, patch_build)?;
+            items.push(it);
+            continue;
+        };
         let mut in_body = f.clone();
         expand_fn(&owner, &mut in_body.attrs, &mut in_body.sig, &mut in_body.block, patch_build)?;
         take_patch_marker(&mut f.attrs);
@@ -133,59 +206,92 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool) -> syn::Result<()> {
     Ok(())
 }
 
+/// Why a function cannot be patched: its attributes' (its impl's too) or
+/// its signature's reason.
+fn reason(readings: &[&Reading], sig: &Signature) -> Option<String> {
+    readings.iter().find_map(|r| r.reason()).or_else(|| unpatchable_reason(sig).map(Into::into))
+}
+
+/// A patch of an unpatchable function is refused with the reason.
+fn refuse_patch(patch_target: bool, sig: &Signature, why: &str) -> Result<(), Refusal> {
+    match patch_target {
+        true => Err(Refusal::Misuse(syn::Error::new(sig.ident.span(), format!("hotbreak cannot patch this function: {why}")))),
+        false => Ok(()),
+    }
+}
+
+/// A registry entry beside the function, under its `cfg`s.
+fn beside_registration<'a>(attrs: impl IntoIterator<Item = &'a Attribute>, registration: TokenStream) -> TokenStream {
+    let cfgs = attrs.into_iter().filter(|a| a.path().is_ident("cfg"));
+    quote! {
+        #(#cfgs)*
+        const _: () = { #registration };
+    }
+}
+
+/// A patchable function with its entry check: in its body, before the
+/// user's statements. In a patch build only the marker goes.
 fn expand_fn(
     owner: &Owner,
     attrs: &mut Vec<Attribute>,
     sig: &mut Signature,
     block: &mut Block,
     patch_build: bool,
-) -> syn::Result<()> {
-    let patch_target = take_patch_marker(attrs);
-    let reason = match owner {
-        Owner::Impl { generic: true, .. } => Some("method of a generic impl"),
-        _ => unpatchable_reason(sig),
-    };
-    if patch_target {
-        return match reason {
-            Some(why) => Err(syn::Error::new(sig.ident.span(), format!("hotbreak cannot patch this function: {why}"))),
-            None => Ok(()),
-        };
-    }
-    if patch_build {
+) -> Result<(), Refusal> {
+    if take_patch_marker(attrs) || patch_build {
         return Ok(());
     }
-
-    let registration = registration(owner, sig, block, reason, quote!(::hotbreak::__private::Slot::new()));
+    let registration = registration(owner, sig, block, None, quote!(::hotbreak::__private::Slot::new()));
     let rt = quote!(::hotbreak::__private);
-    let mut prologue = registration;
-    if reason.is_none() {
-        let fn_ptr = fn_pointer_type(sig);
-        let (args, rebinds) = forwardable_args(sig);
-        let never = matches!(&sig.output, syn::ReturnType::Type(_, t) if matches!(**t, syn::Type::Never(_)));
-        // Out of line and cold, so the native body is laid out and inlined
-        // as if the check were not there (a `-> !` call needs no return).
-        let call_patched = if never {
-            quote!(unsafe { __hotbreak_patched(#(#args),*) })
-        } else {
-            quote!(return #rt::cold_call(move || unsafe { __hotbreak_patched(#(#args),*) });)
-        };
-        prologue.extend(quote! {
-            #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
-            ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
-                let __hotbreak_entry: usize = __HOTBREAK_SLOT.load();
-                if __hotbreak_entry != 0 {
-                    // SAFETY: the tool stores only the address of this same
-                    // function compiled from patched source: same signature.
-                    let __hotbreak_patched = unsafe { ::core::mem::transmute::<usize, #fn_ptr>(__hotbreak_entry) };
-                    #call_patched
-                }
-            });
-            #(#rebinds)*
+    // The patch has the function's own type: named from its path where the
+    // elision rules of a method make a spelled fn-pointer type wrong.
+    let name = &sig.ident;
+    // (Spelled when it cannot be wrong: no receiver, or nothing to borrow;
+    // `Drop::drop` cannot be named.)
+    let spelled = sig.receiver().is_none() || returns_no_borrow(sig);
+    let patched = match owner {
+        Owner::Impl { this, .. } if !spelled => witnessed(quote!(#this::#name), sig),
+        Owner::Free if !spelled => witnessed(quote!(Self::#name), sig),
+        _ => {
+            let fn_ptr = fn_pointer_type(sig);
+            quote!(::core::mem::transmute::<usize, #fn_ptr>(__hotbreak_entry))
+        }
+    };
+    let (args, rebinds) = forwardable_args(sig);
+    let never = returns_never(sig);
+    // Out of line and cold, so the native body is laid out and inlined
+    // as if the check were not there (a `-> !` call needs no return).
+    let call_patched = if never {
+        quote!(unsafe { __hotbreak_patched(#(#args),*) })
+    } else {
+        quote!(return #rt::cold_call(move || unsafe { __hotbreak_patched(#(#args),*) });)
+    };
+    let prologue = quote! {
+        #registration
+        #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
+        ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
+            let __hotbreak_entry: usize = __HOTBREAK_SLOT.load();
+            if __hotbreak_entry != 0 {
+                // SAFETY: the tool stores only the address of this same
+                // function compiled from patched source: same signature.
+                let __hotbreak_patched = unsafe { #patched };
+                #call_patched
+            }
         });
-    }
+        #(#rebinds)*
+    };
     let prologue: Block = syn::parse2(quote!({ #prologue }))?;
     block.stmts.splice(0..0, prologue.stmts);
     Ok(())
+}
+
+/// `__hotbreak_entry` as the type of the function at `path`, inferred from
+/// the dead branch (no code at any opt-level).
+fn witnessed(path: TokenStream, sig: &Signature) -> TokenStream {
+    let shape = fn_shape(sig);
+    quote! {
+        if true { ::core::mem::transmute::<usize, _>(__hotbreak_entry) } else { #path as #shape }
+    }
 }
 
 /// The function's slot (when patchable) and its registry entry, as items
@@ -194,7 +300,7 @@ pub(crate) fn registration(
     owner: &Owner,
     sig: &Signature,
     block: &Block,
-    reason: Option<&'static str>,
+    reason: Option<&str>,
     slot_init: TokenStream,
 ) -> TokenStream {
     let name = sig.ident.to_string();
@@ -274,4 +380,71 @@ fn tidy(tokens: TokenStream) -> String {
         out.push_str(part);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{debuggable, Refusal};
+    use proc_macro2::TokenStream;
+
+    fn expand(src: &str) -> Result<String, String> {
+        match debuggable(TokenStream::new(), src.parse().unwrap(), false) {
+            Ok(t) => Ok(t.to_string()),
+            Err(Refusal::Misuse(e)) => Err(e.to_string()),
+            Err(Refusal::Unforeseen) => Err("unforeseen".into()),
+        }
+    }
+
+    #[test]
+    fn what_syn_cannot_read_is_unforeseen_not_an_error() {
+        // A trait object without `dyn` taking parenthesized arguments (Rust
+        // 2015/2018): lib.rs then emits the item as written.
+        assert_eq!(expand("fn bare(b: Box<Fn(u32) -> u32>) -> u32 { b(1) }"), Err("unforeseen".into()));
+    }
+
+    #[test]
+    fn a_foreign_attribute_macro_leaves_the_impl_as_written() {
+        let out = expand("#[pymethods] impl S { fn f(&self, c: &C) -> &u8 { &self.0 } }").unwrap();
+        assert!(out.starts_with("# [pymethods] impl S { fn f (& self , c : & C) -> & u8 { & self . 0 } }"), "{out}");
+        assert!(out.contains("under the attribute macro #[pymethods]"), "{out}");
+    }
+
+    /// Every fn, impl and inline mod of this workspace's sources (the
+    /// wrapper's view of a real crate): no panic, nothing unforeseen, and
+    /// the output parses as items again.
+    #[test]
+    fn every_item_of_the_workspace_expands() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut files = vec![root.to_path_buf()];
+        let mut expanded = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                if name == "target" || name.starts_with('.') {
+                    continue;
+                }
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(file) = syn::parse_file(&text) else { continue };
+            for item in file.items.iter().filter(|i| matches!(i, syn::Item::Fn(_) | syn::Item::Impl(_))) {
+                let src = quote::ToTokens::to_token_stream(item).to_string();
+                let out = expand(&src).unwrap_or_else(|e| panic!("{}: {e}: {src}", path.display()));
+                syn::parse_str::<syn::File>(&out).unwrap_or_else(|e| panic!("{}: {e}: {out}", path.display()));
+                expanded += 1;
+            }
+        }
+        assert!(expanded > 500, "{expanded}");
+    }
+
+    #[test]
+    fn misuse_is_still_an_error() {
+        assert!(expand("struct S;").unwrap_err().contains("applies to a fn"));
+        assert!(expand("mod m;").unwrap_err().contains("inline `mod"));
+        assert!(expand("mod m { mod n; fn f() {} }").is_ok(), "a file module inside an inline one is skipped");
+    }
 }

@@ -3,6 +3,7 @@
 
 use proc_macro::TokenStream;
 
+mod attrs;
 mod expand;
 mod shim;
 mod signature;
@@ -13,8 +14,9 @@ mod signature;
 /// inline `mod` (every function in it). Each function gets an entry check (a
 /// nop the runtime turns into a jump when armed) and a link-time registry
 /// entry. Functions that cannot
-/// be patched yet (`const`, `async`, generic, `impl Trait` in the signature)
-/// compile unchanged and are registered with the reason.
+/// be patched yet (`const`, `async`, generic, `impl Trait` in the signature,
+/// under another attribute macro) compile as written and are registered
+/// with the reason.
 #[proc_macro_attribute]
 pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
     if patch_build() && !mentions(item.clone(), "__patch") {
@@ -23,7 +25,16 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
         // shim through a trampoline on its slot, see shim.rs).
         return item;
     }
-    expand::debuggable(args.into(), item.into(), patch_build()).unwrap_or_else(syn::Error::into_compile_error).into()
+    // Never a panic, never an error on valid code: anything unforeseen
+    // leaves the item as written (unregistered, so not debuggable).
+    let expanded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        expand::debuggable(args.into(), item.clone().into(), patch_build())
+    }));
+    match expanded {
+        Ok(Ok(tokens)) => tokens.into(),
+        Ok(Err(expand::Refusal::Misuse(e))) => e.into_compile_error().into(),
+        Ok(Err(expand::Refusal::Unforeseen)) | Err(_) => item,
+    }
 }
 
 /// Whether rustc runs for a hotbreak patch (`PATCH_BUILD_ENV` in

@@ -29,44 +29,42 @@
 //! trampoline per such function that jumps through the slot's `call`
 //! (`hotbreak-hotreload`, `patch.rs`).
 
+use crate::attrs::{Reading, CODEGEN};
 use crate::expand::{registration, Owner};
-use crate::signature::{fn_pointer_type, unpatchable_reason};
+use crate::signature::{fn_shape, unpatchable_reason};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
-use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemFn, ItemImpl, Pat, Type};
-
-/// Attributes that tie the function's own symbol or calling context to its
-/// body: such a function keeps its in-body check.
-const PINNED: [&str; 7] = ["track_caller", "no_mangle", "export_name", "link_section", "target_feature", "naked", "unsafe"];
-
-/// Attributes that shape the body's code: they move to the nested body.
-const CODEGEN: [&str; 3] = ["inline", "cold", "optimize"];
+use syn::visit_mut::VisitMut;
+use syn::{AttrStyle, Attribute, FnArg, ImplItem, ImplItemFn, ItemFn, ItemImpl, Pat, Type};
 
 /// Whether `f` becomes a shim in debug builds. Decided from the source alone,
 /// the same way for the program and for a patch of it. The attribute on a
 /// bare `fn` cannot see an enclosing `impl`: a body that mentions `Self` (or
 /// has a receiver) keeps its in-body check, since a nested fn cannot use it.
-pub fn eligible(f: &ItemFn) -> bool {
-    shimmable(&f.sig, &f.attrs)
+pub fn eligible(f: &ItemFn, reading: &Reading) -> bool {
+    shimmable(&f.sig, reading)
         && f.sig.receiver().is_none()
         && !mentions_self(f.sig.to_token_stream())
         && !mentions_self(f.block.to_token_stream())
 }
 
 /// What a free fn and a method both need to become a shim: a patchable,
-/// non-generic signature and no attribute pinning the function's symbol.
-fn shimmable(sig: &syn::Signature, attrs: &[Attribute]) -> bool {
+/// non-generic signature and no attribute pinning the function's symbol
+/// (nor a codegen one behind `cfg_attr`, which cannot move to the body).
+fn shimmable(sig: &syn::Signature, reading: &Reading) -> bool {
     unpatchable_reason(sig).is_none()
+        && reading.reason().is_none()
         && sig.generics.params.is_empty()
         && sig.generics.where_clause.is_none()
-        && !attrs.iter().any(|a| is_one_of(a, &PINNED))
+        && !reading.pinned
+        && !reading.hidden_codegen
 }
 
 fn is_one_of(attr: &Attribute, names: &[&str]) -> bool {
     names.iter().any(|name| attr.path().is_ident(name))
 }
 
-fn mentions_self(tokens: TokenStream) -> bool {
+pub(crate) fn mentions_self(tokens: TokenStream) -> bool {
     tokens.into_iter().any(|t| match t {
         TokenTree::Ident(i) => i == "Self",
         TokenTree::Group(g) => mentions_self(g.stream()),
@@ -77,10 +75,10 @@ fn mentions_self(tokens: TokenStream) -> bool {
 /// The shim for the program's build, beside `in_body`: the same function
 /// expanded with its in-body check, for optimized builds.
 pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native_inside, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
+    let Parts { outer_attrs, vis, shim_sig, native_inside, native_path, args, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
     let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
-    let fn_ptr = fn_pointer_type(&f.sig);
+    let shape = fn_shape(&f.sig);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -88,7 +86,7 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
         #vis #shim_sig {
             #native_inside
             #registration
-            #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
+            unsafe { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #native_path as #shape)(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body
@@ -162,8 +160,12 @@ struct Parts {
 const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
 
 fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native) -> Parts {
-    let outer_attrs: Vec<Attribute> = attrs.iter().filter(|a| !is_one_of(a, &CODEGEN)).cloned().collect();
-    let native_attrs: Vec<&Attribute> = attrs.iter().filter(|a| is_one_of(a, &CODEGEN) || matches!(kind, Native::Sibling(_)) && is_one_of(a, &SHARED)).collect();
+    let (inner_attrs, attrs): (Vec<&Attribute>, Vec<&Attribute>) = attrs.iter().partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+    let outer_attrs: Vec<Attribute> = attrs.iter().filter(|a| !is_one_of(a, &CODEGEN)).map(|a| (*a).clone()).collect();
+    let native_attrs: Vec<&Attribute> = attrs.iter().copied().filter(|a| is_one_of(a, &CODEGEN) || matches!(kind, Native::Sibling(_)) && is_one_of(a, &SHARED)).collect();
+    // A body's inner attributes (`#![allow(..)]`) stay at its top.
+    let stmts = &block.stmts;
+    let block = quote!({ #(#inner_attrs)* #(#stmts)* });
     let native_name = match kind {
         Native::Nested | Native::InTrait(_) => format_ident!("__hotbreak_native", span = sig.ident.span()),
         Native::Sibling(_) => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
@@ -202,9 +204,10 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
             // A declaration takes no patterns: the shim's plain names.
             let mut declared = shim_sig.clone();
             declared.ident = native_name.clone();
+            imp.concrete(&mut declared);
             let declared = imp.qualify(declared.to_token_stream());
             let native_sig = imp.qualify(native_sig.to_token_stream());
-            let stmts = imp.qualify(block.stmts.iter().map(ToTokens::to_token_stream).collect());
+            let stmts = imp.qualify(stmts.iter().map(ToTokens::to_token_stream).collect());
             let mut usable = trait_path.clone();
             for segment in &mut usable.segments {
                 segment.arguments = syn::PathArguments::None;
@@ -219,6 +222,7 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
                         #(#native_attrs)*
                         #[allow(clippy::too_many_arguments)]
                         #native_sig {
+                            #(#inner_attrs)*
                             // As in the impl: its trait's methods resolve on `self`.
                             #[allow(unused_imports)]
                             use #usable as _;
@@ -236,7 +240,34 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
     Parts { outer_attrs, vis: vis.clone(), shim_sig, native_inside, native_beside, native_path, native_static_path, args, unsafety }
 }
 
+/// Replaces the type `Self` with the impl's self type.
+struct ToSelfTy<'a>(&'a Type);
+
+impl VisitMut for ToSelfTy<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        match ty {
+            Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self") => *ty = self.0.clone(),
+            _ => syn::visit_mut::visit_type_mut(self, ty),
+        }
+    }
+    // An item nested in a type (a const block) has its own `Self`.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
 impl TraitImpl {
+    /// The declaration in `trait __HotbreakNative` with `T` for `Self` but in
+    /// its receiver: there `Self` is any implementer, of no known size
+    /// (`-> Result<Self, E>` needs one), without `T`'s inherent items.
+    fn concrete(&self, declared: &mut syn::Signature) {
+        let mut to = ToSelfTy(&self.self_ty);
+        for arg in &mut declared.inputs {
+            if let FnArg::Typed(t) = arg {
+                to.visit_type_mut(&mut t.ty);
+            }
+        }
+        to.visit_return_type_mut(&mut declared.output);
+    }
+
     /// `Self::X` -> `<T as Trait>::X` for the impl's own items `X`, at any
     /// depth (macro arguments too). Other `Self::` paths name inherent
     /// items or the trait's provided ones (in scope through the nested
@@ -348,23 +379,28 @@ pub fn method_home(imp: &ItemImpl) -> Option<Home> {
                     _ => None,
                 })
                 .collect();
-            Some(Home::Trait(TraitImpl { self_ty, trait_path: trait_path.clone(), own_items }))
+            // `<T as Add<Self>>::Output` must mean the same in the nested trait.
+            let mut trait_path = trait_path.clone();
+            ToSelfTy(&self_ty).visit_path_mut(&mut trait_path);
+            Some(Home::Trait(TraitImpl { self_ty, trait_path, own_items }))
         }
         Some(_) => None,
     }
 }
 
+/// A lifetime, named or elided (`&`): the nested impl or the slot's static
+/// could not name it.
 fn mentions_lifetime(tokens: TokenStream) -> bool {
     tokens.into_iter().any(|t| match t {
-        TokenTree::Punct(p) => p.as_char() == '\'',
+        TokenTree::Punct(p) => matches!(p.as_char(), '\'' | '&'),
         TokenTree::Group(g) => mentions_lifetime(g.stream()),
         _ => false,
     })
 }
 
 /// Whether a method (of an impl with a home) becomes a shim.
-pub fn method_eligible(f: &ImplItemFn) -> bool {
-    shimmable(&f.sig, &f.attrs) && f.defaultness.is_none()
+pub fn method_eligible(f: &ImplItemFn, reading: &Reading) -> bool {
+    shimmable(&f.sig, reading) && f.defaultness.is_none()
 }
 
 /// The program's form of a method: the shim, beside `in_body` for optimized
@@ -375,10 +411,10 @@ pub fn method_program(
     in_body: &ImplItemFn,
     registration: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native_inside, native_beside, native_static_path, args, unsafety, .. } =
+    let Parts { outer_attrs, vis, shim_sig, native_inside, native_beside, native_path, native_static_path, args, .. } =
         parts(&f.attrs, &f.vis, &f.sig, &f.block, home.native());
     let registration = registration(quote!(::hotbreak::__private::Slot::calling(#native_static_path as *mut ())));
-    let fn_ptr = fn_pointer_type(&f.sig);
+    let shape = fn_shape(&f.sig);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -386,7 +422,7 @@ pub fn method_program(
         #vis #shim_sig {
             #native_inside
             #registration
-            #unsafety { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #fn_ptr)(#(#args),*) }
+            unsafe { ::hotbreak::__call_through!(__HOTBREAK_SLOT, #native_path as #shape)(#(#args),*) }
         }
         #[cfg(not(debug_assertions))]
         #in_body

@@ -4,8 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit::Visit;
-use syn::visit_mut::VisitMut;
-use syn::{FnArg, GenericParam, Lifetime, Pat, ReturnType, Signature, Type};
+use syn::{FnArg, GenericParam, Pat, ReturnType, Signature, Type};
 
 /// Why a function with this signature cannot be patched yet, if so.
 pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
@@ -33,7 +32,51 @@ pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
             return Some("returns impl Trait");
         }
     }
+    if sig.inputs.iter().any(|arg| param_attrs(arg).iter().any(|a| !is_lint_level(a))) {
+        // `#[cfg]` may remove a parameter the forwarding names, and a
+        // macro's helper (`#[case]`) would reach a copy the macro never sees.
+        return Some("attribute on a parameter");
+    }
     None
+}
+
+fn param_attrs(arg: &FnArg) -> &[syn::Attribute] {
+    match arg {
+        FnArg::Receiver(r) => &r.attrs,
+        FnArg::Typed(t) => &t.attrs,
+    }
+}
+
+fn is_lint_level(attr: &syn::Attribute) -> bool {
+    ["allow", "warn", "deny", "forbid", "expect"].iter().any(|l| attr.path().is_ident(l))
+}
+
+/// `unsafe extern "C" fn(_, _) -> _`: the fn-pointer type of a function
+/// named by path (`f as <shape>`), left for the compiler to infer. A spelled
+/// type cannot always say which input an elided output lifetime borrows
+/// from: `fn(&self, &C) -> Iter<T>` borrows `self`'s, but as a fn pointer
+/// `fn(&S, &C) -> Iter<T>` is ambiguous, and `Iter<T>` hides its lifetime.
+/// Always `unsafe`: a safe `#[target_feature]` fn coerces only to an unsafe
+/// pointer, and every call of it sits in an `unsafe` block anyway.
+pub fn fn_shape(sig: &Signature) -> TokenStream {
+    let abi = &sig.abi;
+    let holes = sig.inputs.iter().map(|_| quote!(_));
+    // An inferred `!` would fall back to `()` before the cast is checked.
+    let output = if returns_never(sig) { quote!(!) } else { quote!(_) };
+    quote!(unsafe #abi fn(#(#holes),*) -> #output)
+}
+
+pub fn returns_never(sig: &Signature) -> bool {
+    matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)))
+}
+
+/// Whether the output holds no lifetime for elision to fill: then a spelled
+/// fn-pointer type means the same as the method's signature.
+pub fn returns_no_borrow(sig: &Signature) -> bool {
+    match &sig.output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, t) => matches!(&**t, Type::Never(_)) || matches!(&**t, Type::Tuple(t) if t.elems.is_empty()),
+    }
 }
 
 fn mentions_impl_trait(ty: &Type) -> bool {
@@ -48,80 +91,25 @@ fn mentions_impl_trait(ty: &Type) -> bool {
     f.0
 }
 
-/// The fn-pointer type with the same signature: `unsafe extern "C" fn(&Self, u8) -> R`.
-///
-/// A method's elided output lifetimes are its receiver's; in a fn pointer
-/// the receiver is an ordinary argument, so they are named: `fn(&self, &str)
-/// -> &str` becomes `for<'s> fn(&'s Self, &str) -> &'s str`.
+/// The fn-pointer type with the same signature: `unsafe extern "C" fn(&str,
+/// u8) -> R`. Its elision rules are a free function's: it means the same for
+/// a function without a receiver, or whose output borrows nothing; a
+/// method's may differ (see `fn_shape`).
 pub fn fn_pointer_type(sig: &Signature) -> TokenStream {
     let unsafety = &sig.unsafety;
     let abi = &sig.abi;
-    let mut output = sig.output.clone();
-    let mut binder = None;
-    let receiver_lifetime = match sig.receiver().map(|r| &*r.ty) {
-        Some(Type::Reference(r)) if elides_lifetimes(&output) => {
-            let lifetime = r.lifetime.clone().unwrap_or_else(|| {
-                let fresh: Lifetime = syn::parse_quote!('__hotbreak_self);
-                binder = Some(quote!(for<#fresh>));
-                fresh
-            });
-            NameElided(lifetime.clone()).visit_return_type_mut(&mut output);
-            Some(lifetime)
-        }
-        _ => None,
-    };
+    let output = &sig.output;
     let inputs = sig.inputs.iter().map(|arg| match arg {
-        FnArg::Receiver(r) => match (&*r.ty, &receiver_lifetime) {
-            (Type::Reference(reference), Some(lifetime)) => {
-                let mut reference = reference.clone();
-                reference.lifetime = Some(lifetime.clone());
-                quote!(#reference)
-            }
-            (ty, _) => quote!(#ty),
-        },
+        FnArg::Receiver(r) => {
+            let ty = &r.ty;
+            quote!(#ty)
+        }
         FnArg::Typed(t) => {
             let ty = &t.ty;
             quote!(#ty)
         }
     });
-    quote!(#binder #unsafety #abi fn(#(#inputs),*) #output)
-}
-
-/// Whether `output` has a `&` without a lifetime or a `'_`.
-fn elides_lifetimes(output: &ReturnType) -> bool {
-    struct Finder(bool);
-    impl<'a> Visit<'a> for Finder {
-        fn visit_type_reference(&mut self, r: &'a syn::TypeReference) {
-            self.0 |= r.lifetime.is_none();
-            syn::visit::visit_type_reference(self, r);
-        }
-        fn visit_lifetime(&mut self, l: &'a Lifetime) {
-            self.0 |= l.ident == "_";
-        }
-    }
-    let mut f = Finder(false);
-    f.visit_return_type(output);
-    f.0
-}
-
-/// Gives every elided lifetime this name.
-struct NameElided(Lifetime);
-
-impl VisitMut for NameElided {
-    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
-        if r.lifetime.is_none() {
-            r.lifetime = Some(self.0.clone());
-        }
-        syn::visit_mut::visit_type_reference_mut(self, r);
-    }
-    fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
-        if l.ident == "_" {
-            *l = self.0.clone();
-        }
-    }
-    // Fn-pointer and closure-trait types in the output elide on their own.
-    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
-    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+    quote!(#unsafety #abi fn(#(#inputs),*) #output)
 }
 
 /// Gives every argument a plain name the entry check can forward. Arguments

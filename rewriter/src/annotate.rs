@@ -11,6 +11,17 @@ use syn::{Attribute, ImplItem, Item};
 /// What the build inserts in front of each item.
 pub const ATTRIBUTE: &str = "#[::hotbreak::debuggable]";
 
+/// The attribute for a crate of `edition`: in 2015 a path starting with
+/// `::` names the crate's own root, and the extern prelude is reached
+/// without it.
+pub fn attribute_for_edition(edition: &str) -> &'static str {
+    if edition == "2015" {
+        "#[hotbreak::debuggable]"
+    } else {
+        ATTRIBUTE
+    }
+}
+
 /// A file with the attribute applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Annotated {
@@ -32,11 +43,11 @@ pub struct ModDecl {
     pub inline_parents: Vec<String>,
 }
 
-/// Applies the attribute to every top-level `fn` and `impl` (with at least
+/// Applies `attribute` to every top-level `fn` and `impl` (with at least
 /// one method) of `source`, also inside inline modules, leaving items that
 /// already carry it. Every line stays where it is; see [`insertion_point`]
 /// for where on a line the text goes.
-pub fn annotate(source: &str) -> Result<Annotated, String> {
+pub fn annotate(source: &str, attribute: &str) -> Result<Annotated, String> {
     let file = syn::parse_file(source).map_err(|e| format!("line {}: {e}", e.span().start().line))?;
     let mut found = Found::default();
     visit(&file.items, &mut Vec::new(), &mut found);
@@ -44,11 +55,11 @@ pub fn annotate(source: &str) -> Result<Annotated, String> {
     let mut offsets: Vec<usize> = found.items.iter().map(|&(attr_end, first)| insertion_point(source, &index, attr_end, first)).collect();
     offsets.sort_unstable();
     offsets.dedup();
-    let mut text = String::with_capacity(source.len() + offsets.len() * (ATTRIBUTE.len() + 1));
+    let mut text = String::with_capacity(source.len() + offsets.len() * (attribute.len() + 1));
     let mut done = 0;
     for &at in &offsets {
         text.push_str(&source[done..at]);
-        text.push_str(ATTRIBUTE);
+        text.push_str(attribute);
         if !source[at..].starts_with(['\n', '\r']) {
             text.push(' ');
         }
@@ -158,7 +169,7 @@ mod tests {
     #[test]
     fn every_fn_and_impl_is_marked_and_no_line_moves() {
         let src = "use std::fmt;\n\nfn a() {}\n\n/// Doc.\npub fn b() -> u8 {\n    1\n}\nstruct S;\nimpl S {\n    fn m(&self) {}\n}\nimpl Copy for S {}\n";
-        let out = annotate(src).unwrap();
+        let out = annotate(src, ATTRIBUTE).unwrap();
         assert_eq!(out.items, 3);
         assert_eq!(
             lines(&out.text),
@@ -183,7 +194,7 @@ mod tests {
     #[test]
     fn the_attribute_follows_other_attributes_and_avoids_comments() {
         let src = "#[test]\n#[should_panic]\n/// after\nfn t() {}\nconst X: &str = \"x\"; // note\nfn f() {}\nfn g() {} fn h() {}\n";
-        let out = annotate(src).unwrap();
+        let out = annotate(src, ATTRIBUTE).unwrap();
         assert_eq!(
             lines(&out.text),
             [
@@ -201,14 +212,14 @@ mod tests {
     #[test]
     fn marked_items_and_their_modules_are_left_alone() {
         let src = "#[hotbreak::debuggable]\nfn a() {}\n#[hotbreak::debuggable]\nmod m {\n    fn b() {}\n}\n";
-        let out = annotate(src).unwrap();
+        let out = annotate(src, ATTRIBUTE).unwrap();
         assert_eq!((out.items, out.text.as_str()), (0, src));
     }
 
     #[test]
     fn module_declarations_are_listed_with_their_paths_and_inline_parents() {
         let src = "mod a;\n#[path = \"x/y.rs\"]\nmod b;\nmod r#async;\nmod outer {\n    mod inner;\n    fn f() {}\n}\n#[cfg(windows)]\nmod win;\n";
-        let out = annotate(src).unwrap();
+        let out = annotate(src, ATTRIBUTE).unwrap();
         let decl = |name: &str, path: Option<&str>, parents: &[&str]| ModDecl {
             name: name.into(),
             path: path.map(str::to_owned),
@@ -224,6 +235,6 @@ mod tests {
 
     #[test]
     fn a_file_that_does_not_parse_is_an_error() {
-        assert!(annotate("fn (").unwrap_err().starts_with("line 1:"));
+        assert!(annotate("fn (", ATTRIBUTE).unwrap_err().starts_with("line 1:"));
     }
 }

@@ -120,9 +120,9 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
             }
             Item::Impl(imp) => {
                 let d = debuggable || has_debuggable(&imp.attrs);
-                let ty = imp.self_ty.to_token_stream().to_string();
+                let ty = inferred_lifetimes(&*imp.self_ty);
                 let qualified = match &imp.trait_ {
-                    Some((_, path, _)) => format!("<{ty} as {}>", path.to_token_stream()),
+                    Some((_, path, _)) => format!("<{ty} as {}>", inferred_lifetimes(path)),
                     None => format!("<{ty}>"),
                 };
                 let generic = imp.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
@@ -147,6 +147,34 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
             _ => {}
         }
     }
+}
+
+/// A type or path from an impl header as a path expression in the body
+/// can name it: the impl's lifetime parameters are not in scope outside
+/// the impl (the patch's entry getter), so every named lifetime but
+/// `'static` becomes `'_`, which inference fills.
+fn inferred_lifetimes<T: ToTokens + Clone>(header_part: &T) -> String {
+    fn erase(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+        let mut out = Vec::new();
+        let mut quote_before = false;
+        for t in tokens {
+            let t = match t {
+                proc_macro2::TokenTree::Group(g) => {
+                    let mut erased = proc_macro2::Group::new(g.delimiter(), erase(g.stream()));
+                    erased.set_span(g.span());
+                    proc_macro2::TokenTree::Group(erased)
+                }
+                proc_macro2::TokenTree::Ident(i) if quote_before && i != "static" => {
+                    proc_macro2::TokenTree::Ident(proc_macro2::Ident::new("_", i.span()))
+                }
+                other => other,
+            };
+            quote_before = matches!(&t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '\'' );
+            out.push(t);
+        }
+        out.into_iter().collect()
+    }
+    erase(header_part.to_token_stream()).to_string()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -61,6 +61,13 @@ mod tests {
     }
 
     #[test]
+    fn the_getter_names_an_impl_with_lifetimes_by_inferred_ones() {
+        let src = "#[hotbreak::debuggable]\nimpl<'a> R<'a, 'static> for &'a Q<'a> {\n    fn m(&self) -> u8 {\n        1\n    }\n}\n";
+        let p = replace_function(src, 4, "fn m(&self) -> u8 {\n        2\n    }", "g").unwrap();
+        assert!(p.text.contains("{ <& '_ Q < '_ > as R < '_ , 'static >>::m as usize }"), "{}", p.text);
+    }
+
+    #[test]
     fn cfg_attr_debuggable_counts() {
         let src = "#[cfg_attr(feature = \"dbg\", hotbreak::debuggable)]\nfn a() {\n    let x = 1;\n}\n";
         assert!(replace_function(src, 3, "fn a() {}", "g").is_ok());

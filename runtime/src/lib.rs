@@ -84,7 +84,8 @@ macro_rules! __entry_check {
 }
 
 /// The function a call-through shim calls now: `$slot`'s native body, or
-/// the patch it is armed with, as a `$fn_ptr`.
+/// the patch it is armed with, as the fn-pointer type of `$native` (the
+/// native body cast to it, `f as unsafe fn(_) -> _`; a dead branch).
 ///
 /// Debug builds compile a debuggable free function as a shim, inlined into
 /// every caller, around its body moved into a nested fn: the shim loads this
@@ -97,7 +98,7 @@ macro_rules! __entry_check {
 #[macro_export]
 #[cfg(target_arch = "x86_64")]
 macro_rules! __call_through {
-    ($slot:path, $fn_ptr:ty) => {{
+    ($slot:path, $native:expr) => {{
         let __hotbreak_target: usize;
         // SAFETY: reads the slot's `call` field, an aligned pointer-sized
         // atomic: the native body or a patch with the same signature.
@@ -109,7 +110,9 @@ macro_rules! __call_through {
                 target = out(reg) __hotbreak_target,
                 options(nostack, preserves_flags, readonly),
             );
-            ::core::mem::transmute::<usize, $fn_ptr>(__hotbreak_target)
+            // The pointer type is the native body's (`$native`, never run):
+            // a method's elided lifetimes cannot always be spelled.
+            if true { ::core::mem::transmute::<usize, _>(__hotbreak_target) } else { $native }
         }
     }};
 }
@@ -118,8 +121,8 @@ macro_rules! __call_through {
 #[macro_export]
 #[cfg(not(target_arch = "x86_64"))]
 macro_rules! __call_through {
-    ($slot:path, $fn_ptr:ty) => {
+    ($slot:path, $native:expr) => {
         // SAFETY: as above.
-        unsafe { ::core::mem::transmute::<*mut (), $fn_ptr>($slot.call_target()) }
+        unsafe { if true { ::core::mem::transmute::<*mut (), _>($slot.call_target()) } else { $native } }
     };
 }

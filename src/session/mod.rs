@@ -587,8 +587,16 @@ impl Session {
         let source = self.read_source(file)?;
         let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let index = self.index_at(file, &site).ok_or_else(|| {
-            anyhow!("{file}:{line}: `{}` is not debuggable: add #[hotbreak::debuggable] to it, its impl block or its module", site.name)
+            anyhow!(
+                "{file}:{line}: `{}` is not in the running program's registry: functions nested in another function or made by a macro are not \
+                 debuggable, nor crates left out with --debug-crates; in a crate that depends on hotbreak, or outside the workspace, \
+                 add #[hotbreak::debuggable] to it, its impl block or its module",
+                site.name
+            )
         })?;
+        if let Some(why) = &self.dbg.hello.functions[index].unpatchable {
+            bail!("{file}:{}: `{}` cannot be debugged yet: {why}", site.fn_line, site.name);
+        }
         self.say(Out::Building { file: file.to_string(), line: site.fn_line, function: site.name.clone() });
         let key = self.dbg.hello.functions[index].key.clone();
         let in_fn: Vec<&Bp> = self.bps.list.iter().filter(|b| b.file == file && (site.fn_line..=site.last_line).contains(&b.line)).collect();
@@ -800,13 +808,22 @@ impl Session {
         let old_fns = hotbreak_rewriter::list_functions(&old).unwrap_or_default();
         self.sources.insert(file.to_string(), new.clone());
         let mut changed = Vec::new();
+        let mut unpatchable = Vec::new();
         for index in 0..self.dbg.hello.functions.len() {
             let info = &self.dbg.hello.functions[index];
-            if info.file != file || info.unpatchable.is_some() {
+            if info.file != file {
                 continue;
             }
             let Some((before, after)) = counterpart(&old_fns, &new_fns, self.fn_line(index)) else { continue };
             let body_changed = !hotbreak_rewriter::same_tokens(before.text(&old), after.text(&new));
+            if let Some(why) = &info.unpatchable {
+                if body_changed {
+                    // Never a silent miss: the program keeps the old code.
+                    unpatchable.push(format!("{file}:{}: the edit of `{}` is not applied: it cannot be patched yet ({why})", after.fn_line, info.name));
+                }
+                self.moved.insert(index, after.fn_line);
+                continue;
+            }
             let moved = after.fn_line != before.fn_line;
             self.moved.insert(index, after.fn_line);
             // A function with breakpoints has its lines compiled in.
@@ -816,6 +833,9 @@ impl Session {
             }
         }
         self.say(Out::Diagnostics { file: file.to_string(), diagnostics: Vec::new() });
+        for message in unpatchable {
+            self.error(message);
+        }
         self.follow_breakpoints(file, &new)?;
         for (index, body_changed) in changed {
             let line = self.fn_line(index);

@@ -34,3 +34,25 @@ impl Drop for Account {
         crate::util::note_closed(&self.name);
     }
 }
+
+/// What a report keeps: entries at least this large.
+pub struct Filter {
+    pub at_least: i64,
+}
+
+/// Borrows an account, as views of real programs do.
+pub struct Report<'a> {
+    account: &'a Account,
+}
+
+impl<'a> Report<'a> {
+    pub fn of(account: &'a Account) -> Report<'a> {
+        Report { account }
+    }
+
+    /// An elided borrow of `self` beside another reference.
+    pub fn matching(&self, filter: &Filter) -> Vec<&Entry> {
+        let kept: Vec<&Entry> = self.account.history.iter().filter(|e| e.amount >= filter.at_least).collect();
+        kept
+    }
+}

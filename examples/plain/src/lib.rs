@@ -1,4 +1,6 @@
 //! A small ledger: the library half of a lib+bin package.
+#![forbid(unsafe_code)]
+#![deny(warnings, rust_2018_idioms, unused_qualifications)]
 
 pub mod ledger;
 mod util;
@@ -29,4 +31,16 @@ pub fn checksum(values: &[u64]) -> u64 {
         sum = sum.wrapping_mul(31).wrapping_add(*v ^ tables::weight(i));
     }
     util::fold(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_depends_on_order() {
+        let forward = checksum(&[1, 2, 3]);
+        let backward = checksum(&[3, 2, 1]);
+        assert_ne!(forward, backward);
+    }
 }

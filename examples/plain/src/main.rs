@@ -1,4 +1,4 @@
-use plain::ledger::{Account, Entry};
+use plain::ledger::{Account, Entry, Filter, Report};
 
 fn parse_line(line: &str) -> Result<Entry, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
@@ -17,6 +17,8 @@ fn main() {
         seen.push(balance as u64);
         println!("plain: round {round}: {line} -> balance {balance}");
     }
+    let big = Report::of(&account).matching(&Filter { at_least: 5 }).len();
+    println!("plain: {big} entries of at least 5");
     let largest = account.largest().map(|e| e.amount).unwrap_or(0);
     println!("plain: largest {largest}, triple {}, checksum {}", plain::triple(largest as u64), plain::checksum(&seen));
     match parse_line("credit") {

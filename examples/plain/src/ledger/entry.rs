@@ -10,10 +10,10 @@ impl Entry {
     }
 }
 
-impl<'a, 'b> TryFrom<&'a [&'b str]> for Entry {
+impl TryFrom<&[&str]> for Entry {
     type Error = String;
 
-    fn try_from(words: &'a [&'b str]) -> Result<Entry, String> {
+    fn try_from(words: &[&str]) -> Result<Self, Self::Error> {
         let [kind, amount] = words else {
             return Err(format!("expected 2 words, got {}", words.len()));
         };
