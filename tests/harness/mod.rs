@@ -187,6 +187,7 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     // copy's files must stay as they are.
     let before = fetch::snapshot(package);
     let target = target_dir(package);
+    forget_other_tools(&target)?;
     share_runtime(&target)?;
     let bare = session::run(c, package, &target, &work.join("bare"), "continue\n", stdin.as_deref())?;
     clock.lap("hotbreak build and run");
@@ -217,6 +218,23 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     report.phases = clock.laps;
     let _ = std::fs::write(work.join("lines.tsv"), report.table.join("\n"));
     Ok(report)
+}
+
+/// Host builds made by another build of cargo-hotbreak are dropped: cargo
+/// would find a crate the old wrapper built fresh and not ask the new one.
+fn forget_other_tools(target: &Path) -> Result<(), String> {
+    let tool = std::fs::metadata(env!("CARGO_BIN_EXE_cargo-hotbreak")).map_err(|e| e.to_string())?;
+    let stamp = format!("{:?} {}", tool.modified().ok(), tool.len());
+    let marker = target.join("hotbreak-tool");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(&stamp) {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(target.join("hotbreak")).into_iter().flatten().flatten() {
+        if entry.file_name() != "runtime" {
+            let _ = std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
+        }
+    }
+    std::fs::create_dir_all(target).and_then(|_| std::fs::write(&marker, stamp)).map_err(|e| e.to_string())
 }
 
 /// Zero-annotation builds build the hotbreak runtime (and its proc macro

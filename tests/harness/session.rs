@@ -77,6 +77,9 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let _ = done.send(());
     let _ = watchdog.join();
+    // Kept for a reader chasing a miss.
+    let _ = std::fs::write(state.join("tool-stdout"), &out.stdout);
+    let _ = std::fs::write(state.join("tool-stderr"), &out.stderr);
     let mut s = Session {
         program: Output::default(),
         answers: Vec::new(),

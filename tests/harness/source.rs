@@ -262,6 +262,16 @@ fn unpatchable(sig: &Signature, impl_generic: bool) -> Option<&'static str> {
         Some("async fn")
     } else if sig.inputs.iter().any(|a| matches!(a, FnArg::Typed(t) if impl_trait(&t.ty))) || matches!(&sig.output, ReturnType::Type(_, t) if impl_trait(t)) {
         Some("impl Trait in the signature")
+    } else if sig.variadic.is_some() {
+        Some("variadic fn")
+    } else if sig.inputs.iter().any(|a| {
+        let attrs = match a {
+            FnArg::Typed(t) => &t.attrs,
+            FnArg::Receiver(r) => &r.attrs,
+        };
+        attrs.iter().any(|a| !["allow", "warn", "deny", "forbid", "expect"].iter().any(|l| a.path().is_ident(l)))
+    }) {
+        Some("attribute on a parameter")
     } else {
         None
     }
