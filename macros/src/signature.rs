@@ -70,12 +70,40 @@ pub fn returns_never(sig: &Signature) -> bool {
     matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)))
 }
 
-/// Whether the output holds no lifetime for elision to fill: then a spelled
-/// fn-pointer type means the same as the method's signature.
+/// Whether the output surely holds no lifetime for elision to fill: then a
+/// spelled fn-pointer type means the same as the method's signature. A
+/// named path may hide one (`Chars` is `Chars<'_>`), so only types built
+/// from primitives, `Self` and std's lifetime-free containers count. (The
+/// other way, naming the method by its path, takes a trait impl's method
+/// at the trait's signature, which may be narrower than the impl's own:
+/// `fn eq(&self, other: &T<'_>)` for `PartialEq<T<'a>>`.)
 pub fn returns_no_borrow(sig: &Signature) -> bool {
     match &sig.output {
         ReturnType::Default => true,
-        ReturnType::Type(_, t) => matches!(&**t, Type::Never(_)) || matches!(&**t, Type::Tuple(t) if t.elems.is_empty()),
+        ReturnType::Type(_, t) => lifetime_free(t),
+    }
+}
+
+fn lifetime_free(ty: &Type) -> bool {
+    const PLAIN: &[&str] = &[
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64",
+        "Self", "String", "Option", "Result", "Vec", "Box", "Ordering",
+    ];
+    match ty {
+        Type::Never(_) => true,
+        Type::Paren(p) => lifetime_free(&p.elem),
+        Type::Tuple(t) => t.elems.iter().all(lifetime_free),
+        Type::Array(a) => lifetime_free(&a.elem),
+        Type::Path(p) if p.qself.is_none() => p.path.segments.iter().all(|seg| {
+            let known = PLAIN.iter().any(|k| seg.ident == k) || ["std", "core", "alloc", "cmp"].iter().any(|m| seg.ident == m);
+            let args_free = match &seg.arguments {
+                syn::PathArguments::None => true,
+                syn::PathArguments::AngleBracketed(a) => a.args.iter().all(|arg| matches!(arg, syn::GenericArgument::Type(t) if lifetime_free(t))),
+                syn::PathArguments::Parenthesized(_) => false,
+            };
+            known && args_free
+        }),
+        _ => false,
     }
 }
 

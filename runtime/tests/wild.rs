@@ -187,6 +187,18 @@ impl TryFrom<&[&str]> for Words {
     }
 }
 
+/// A borrowed string, as a Markdown parser keeps one.
+pub struct Cow<'a>(&'a str);
+
+/// The method is more general than the trait asks (`other` of any
+/// lifetime): naming it by the trait's path gives the trait's narrower type.
+#[debuggable]
+impl<'a> PartialEq<Cow<'a>> for Cow<'a> {
+    fn eq(&self, other: &Cow<'_>) -> bool {
+        self.0 == other.0
+    }
+}
+
 pub struct Num(u32);
 
 #[debuggable]
@@ -711,7 +723,10 @@ fn trait_impls_of_every_shape_keep_their_behaviour() {
     assert_eq!((Num(1) + Num(2)).0, 3);
     assert_eq!((Num(5) - Num(2)).0, 3);
     assert_eq!(Num(3).collect::<Vec<_>>(), [2, 1, 0]);
+    let (a, b) = (String::from("x"), String::from("x"));
+    assert!(Cow(&a) == Cow(&b));
     for key in [
+        "<Cow<'a> as PartialEq<Cow<'a>>>::eq",
         "<Words as TryFrom<&[&str]>>::try_from",
         "<Num as std::str::FromStr>::from_str",
         "<Num as Default>::default",
