@@ -1,12 +1,14 @@
 //! The line-mode front end: commands from the terminal, a script or stdin
-//! (`--batch`), output for people or as JSON lines (`--json`).
+//! (`--batch`), output for people or as JSON lines (`--json`). In JSON mode
+//! the program's own output comes as `output` events, so that a tool can
+//! tell it from the session's.
 
 use crate::debuggee::Event;
-use crate::session::output::Out;
+use crate::session::output::{Out, ProgramOutput};
 use crate::session::{Launch, Session};
 use crate::HostBuild;
 use anyhow::{Context, Result};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default)]
@@ -34,8 +36,12 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
     let interactive = opts.script.is_none() && std::io::stdin().is_terminal();
     // Scripts set breakpoints before the program starts; people expect
     // `run` to run.
-    let launch = Launch { args: program_args.to_vec(), stdin: program_stdin, capture_output: false, hold: !interactive };
+    let launch = Launch { args: program_args.to_vec(), stdin: program_stdin, capture_output: json, hold: !interactive };
     let mut session = Session::start(host, launch, emit)?;
+    let mut forwarders = Vec::new();
+    if json {
+        forwarders.extend(forward_output(&mut session));
+    }
     let input = session.debuggee().event_sender();
     // Saving a file hot-patches the functions it changed.
     let saves = input.clone();
@@ -84,6 +90,10 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
                 if !session.command(line) {
                     break;
                 }
+                if json {
+                    // `run` starts a new process with new pipes.
+                    forwarders.extend(forward_output(&mut session));
+                }
                 prompt();
             }
             Event::InputEnd => {
@@ -93,5 +103,38 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
             other => session.absorb(other),
         }
     }
+    // The program is gone: its last output is still in the pipes.
+    drop(session);
+    for f in forwarders {
+        let _ = f.join();
+    }
     Ok(())
+}
+
+/// Emits the running program's stdout and stderr as `output` events, once
+/// per process (the pipes are taken).
+fn forward_output(session: &mut Session) -> Vec<std::thread::JoinHandle<()>> {
+    let child = &mut session.debuggee().child;
+    let mut threads = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        threads.push(forward(out, "stdout"));
+    }
+    if let Some(err) = child.stderr.take() {
+        threads.push(forward(err, "stderr"));
+    }
+    threads
+}
+
+fn forward(stream: impl Read + Send + 'static, name: &'static str) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut piece = Vec::new();
+        // Whole lines, newline kept: the pieces add up to the exact output.
+        while reader.read_until(b'\n', &mut piece).is_ok_and(|n| n > 0) {
+            let out = ProgramOutput { stream: name, text: String::from_utf8_lossy(&piece).into_owned() };
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{}", serde_json::to_string(&out).unwrap_or_default());
+            piece.clear();
+        }
+    })
 }

@@ -30,6 +30,17 @@ pub enum Out {
     Error { message: String },
 }
 
+/// A piece of the program's output, as read from its stdout or stderr: up
+/// to and with a newline (the last piece may lack it). In `--json` mode the
+/// program's output comes as these, so tools can tell it from the session's.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename = "output")]
+pub struct ProgramOutput {
+    /// `stdout` or `stderr`.
+    pub stream: &'static str,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StopView {
     pub thread: u64,

@@ -1,0 +1,110 @@
+//! Real code nobody here wrote: crates fetched from crates.io at pinned
+//! versions, built unmodified under hotbreak, must compile, print what
+//! their plain build prints, and take a log point on every statement line
+//! of a seeded sample of their functions; those on lines that run (gdb on
+//! the plain build decides which do) must fire, and the output must not
+//! change. Each test prints its crate's rates; any miss fails it, named by
+//! file:line with hotbreak's message.
+//!
+//! Needs crates.io (through cargo) and gdb with Python.
+
+mod harness;
+
+use harness::{check, Crate, Target};
+
+/// Small dependency trees, each a different kind of code.
+static CRATES: &[Crate] = &[
+    // A lib+bin application (src/lib.rs and src/main.rs, one crate name)
+    // and a parser: Markdown to HTML, its README as input, every extension on.
+    Crate {
+        name: "pulldown-cmark",
+        version: "0.13.6",
+        target: Target::Bin("pulldown-cmark"),
+        args: &["-T", "-F", "-S", "-L", "-P", "-H", "-M", "-G", "-D", "-m"],
+        stdin: Some("README.md"),
+        functions: 12,
+        max_statements: 100,
+    },
+    // Edition 2024, a lexer/parser (TOML), its unit tests.
+    Crate {
+        name: "toml_parser",
+        version: "1.1.5",
+        target: Target::LibTests,
+        args: &["--test-threads=1"],
+        stdin: None,
+        functions: 12,
+        max_statements: 100,
+    },
+    // A parser (XML): its test that parses every file of tests/files.
+    Crate {
+        name: "roxmltree",
+        version: "0.21.2",
+        target: Target::Tests("ast"),
+        args: &["--test-threads=1"],
+        stdin: None,
+        functions: 12,
+        max_statements: 100,
+    },
+    // Heavy in trait impls and macros (From/PartialEq/Index impls written
+    // by macro_rules, `object!`/`array!`): its value tests.
+    Crate {
+        name: "json",
+        version: "0.12.4",
+        target: Target::Tests("value"),
+        args: &["--test-threads=1"],
+        stdin: None,
+        functions: 12,
+        max_statements: 100,
+    },
+    // Trait impls and macros (edition 2015): MIME types, its unit tests.
+    Crate {
+        name: "mime",
+        version: "0.3.18",
+        target: Target::LibTests,
+        args: &["--test-threads=1"],
+        stdin: None,
+        functions: 12,
+        max_statements: 100,
+    },
+    // A table-driven state machine (ANSI escape parser) through one of its
+    // examples, fed a recorded terminal session.
+    Crate {
+        name: "vte",
+        version: "0.15.0",
+        target: Target::Example("parselog"),
+        args: &[],
+        stdin: Some("tests/demo.vte"),
+        functions: 12,
+        max_statements: 100,
+    },
+];
+
+#[test]
+fn pulldown_cmark_lib_and_bin() {
+    check(CRATES, "pulldown-cmark");
+}
+
+#[test]
+fn toml_parser_edition_2024() {
+    check(CRATES, "toml_parser");
+}
+
+#[test]
+fn roxmltree_parser() {
+    check(CRATES, "roxmltree");
+}
+
+#[test]
+fn json_trait_impls_and_macros() {
+    check(CRATES, "json");
+}
+
+#[test]
+fn mime_trait_impls() {
+    check(CRATES, "mime");
+}
+
+#[test]
+fn vte_state_machine() {
+    check(CRATES, "vte");
+}
