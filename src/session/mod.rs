@@ -205,7 +205,15 @@ impl Session {
     fn release(&mut self) -> Result<()> {
         if self.held {
             self.held = false;
-            self.dbg.release()?;
+            if let Err(e) = self.dbg.release() {
+                // A program that runs to its end at once closes the
+                // connection before the answer comes: report its exit.
+                if self.dbg.child.try_wait()?.is_some() || e.to_string().contains("the program is gone") {
+                    self.program_ended();
+                    return Ok(());
+                }
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -364,7 +372,7 @@ impl Session {
         if self.held && may_wait_only {
             // A script's first `continue` lets the program start.
             self.release()?;
-            if self.wait_after_resume {
+            if self.wait_after_resume && !self.exited {
                 self.wait_for_stop();
             }
             return Ok(());
