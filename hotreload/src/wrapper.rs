@@ -96,19 +96,20 @@ pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> st
     std::fs::create_dir_all(&settings.record_dir)?;
     let json = serde_json::to_vec_pretty(&inv).map_err(std::io::Error::other)?;
     std::fs::write(settings.record_dir.join(inv.record_name()), json)?;
-    let Some(shadow) = shadow else {
-        return run(&rustc, &inv.args, None);
-    };
     let mut args = inv.args.clone();
-    args.push(format!("--remap-path-prefix={}={}", shadow.display(), cwd.display()));
-    let code = run(&rustc, &args, Some(&shadow))?;
-    if code == 0 {
-        // What the annotated crate also depends on, so that cargo rebuilds
-        // it when either changes: the runtime, and the wrapper that
-        // annotates (a new hotbreak may annotate differently).
-        let mut extra: Vec<PathBuf> = settings.runtime.iter().map(|(rlib, _)| rlib.clone()).collect();
-        extra.extend(std::env::current_exe().ok());
-        repoint_dep_info(&args, &inv.crate_name, &shadow, &cwd, &extra)?;
+    if let Some(shadow) = &shadow {
+        args.push(format!("--remap-path-prefix={}={}", shadow.display(), cwd.display()));
+    }
+    let code = run(&rustc, &args, shadow.as_deref())?;
+    if code == 0 && settings.annotate_dir.is_some() {
+        // What the crate also depends on, so that cargo rebuilds it when
+        // either changes: the wrapper that decides how it is built (a new
+        // hotbreak may annotate it, or differently), and the runtime.
+        let mut extra: Vec<PathBuf> = std::env::current_exe().into_iter().collect();
+        if inv.annotated {
+            extra.extend(settings.runtime.iter().map(|(rlib, _)| rlib.clone()));
+        }
+        repoint_dep_info(&args, &inv.crate_name, shadow.as_deref(), &cwd, &extra)?;
     }
     Ok(code)
 }
@@ -168,12 +169,14 @@ fn annotated_tree(settings: &Settings, inv: &Invocation, files: &[ModuleFile]) -
 /// Cargo decides what to rebuild from the dep-info file rustc wrote (the
 /// mtimes of the files it lists): make it name the user's files, not the
 /// shadow tree's, and add `extra` files to every rule.
-fn repoint_dep_info(args: &[String], crate_name: &str, shadow: &Path, cwd: &Path, extra: &[PathBuf]) -> std::io::Result<()> {
+fn repoint_dep_info(args: &[String], crate_name: &str, shadow: Option<&Path>, cwd: &Path, extra: &[PathBuf]) -> std::io::Result<()> {
     let Some(out_dir) = flag_values(args, "--out-dir").next() else { return Ok(()) };
     let suffix = crate::record::codegen_value(args, "extra-filename").unwrap_or_default();
     let path = Path::new(out_dir).join(format!("{crate_name}{suffix}.d"));
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
-    let text = text.replace(&format!("{}/", shadow.display()), &format!("{}/", cwd.display()));
+    let Ok(mut text) = std::fs::read_to_string(&path) else { return Ok(()) };
+    if let Some(shadow) = shadow {
+        text = text.replace(&format!("{}/", shadow.display()), &format!("{}/", cwd.display()));
+    }
     let escaped: String = extra.iter().map(|p| format!(" {}", p.display().to_string().replace(' ', "\\ "))).collect();
     let mut out = String::with_capacity(text.len() + 4 * escaped.len());
     let mut rules = true;
