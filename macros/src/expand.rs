@@ -27,7 +27,7 @@ use crate::attrs::{self, Reading};
 use crate::shim;
 use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, returns_never, returns_no_borrow, unpatchable_reason};
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, Block, GenericParam, ImplItem, Item, ItemImpl, Signature};
 
@@ -259,12 +259,23 @@ fn expand_fn(
     };
     let (args, rebinds) = forwardable_args(sig);
     let never = returns_never(sig);
+    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
     // Out of line and cold, so the native body is laid out and inlined
     // as if the check were not there (a `-> !` call needs no return).
     let call_patched = if never {
         quote!(unsafe { __hotbreak_patched(#(#args),*) })
+    } else if rust_abi && args.len() <= MAX_CALL_ARGS {
+        // Typed by the values passed and the return type (see the
+        // runtime's `call.rs`): `patched` is not needed.
+        let call = format_ident!("call{}", args.len());
+        quote!(return #rt::cold_call(move || unsafe { #rt::#call(__hotbreak_entry, #(#args),*) });)
     } else {
         quote!(return #rt::cold_call(move || unsafe { __hotbreak_patched(#(#args),*) });)
+    };
+    let bind_patched = if never || !(rust_abi && args.len() <= MAX_CALL_ARGS) {
+        quote!(let __hotbreak_patched = unsafe { #patched };)
+    } else {
+        quote!()
     };
     let prologue = quote! {
         #registration
@@ -274,7 +285,7 @@ fn expand_fn(
             if __hotbreak_entry != 0 {
                 // SAFETY: the tool stores only the address of this same
                 // function compiled from patched source: same signature.
-                let __hotbreak_patched = unsafe { #patched };
+                #bind_patched
                 #call_patched
             }
         });
@@ -284,6 +295,9 @@ fn expand_fn(
     block.stmts.splice(0..0, prologue.stmts);
     Ok(())
 }
+
+/// The most arguments the runtime's `callN` take (`hotbreak::__private::MAX_ARGS`).
+const MAX_CALL_ARGS: usize = 12;
 
 /// `__hotbreak_entry` as the type of the function at `path`, inferred from
 /// the dead branch (no code at any opt-level).

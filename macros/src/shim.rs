@@ -134,6 +134,10 @@ pub struct TraitImpl {
     /// The impl's own associated items (`type Item`, `const K`, `fn f`):
     /// `Self::Item` is rewritten to `<T as Trait>::Item`.
     own_items: Vec<syn::Ident>,
+    /// Its associated types' definitions (`Self` made concrete): `Self::X`
+    /// becomes the type itself, since a qualified path may not start a
+    /// struct literal (`Self::Output { .. }` in toml_parser).
+    own_types: Vec<(syn::Ident, Type)>,
 }
 
 
@@ -212,6 +216,10 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
             for segment in &mut usable.segments {
                 segment.arguments = syn::PathArguments::None;
             }
+            // A trait named by one segment is in scope already (imported,
+            // defined or in the prelude); `use Tr` would even fail in 2015,
+            // where `use` paths start at the crate root (mime 0.3).
+            let bring_in = (usable.segments.len() > 1).then(|| quote!(#[allow(unused_imports)] use #usable as _;));
             (
                 quote! {
                     trait __HotbreakNative {
@@ -224,8 +232,7 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
                         #native_sig {
                             #(#inner_attrs)*
                             // As in the impl: its trait's methods resolve on `self`.
-                            #[allow(unused_imports)]
-                            use #usable as _;
+                            #bring_in
                             #stmts
                         }
                     }
@@ -279,7 +286,11 @@ impl TraitImpl {
         while i < tokens.len() {
             if let Some(item) = self.own_item_after_self(&tokens[i..]) {
                 let (self_ty, trait_path) = (&self.self_ty, &self.trait_path);
-                out.extend(quote!(<#self_ty as #trait_path>::#item));
+                match self.own_types.iter().find(|(name, _)| name == item) {
+                    Some((_, ty)) if is_bare_path(ty) => out.extend(quote!(#ty)),
+                    Some((_, ty)) => out.extend(quote!(<#ty>)),
+                    None => out.extend(quote!(<#self_ty as #trait_path>::#item)),
+                }
                 i += 4;
                 continue;
             }
@@ -307,6 +318,12 @@ impl TraitImpl {
             _ => None,
         }
     }
+}
+
+/// A path without generic arguments or `<..>` self type: usable bare in
+/// every position (a struct literal, a pattern, a call's path).
+fn is_bare_path(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.iter().all(|s| s.arguments.is_none()))
 }
 
 /// The shim's signature, every argument (the receiver too) a plain,
@@ -379,10 +396,22 @@ pub fn method_home(imp: &ItemImpl) -> Option<Home> {
                     _ => None,
                 })
                 .collect();
+            let own_types = imp
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    ImplItem::Type(t) => {
+                        let mut ty = t.ty.clone();
+                        ToSelfTy(&self_ty).visit_type_mut(&mut ty);
+                        Some((t.ident.clone(), ty))
+                    }
+                    _ => None,
+                })
+                .collect();
             // `<T as Add<Self>>::Output` must mean the same in the nested trait.
             let mut trait_path = trait_path.clone();
             ToSelfTy(&self_ty).visit_path_mut(&mut trait_path);
-            Some(Home::Trait(TraitImpl { self_ty, trait_path, own_items }))
+            Some(Home::Trait(TraitImpl { self_ty, trait_path, own_items, own_types }))
         }
         Some(_) => None,
     }

@@ -10,6 +10,7 @@ pub use hotbreak_macros::debuggable;
 #[doc(hidden)]
 pub use hotbreak_macros::__patch;
 
+mod call;
 mod agent;
 mod build_id;
 #[doc(hidden)]
@@ -26,6 +27,7 @@ pub use registry::{functions, FnInfo};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::agent::{AgentAnchor, hotbreak_anchor};
+    pub use crate::call::*;
     pub use crate::registry::{FnInfo, FUNCTIONS};
     pub use crate::native_names::{method_native, shim_of, NATIVE};
     pub use crate::slot::Slot;

@@ -199,6 +199,41 @@ impl<'a> PartialEq<Cow<'a>> for Cow<'a> {
     }
 }
 
+/// Found in json 0.12: the impl's method takes any `&str`, the trait's
+/// only `&'a str`, and the output borrows `self`.
+pub struct Table(Vec<(String, u32)>);
+
+#[debuggable]
+impl<'a> std::ops::Index<&'a str> for Table {
+    type Output = u32;
+    fn index(&self, key: &str) -> &u32 {
+        &self.0.iter().find(|(k, _)| k == key).expect("present").1
+    }
+}
+
+#[debuggable]
+impl<'a> PartialEq<&'a str> for Table {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.len() == other.len()
+    }
+}
+
+/// Found in toml_parser 1.1: the trait's associated type named through
+/// `Self` as a struct literal.
+#[derive(Debug, PartialEq)]
+pub struct Span {
+    start: usize,
+    end: usize,
+}
+
+#[debuggable]
+impl std::ops::Add<usize> for Span {
+    type Output = Self;
+    fn add(self, by: usize) -> Self::Output {
+        Self::Output { start: self.start + by, end: self.end + by }
+    }
+}
+
 pub struct Num(u32);
 
 #[debuggable]
@@ -725,7 +760,15 @@ fn trait_impls_of_every_shape_keep_their_behaviour() {
     assert_eq!(Num(3).collect::<Vec<_>>(), [2, 1, 0]);
     let (a, b) = (String::from("x"), String::from("x"));
     assert!(Cow(&a) == Cow(&b));
+    let table = Table(vec![("k".to_string(), 7)]);
+    let key = String::from("k");
+    assert_eq!(table[key.as_str()], 7);
+    assert!(table == "k");
+    assert_eq!(Span { start: 1, end: 2 } + 3, Span { start: 4, end: 5 });
     for key in [
+        "<Table as std::ops::Index<&'a str>>::index",
+        "<Table as PartialEq<&'a str>>::eq",
+        "<Span as std::ops::Add<usize>>::add",
         "<Cow<'a> as PartialEq<Cow<'a>>>::eq",
         "<Words as TryFrom<&[&str]>>::try_from",
         "<Num as std::str::FromStr>::from_str",

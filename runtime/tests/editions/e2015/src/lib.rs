@@ -56,3 +56,14 @@ pub fn exercise() {
     assert_eq!(S(1).show(&"x"), "\"x\"1");
     assert_eq!(S(3).to_string(), "S3");
 }
+
+/// A trait impl of a prelude trait (mime 0.3): its native body must not
+/// `use PartialEq`, a path from the crate root in 2015.
+pub struct Name(pub String);
+
+#[hotbreak::debuggable]
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.0 == other.0
+    }
+}
