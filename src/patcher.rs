@@ -328,6 +328,14 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic]) ->
             hits = hit_by(false);
         }
         if !hits.is_empty() {
+            // A binding declared without a value (`let x;`) is refused at
+            // each point before its assignment, but rustc reports one a
+            // round: drop all its captures at once (such a local is then
+            // not shown in that function).
+            if error.message.contains("isn't initialized") || error.message.contains("possibly-uninitialized") {
+                let names: Vec<String> = hits.iter().map(|h| h.name.clone()).collect();
+                rejected.extend(inst.captures.iter().filter(|c| names.contains(&c.id.name)).map(|c| c.id.clone()));
+            }
             rejected.extend(hits.into_iter().cloned());
             continue;
         }

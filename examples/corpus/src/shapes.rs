@@ -26,6 +26,26 @@ mod free {
         sum
     }
 
+    /// A binding declared without a value, assigned in the loop (found in
+    /// pulldown-cmark): step points before the assignment cannot show it.
+    pub fn deferred_init(lines: &[u32]) -> u32 {
+        let mut i = 0;
+        let end;
+        loop {
+            let here = lines[i];
+            if here == 0 {
+                end = i as u32;
+                break;
+            }
+            i += 1;
+            if i == lines.len() {
+                end = 99;
+                break;
+            }
+        }
+        end * 2
+    }
+
     pub fn labeled_loops(n: u32) -> Vec<(u32, u32)> {
         let mut found = Vec::new();
         'outer: for a in 1..n {
@@ -490,6 +510,7 @@ pub fn run(name: &str) -> Option<String> {
     let out = match name {
         "loop_break_continue" => format!("{:?}", loop_break_continue(10)),
         "labeled_loops" => format!("{:?}", labeled_loops(5)),
+        "deferred_init" => format!("{:?}", (deferred_init(&[3, 0, 1]), deferred_init(&[1]))),
         "while_loop" => format!("{:?}", while_loop(6)),
         "while_let" => format!("{:?}", while_let(vec![3, -1, 4])),
         "for_enumerate" => format!("{:?}", for_enumerate(&["a", "b"])),
