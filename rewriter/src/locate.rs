@@ -50,6 +50,8 @@ pub enum LocateError {
     NoFunction { line: u32 },
     /// Inside the body of `macro_rules! name`: a template, not code that runs.
     InMacro { line: u32, name: String },
+    /// Inside a function of a shape no patch can replace yet.
+    NotYet { line: u32, name: String, why: &'static str },
 }
 
 impl std::fmt::Display for LocateError {
@@ -57,6 +59,7 @@ impl std::fmt::Display for LocateError {
         match self {
             LocateError::Parse { line, message } => write!(f, "line {line}: {message}"),
             LocateError::NoFunction { line } => write!(f, "line {line} is not inside a function"),
+            LocateError::NotYet { line, name, why } => write!(f, "line {line} is in `{name}`, which cannot be debugged yet: {why}"),
             LocateError::InMacro { line, name } => write!(
                 f,
                 "line {line} is in the body of `macro_rules! {name}`, which is expanded where it is used: break on a line that uses `{name}!`"
@@ -78,6 +81,9 @@ pub(crate) fn parse(source: &str) -> Result<syn::File, LocateError> {
 }
 
 pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, LocateError> {
+    if let Some((name, why)) = not_yet_at(file, line) {
+        return Err(LocateError::NotYet { line, name, why });
+    }
     let mut found = Vec::new();
     visit_items(&file.items, Some(line), false, &mut found);
     found.pop().ok_or_else(|| match macro_at(&file.items, line) {
@@ -87,6 +93,52 @@ pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, Lo
 }
 
 /// The `macro_rules!` (at any module depth) whose text holds `line`.
+/// A function holding `line` that no patch can replace yet: a trait's
+/// provided method, or a fn nested in another function's body (neither
+/// gets `#[debuggable]`, and a patch replaces whole top-level functions).
+fn not_yet_at(file: &syn::File, line: u32) -> Option<(String, &'static str)> {
+    struct Finder {
+        line: u32,
+        depth: usize,
+        found: Option<(String, &'static str)>,
+    }
+    impl Finder {
+        fn covers(&self, start: proc_macro2::Span, end: proc_macro2::Span) -> bool {
+            (start.start().line as u32..=end.end().line as u32).contains(&self.line)
+        }
+    }
+    impl<'a> syn::visit::Visit<'a> for Finder {
+        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+            if !self.covers(f.sig.fn_token.span, f.block.brace_token.span.close()) {
+                return;
+            }
+            if self.depth > 0 {
+                self.found = Some((f.sig.ident.to_string(), "a fn nested in another function's body"));
+            }
+            self.depth += 1;
+            syn::visit::visit_item_fn(self, f);
+            self.depth -= 1;
+        }
+        fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+            if self.covers(f.sig.fn_token.span, f.block.brace_token.span.close()) {
+                self.depth += 1;
+                syn::visit::visit_impl_item_fn(self, f);
+                self.depth -= 1;
+            }
+        }
+        fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
+            if let Some(block) = &f.default {
+                if self.covers(f.sig.fn_token.span, block.brace_token.span.close()) {
+                    self.found = Some((f.sig.ident.to_string(), "a provided method of a trait (methods of impls can be)"));
+                }
+            }
+        }
+    }
+    let mut finder = Finder { line, depth: 0, found: None };
+    syn::visit::Visit::visit_file(&mut finder, file);
+    finder.found
+}
+
 fn macro_at(items: &[Item], line: u32) -> Option<String> {
     items.iter().find_map(|item| match item {
         Item::Macro(m) => {
@@ -302,6 +354,16 @@ mod listing_tests {
         assert_eq!(fns[1].text(src), "pub fn b(&self) -> u8 { 2 }");
         assert!(same_tokens("fn a() { 1 + 2 }", "fn a()  {\n 1+2 // sum\n}"));
         assert!(!same_tokens("fn a() { \"x y\" }", "fn a() { \"xy\" }"));
+    }
+
+    #[test]
+    fn provided_trait_methods_and_nested_fns_say_they_cannot_be_debugged_yet() {
+        let src = "trait T {\n    fn p(&self) -> u8 {\n        1\n    }\n}\nfn outer() -> u8 {\n    let a = 1;\n    fn inner() -> u8 {\n        2\n    }\n    a + inner()\n}\n";
+        let err = |line| find_function(src, line).unwrap_err().to_string();
+        assert_eq!(err(3), "line 3 is in `p`, which cannot be debugged yet: a provided method of a trait (methods of impls can be)");
+        assert_eq!(err(9), "line 9 is in `inner`, which cannot be debugged yet: a fn nested in another function's body");
+        assert_eq!(find_function(src, 7).unwrap().name, "outer");
+        assert_eq!(find_function(src, 11).unwrap().name, "outer");
     }
 
     #[test]
