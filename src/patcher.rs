@@ -70,6 +70,9 @@ pub struct Patcher {
     /// its sources are annotated the same way before rewriting (with this
     /// attribute, which depends on the edition).
     annotated: Option<&'static str>,
+    /// An annotated 2015 crate's root (as rustc names it), which declares
+    /// `extern crate hotbreak;` in its builds, so in patches too.
+    root_declares_runtime: Option<String>,
 }
 
 impl Patcher {
@@ -77,8 +80,9 @@ impl Patcher {
     /// under the hotbreak dir.
     pub fn new(host: &HostBuild, inv: Invocation, work: &Path) -> Result<Patcher> {
         let annotated = inv.annotated.then(|| hotbreak_rewriter::attribute_for_edition(inv.edition()));
+        let root_declares_runtime = (inv.annotated && inv.edition() == "2015").then(|| inv.root_source.display().to_string());
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
-        Ok(Patcher { builder, config: host.config.clone(), annotated })
+        Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime })
     }
 
     /// Patches the executable's own crate (its `main`'s crate, or the test
@@ -92,6 +96,18 @@ impl Patcher {
     fn as_compiled(&self, file: &str, source: &str) -> Result<String> {
         let Some(attribute) = self.annotated else { return Ok(source.to_string()) };
         hotbreak_rewriter::annotate(source, attribute).map(|a| a.text).map_err(|e| anyhow!("{file}: {e}"))
+    }
+
+    /// The files a patch build replaces: `file`'s patched text, and a 2015
+    /// root declaring the runtime (the root's own text gets it too).
+    fn patch_files(&self, file: &str, text: String) -> Result<Vec<(PathBuf, String)>> {
+        let Some(root) = &self.root_declares_runtime else { return Ok(vec![(PathBuf::from(file), text)]) };
+        let declare = |text: &str| hotbreak_rewriter::declare_extern_crate(text).map_err(|e| anyhow!("{root}: {e}"));
+        if root == file {
+            return Ok(vec![(PathBuf::from(file), declare(&text)?)]);
+        }
+        let root_text = self.as_compiled(root, &self.config.read_source(root)?)?;
+        Ok(vec![(PathBuf::from(file), text), (PathBuf::from(root), declare(&root_text)?)])
     }
 
     /// Compiles the crate with the function containing `file:line` replaced
@@ -117,7 +133,7 @@ impl Patcher {
         let source = &self.as_compiled(file, source)?;
         let patched = hotbreak_rewriter::replace_function(source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let rewrite = started.elapsed();
-        let compiled = self.builder.compile(&[(PathBuf::from(file), patched.text)], &getter)?;
+        let compiled = self.builder.compile(&self.patch_files(file, patched.text)?, &getter)?;
         Ok(PreparedPatch {
             timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
             compiled,
@@ -169,7 +185,7 @@ impl Patcher {
             let request =
                 hotbreak_rewriter::Request { source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
-            let files = [(PathBuf::from(file), instrumented.text.clone())];
+            let files = self.patch_files(file, instrumented.text.clone())?;
             if timings.rewrite.is_zero() {
                 timings.rewrite = started.elapsed();
             }

@@ -62,7 +62,10 @@ pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> st
     }
     args.extend(HOST_FLAGS.iter().map(|s| s.to_string()));
     let edition = flag_values(&args, "--edition").next().unwrap_or("2015").to_string();
-    let files = module_tree(&cwd, &root_source, hotbreak_rewriter::attribute_for_edition(&edition));
+    let mut files = module_tree(&cwd, &root_source, hotbreak_rewriter::attribute_for_edition(&edition));
+    if edition == "2015" {
+        declare_runtime(&cwd, &mut files);
+    }
     let mut inv = Invocation {
         rustc: PathBuf::from(&rustc),
         crate_types,
@@ -112,6 +115,19 @@ pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> st
         repoint_dep_info(&args, &inv.crate_name, shadow.as_deref(), &cwd, &extra)?;
     }
     Ok(code)
+}
+
+/// In 2015 the root declares `extern crate hotbreak;` (see
+/// `hotbreak_rewriter::EXTERN_CRATE`); used only if the crate is annotated.
+fn declare_runtime(cwd: &Path, files: &mut [ModuleFile]) {
+    let Some(root) = files.first_mut() else { return };
+    let text = match &root.annotated {
+        Some(text) => text.clone(),
+        None => std::fs::read_to_string(cwd.join(&root.path)).unwrap_or_default(),
+    };
+    if let Ok(declared) = hotbreak_rewriter::declare_extern_crate(&text) {
+        root.annotated = Some(declared);
+    }
 }
 
 fn run(rustc: &OsString, args: &[String], cwd: Option<&Path>) -> std::io::Result<i32> {

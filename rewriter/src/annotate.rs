@@ -69,6 +69,56 @@ pub fn annotate(source: &str, attribute: &str) -> Result<Annotated, String> {
     Ok(Annotated { text, items: offsets.len(), modules: found.modules })
 }
 
+/// What a 2015 crate's root gets: there `use` paths start at the crate
+/// root, where a crate passed by `--extern` is not, so the code hotbreak
+/// inserts (`use ::hotbreak::..`) needs it declared.
+pub const EXTERN_CRATE: &str = "extern crate hotbreak;";
+
+/// `source` (a crate root) with [`EXTERN_CRATE`] after its inner attributes
+/// (which must come first), on the same line: no line moves.
+pub fn declare_extern_crate(source: &str) -> Result<String, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("line {}: {e}", e.span().start().line))?;
+    let index = LineIndex::new(source);
+    let at = match file.attrs.last() {
+        Some(inner) => index.offset(inner.bracket_token.span.close().end()),
+        None => match file.items.first() {
+            Some(item) => {
+                let attrs_start = item_attrs(item).first().map(|a| a.pound_token.span.start());
+                index.offset(attrs_start.unwrap_or_else(|| item.span().start()))
+            }
+            None => source.len(),
+        },
+    };
+    // An inner doc comment (`//! ...`) ends its line: go after the newline.
+    let at = if source[..at].rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("//")) {
+        source[at..].find('\n').map_or(source.len(), |i| at + i + 1)
+    } else {
+        at
+    };
+    Ok(format!("{}{EXTERN_CRATE} {}", &source[..at], &source[at..]))
+}
+
+fn item_attrs(item: &Item) -> &[Attribute] {
+    match item {
+        Item::Const(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::ExternCrate(i) => &i.attrs,
+        Item::Fn(i) => &i.attrs,
+        Item::ForeignMod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::TraitAlias(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
 #[derive(Default)]
 struct Found {
     /// Per item: the end of its last attribute that is not a doc comment,
@@ -231,6 +281,16 @@ mod tests {
         );
         assert!(out.text.contains("    mod inner;#[::hotbreak::debuggable]\n    fn f() {}"), "{}", out.text);
         assert_eq!(out.text.lines().count(), src.lines().count());
+    }
+
+    #[test]
+    fn a_2015_root_declares_the_runtime_after_its_inner_attributes() {
+        let src = "//! Doc.\n#![allow(x)]\n\n/// Item doc.\npub fn f() {}\n";
+        assert_eq!(declare_extern_crate(src).unwrap(), "//! Doc.\n#![allow(x)]extern crate hotbreak; \n\n/// Item doc.\npub fn f() {}\n");
+        let src = "//! Only docs.\nuse std::fmt;\n";
+        assert_eq!(declare_extern_crate(src).unwrap(), "//! Only docs.\nextern crate hotbreak; use std::fmt;\n");
+        let src = "#[macro_use]\nextern crate a;\n";
+        assert_eq!(declare_extern_crate(src).unwrap(), "extern crate hotbreak; #[macro_use]\nextern crate a;\n");
     }
 
     #[test]

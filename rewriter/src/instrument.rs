@@ -212,6 +212,7 @@ pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrume
     };
     let never_returns = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
     let mut walker = Walker::new(&index, parameters(sig), req.breakpoints, req.watches);
+    walker.return_type = spelled_return_type(sig);
     walker.body(body, region_start, !never_returns);
 
     let mut inserts = walker.inserts;
@@ -277,6 +278,29 @@ struct Point {
     line: u32,
 }
 
+/// The line of a statement's first token after its outer attributes.
+fn code_line(stmt: &Stmt) -> u32 {
+    let tokens: Vec<proc_macro2::TokenTree> = quote::ToTokens::to_token_stream(stmt).into_iter().collect();
+    let mut i = 0;
+    while let [proc_macro2::TokenTree::Punct(p), proc_macro2::TokenTree::Group(g), ..] = &tokens[i..] {
+        if p.as_char() != '#' || g.delimiter() != proc_macro2::Delimiter::Bracket {
+            break;
+        }
+        i += 2;
+    }
+    tokens.get(i).map_or(stmt.span().start().line, |t| t.span().start().line) as u32
+}
+
+/// The output type, when a turbofish in the body can name it: not `-> !`
+/// (unstable as a type argument) nor `impl Trait` (not a type there);
+/// elided lifetimes are fine in an expression.
+fn spelled_return_type(sig: &syn::Signature) -> Option<String> {
+    let ReturnType::Type(_, ty) = &sig.output else { return None };
+    let text = quote::ToTokens::to_token_stream(&**ty).to_string();
+    let unnameable = matches!(**ty, Type::Never(_)) || text.split_whitespace().any(|t| t == "impl");
+    (!unnameable).then_some(text)
+}
+
 struct Walker<'a> {
     index: &'a LineIndex<'a>,
     breakpoints: &'a [Breakpoint],
@@ -287,6 +311,10 @@ struct Walker<'a> {
     /// Inside a closure, `return` is the closure's.
     closures: usize,
     wrap_returns: bool,
+    /// The function's return type as written, when it can be named in the
+    /// body: returned values are passed through `returned_as::<T>` so that
+    /// the wrapping keeps the type they are expected to have.
+    return_type: Option<String>,
     points: Vec<Point>,
     inserts: Vec<Insert>,
     /// Breakpoints already placed (the first point of a line takes it).
@@ -303,6 +331,7 @@ impl<'a> Walker<'a> {
             in_region: false,
             closures: 0,
             wrap_returns: false,
+            return_type: None,
             points: Vec::new(),
             inserts: Vec::new(),
             placed: BTreeSet::new(),
@@ -316,7 +345,7 @@ impl<'a> Walker<'a> {
         for (i, stmt) in body.stmts.iter().enumerate() {
             self.in_region = i >= region_start;
             if i == region_start {
-                let at = self.offset(stmt.span().start());
+                let at = self.before_statement(stmt.span().start());
                 self.insert(at, false, vec![Piece::Text("let __hb_frame = ::hotbreak::__rt::Frame::new(&__HB_FN); __hb_frame.enter(); ".into())]);
             }
             match stmt {
@@ -364,12 +393,42 @@ impl<'a> Walker<'a> {
     /// A step point before the statement starting at `start`. With `arm`,
     /// it opens a block around a match arm's expression body.
     fn point(&mut self, start: LineColumn, arm: Option<LineColumn>) {
+        self.point_on(start, start.line as u32, arm)
+    }
+
+    /// Where code inserted before the statement starting at `start` goes:
+    /// at the end of the line before, when only whitespace separates them
+    /// from the end of the previous statement or a block's `{` and that
+    /// line cannot end inside a comment or literal; else at `start`. Then
+    /// nothing on the statement's line moves: `column!()`, `dbg!` and panic
+    /// locations stay as in the program.
+    fn before_statement(&self, start: LineColumn) -> usize {
+        let at = self.offset(start);
+        let text = self.index.text();
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        if line_start == 0 || !text[line_start..at].trim().is_empty() {
+            return at;
+        }
+        let previous_end = line_start - 1;
+        let previous_start = text[..previous_end].rfind('\n').map_or(0, |i| i + 1);
+        let previous = &text[previous_start..previous_end];
+        let safe = !["//", "/*", "*/", "\"", "'", "\\"].iter().any(|m| previous.contains(m));
+        let boundary = text[..previous_end].trim_end().ends_with([';', '{', '}']);
+        if safe && boundary {
+            previous_start + previous.trim_end_matches('\r').len()
+        } else {
+            at
+        }
+    }
+
+    /// A step point inserted at `start` for code on `line` (a statement's
+    /// attributes come before its code: `#[cfg(..)]` above `unsafe {`).
+    fn point_on(&mut self, start: LineColumn, line: u32, arm: Option<LineColumn>) {
         if !self.in_region {
             return;
         }
-        let line = start.line as u32;
         self.points.push(Point { line });
-        let at = self.offset(start);
+        let at = if arm.is_some() { self.offset(start) } else { self.before_statement(start) };
         let mut pieces = Vec::new();
         if arm.is_some() {
             pieces.push(Piece::Text("{ ".into()));
@@ -445,7 +504,14 @@ impl<'a> Walker<'a> {
     fn returned(&mut self, expr: &Expr) {
         let (start, end) = (self.offset(expr.span().start()), self.offset(expr.span().end()));
         // Parenthesised: a struct literal cannot be a bare `match` scrutinee.
-        self.insert(start, false, vec![Piece::Text("match (".into())]);
+        // A scrutinee has no expected type, so closures in it would lose
+        // theirs (`match self { A => |c| c.is_ascii_digit() }` for a
+        // `fn(char) -> bool`, in toml_parser): the function's type is passed on.
+        let open = match &self.return_type {
+            Some(ty) => format!("match ::hotbreak::__rt::returned_as::<{ty}>("),
+            None => "match (".to_string(),
+        };
+        self.insert(start, false, vec![Piece::Text(open)]);
         self.visit_expr(expr);
         let line = expr.span().end().line;
         let mut pieces = vec![Piece::Text(format!(
@@ -460,7 +526,7 @@ impl<'a> Walker<'a> {
         if matches!(stmt, Stmt::Item(_)) {
             return;
         }
-        self.point(stmt.span().start(), None);
+        self.point_on(stmt.span().start(), code_line(stmt), None);
         match stmt {
             Stmt::Local(local) => {
                 if let Some(init) = &local.init {
@@ -792,7 +858,9 @@ mod placement_tests {
         ];
         let req = Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bps, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false };
         let out = instrument(&req).unwrap();
-        let line = out.text.lines().nth(2).unwrap();
+        // At the end of the line before, so that line 3 keeps its columns.
+        let line = out.text.lines().nth(1).unwrap();
+        assert!(out.text.lines().nth(2).unwrap().starts_with("    let y = x + 1;"));
         let log = line.find("__HB_HITS_2.hit").unwrap();
         let first = line.find("__HB_HITS_1.hit").unwrap();
         let third = line.find("__HB_HITS_3.hit").unwrap();

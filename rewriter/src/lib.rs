@@ -15,6 +15,6 @@ pub use instrument::{
     Request, UserCode,
 };
 
-pub use annotate::{annotate, attribute_for_edition, Annotated, ModDecl, ATTRIBUTE};
+pub use annotate::{annotate, attribute_for_edition, declare_extern_crate, Annotated, ModDecl, ATTRIBUTE, EXTERN_CRATE};
 pub use locate::{find_function, list_functions, same_tokens, FnSite, LocateError, Owner};
 pub use replace::{replace_function, Patched};

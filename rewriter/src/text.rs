@@ -15,6 +15,10 @@ impl<'a> LineIndex<'a> {
         LineIndex { text, starts }
     }
 
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// Byte offset of a position whose column counts chars.
     pub fn offset(&self, at: LineColumn) -> usize {
         let start = self.starts.get(at.line.saturating_sub(1)).copied().unwrap_or(self.text.len());

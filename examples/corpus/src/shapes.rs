@@ -46,6 +46,34 @@ mod free {
         end * 2
     }
 
+    /// Closures in the tail's arms get their type from the return type
+    /// (found in toml_parser).
+    pub fn fn_pointer_arms(kind: u8) -> fn(char) -> bool {
+        match kind {
+            0 => |c| c.is_ascii_digit(),
+            _ => |c| c.is_ascii_hexdigit(),
+        }
+    }
+
+    /// A statement's attribute on the line above its code (toml_parser).
+    pub fn cfg_statements(x: u32) -> u32 {
+        let mut y = x;
+        #[cfg(not(any()))]
+        unsafe {
+            y += *(&x as *const u32)
+        };
+        #[cfg(any())]
+        let y = y + 100;
+        y
+    }
+
+    /// Instrumented lines keep their columns (`column!()`, `dbg!`, panics).
+    pub fn columns() -> (u32, u32) {
+        let first = column!();
+        let second = column!() + 1;
+        (first, second)
+    }
+
     pub fn labeled_loops(n: u32) -> Vec<(u32, u32)> {
         let mut found = Vec::new();
         'outer: for a in 1..n {
@@ -511,6 +539,9 @@ pub fn run(name: &str) -> Option<String> {
         "loop_break_continue" => format!("{:?}", loop_break_continue(10)),
         "labeled_loops" => format!("{:?}", labeled_loops(5)),
         "deferred_init" => format!("{:?}", (deferred_init(&[3, 0, 1]), deferred_init(&[1]))),
+        "fn_pointer_arms" => format!("{:?}", (fn_pointer_arms(0)('7'), fn_pointer_arms(1)('f'), fn_pointer_arms(0)('f'))),
+        "cfg_statements" => format!("{:?}", cfg_statements(4)),
+        "columns" => format!("{:?}", columns()),
         "while_loop" => format!("{:?}", while_loop(6)),
         "while_let" => format!("{:?}", while_let(vec![3, -1, 4])),
         "for_enumerate" => format!("{:?}", for_enumerate(&["a", "b"])),

@@ -15,6 +15,15 @@ pub mod value;
 pub use stop::{breakpoint, log, step, Frame, Mode};
 pub use value::{Local, Probe, ProbeDebug, ProbeName};
 
+/// A returned value passed through with the function's return type named,
+/// so that it keeps its expected type inside the wrapping that reports it
+/// (closures coerced to `fn` pointers, integer literals). Generic: compiled
+/// into each patch, nothing the program must hold.
+#[inline(always)]
+pub fn returned_as<T>(value: T) -> T {
+    value
+}
+
 use crate::slot::Slot;
 use std::sync::atomic::{AtomicU64, Ordering};
 
