@@ -46,7 +46,7 @@ pub struct Reading {
     pub proc_macro: bool,
 }
 
-pub fn read(attrs: &[Attribute]) -> Reading {
+pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attribute>) -> Reading {
     let mut reading = Reading::default();
     for attr in attrs {
         reading.meta(&attr.meta, false);

@@ -24,12 +24,13 @@
 //! tell a free fn from an associated one, and an impl takes no `const _`).
 
 use crate::attrs::{self, Reading};
+use crate::items::{self, Body, Func, Impl, Member, Parsed};
 use crate::shim;
 use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, returns_never, returns_no_borrow, unpatchable_reason};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Attribute, Block, GenericParam, ImplItem, Item, ItemImpl, Signature};
+use syn::{Attribute, GenericParam, Item, Signature};
 
 /// Why an expansion gave up.
 pub enum Refusal {
@@ -53,10 +54,8 @@ pub fn debuggable(args: TokenStream, item: TokenStream, patch_build: bool) -> Re
     if !args.is_empty() {
         return Err(Refusal::Misuse(syn::Error::new_spanned(args, "#[debuggable] takes no arguments")));
     }
-    let mut item: Item = syn::parse2(item)?;
     let mut beside = TokenStream::new();
-    expand_item(&mut item, true, patch_build, &mut beside)?;
-    let mut out = item.into_token_stream();
+    let mut out = expand_item(item, true, patch_build, &mut beside)?;
     out.extend(beside);
     Ok(out)
 }
@@ -72,44 +71,66 @@ pub(crate) enum Owner {
     Impl { qualifier: String, this: TokenStream },
 }
 
-fn expand_item(item: &mut Item, top: bool, patch_build: bool, beside: &mut TokenStream) -> Result<(), Refusal> {
-    match item {
-        Item::Fn(f) => {
-            let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
-            if patch_build && !patch_target {
-                // As written: the patch linker sends calls to it through a
-                // trampoline on the program's slot (hotreload, trampolines.rs).
-                return Ok(());
-            }
-            let reading = attrs::read(&f.attrs);
-            if let Some(why) = reason(&[&reading], &f.sig) {
-                take_patch_marker(&mut f.attrs);
-                refuse_patch(patch_target, &f.sig, &why)?;
-                let registration = registration(&Owner::Free, &f.sig, &f.block, Some(&why), quote!());
-                if !reading.untouchable {
-                    // Inside the body, as for any function: a bare fn may be
-                    // an associated fn, and an impl takes no `const _`.
-                    f.block.stmts.insert(0, syn::Stmt::Item(Item::Verbatim(registration)));
-                } else if f.sig.receiver().is_none() && !shim::mentions_self(f.sig.to_token_stream()) {
-                    beside.extend(beside_registration(&f.attrs, registration));
-                }
-                return Ok(());
-            }
-            if !shim::eligible(f, &reading) {
-                return expand_fn(&Owner::Free, &mut f.attrs, &mut f.sig, &mut f.block, patch_build);
-            }
-            let mut in_body = f.clone();
-            expand_fn(&Owner::Free, &mut in_body.attrs, &mut in_body.sig, &mut in_body.block, patch_build)?;
-            let tokens = if patch_target { shim::patch(&in_body) } else { shim::program(f, &in_body) };
-            *item = Item::Verbatim(tokens);
-            Ok(())
+/// A fn or an impl is read with its bodies unparsed (`items.rs`); any
+/// other item, and what that reader does not know, by syn.
+fn expand_item(tokens: TokenStream, top: bool, patch_build: bool, beside: &mut TokenStream) -> Result<TokenStream, Refusal> {
+    match items::parse(tokens.clone()) {
+        Some(parsed) => expand_parsed(parsed, tokens, patch_build, beside),
+        None => expand_other(syn::parse2(tokens)?, top, patch_build),
+    }
+}
+
+fn expand_parsed(parsed: Parsed, as_written: TokenStream, patch_build: bool, beside: &mut TokenStream) -> Result<TokenStream, Refusal> {
+    match parsed {
+        Parsed::Fn(f) => expand_free_fn(*f, as_written, patch_build, beside),
+        Parsed::Impl(mut imp) => {
+            expand_impl(&mut imp, patch_build, beside)?;
+            Ok(imp.into_token_stream())
         }
-        Item::Impl(imp) => expand_impl(imp, patch_build, beside),
+    }
+}
+
+fn expand_free_fn(mut f: Func, as_written: TokenStream, patch_build: bool, beside: &mut TokenStream) -> Result<TokenStream, Refusal> {
+    let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
+    if patch_build && !patch_target {
+        // As written: the patch linker sends calls to it through a
+        // trampoline on the program's slot (hotreload, trampolines.rs).
+        return Ok(as_written);
+    }
+    let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
+    if let Some(why) = reason(&[&reading], &f.sig) {
+        take_patch_marker(&mut f.attrs);
+        refuse_patch(patch_target, &f.sig, &why)?;
+        let registration = registration(&Owner::Free, &f.sig, &f.body, Some(&why), quote!());
+        if !reading.untouchable {
+            // Inside the body, as for any function: a bare fn may be
+            // an associated fn, and an impl takes no `const _`.
+            f.body.prepend(registration);
+        } else if f.sig.receiver().is_none() && !shim::mentions_self(f.sig.to_token_stream()) {
+            beside.extend(beside_registration(f.attrs.iter().chain(&f.body.inner_attrs), registration));
+        }
+        return Ok(f.into_token_stream());
+    }
+    if !shim::eligible(&f, &reading) {
+        expand_fn(&Owner::Free, &mut f, patch_build)?;
+        return Ok(f.into_token_stream());
+    }
+    let mut in_body = f.clone();
+    expand_fn(&Owner::Free, &mut in_body, patch_build)?;
+    Ok(if patch_target { shim::patch(&in_body) } else { shim::program(&f, &in_body) })
+}
+
+/// Items syn reads whole: an inline mod's fns and impls are expanded as if
+/// under their own attribute; anything else is misuse at the top.
+fn expand_other(mut item: Item, top: bool, patch_build: bool) -> Result<TokenStream, Refusal> {
+    match &mut item {
+        // What the body-less reader could not read: as written.
+        Item::Fn(_) | Item::Impl(_) => Err(Refusal::Unforeseen),
         Item::Mod(m) => {
             let Some((_, items)) = &mut m.content else {
                 if !top {
                     // Its file holds its items, each under its own attribute.
-                    return Ok(());
+                    return Ok(item.into_token_stream());
                 }
                 return Err(Refusal::Misuse(syn::Error::new_spanned(
                     &m.ident,
@@ -122,17 +143,26 @@ fn expand_item(item: &mut Item, top: bool, patch_build: bool, beside: &mut Token
                 if let Some(attrs) = attrs_of(&mut inner) {
                     strip_debuggable(attrs);
                 }
-                let mut inner_beside = TokenStream::new();
-                if matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_)) {
-                    expand_item(&mut inner, false, patch_build, &mut inner_beside)?;
+                if !matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_)) {
+                    expanded.push(inner);
+                    continue;
                 }
-                expanded.push(inner);
+                let mut inner_beside = TokenStream::new();
+                let tokens = match inner {
+                    Item::Mod(_) => expand_other(inner, false, patch_build)?,
+                    _ => {
+                        let as_written = inner.to_token_stream();
+                        let parsed = items::from_syn(inner).ok_or(Refusal::Unforeseen)?;
+                        expand_parsed(parsed, as_written, patch_build, &mut inner_beside)?
+                    }
+                };
+                expanded.push(Item::Verbatim(tokens));
                 if !inner_beside.is_empty() {
                     expanded.push(Item::Verbatim(inner_beside));
                 }
             }
             *items = expanded;
-            Ok(())
+            Ok(item.into_token_stream())
         }
         Item::Trait(t) if top => Err(Refusal::Misuse(syn::Error::new_spanned(
             &t.ident,
@@ -142,25 +172,26 @@ fn expand_item(item: &mut Item, top: bool, patch_build: bool, beside: &mut Token
             other.span(),
             "#[debuggable] applies to a fn, an impl block or an inline mod",
         ))),
-        _ => Ok(()),
+        _ => Ok(item.into_token_stream()),
     }
 }
 
-fn expand_impl(imp: &mut ItemImpl, patch_build: bool, beside: &mut TokenStream) -> Result<(), Refusal> {
-    let ty = tidy(imp.self_ty.to_token_stream());
-    let (qualifier, this) = match &imp.trait_ {
+fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> Result<(), Refusal> {
+    let header = &imp.header;
+    let ty = tidy(header.self_ty.to_token_stream());
+    let (qualifier, this) = match &header.trait_ {
         Some((_, path, _)) => (format!("<{ty} as {}>::", tidy(path.to_token_stream())), quote!(<Self as #path>)),
         None => (format!("{ty}::"), quote!(Self)),
     };
-    let generic = imp.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
+    let generic = header.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
     let owner = Owner::Impl { qualifier, this };
-    let impl_reading = attrs::read(&imp.attrs);
-    let impl_cfgs: Vec<Attribute> = imp.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
+    let impl_reading = attrs::read(&header.attrs);
+    let impl_cfgs: Vec<Attribute> = header.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
     let home = shim::method_home(imp);
-    let mut items = Vec::with_capacity(imp.items.len());
-    for mut it in std::mem::take(&mut imp.items) {
-        let ImplItem::Fn(f) = &mut it else {
-            items.push(it);
+    let mut members = Vec::with_capacity(imp.members.len());
+    for member in std::mem::take(&mut imp.members) {
+        let Member::Fn(mut f) = member else {
+            members.push(member);
             continue;
         };
         strip_debuggable(&mut f.attrs);
@@ -168,10 +199,10 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool, beside: &mut TokenStream) 
         if patch_build && !patch_target {
             // As written: the patch linker sends calls to a shim through a
             // trampoline on the program's slot, as for a free fn.
-            items.push(it);
+            members.push(Member::Fn(f));
             continue;
         }
-        let reading = attrs::read(&f.attrs);
+        let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
         let why = match generic {
             true => Some("method of a generic impl".to_string()),
             false => reason(&[&impl_reading, &reading], &f.sig),
@@ -180,29 +211,29 @@ fn expand_impl(imp: &mut ItemImpl, patch_build: bool, beside: &mut TokenStream) 
             take_patch_marker(&mut f.attrs);
             refuse_patch(patch_target, &f.sig, &why)?;
             // Beside the impl, so the method stays exactly as written.
-            let registration = registration(&owner, &f.sig, &f.block, Some(&why), quote!());
-            let cfgs = impl_cfgs.iter().chain(&f.attrs);
+            let registration = registration(&owner, &f.sig, &f.body, Some(&why), quote!());
+            let cfgs = impl_cfgs.iter().chain(&f.attrs).chain(&f.body.inner_attrs);
             beside.extend(beside_registration(cfgs, registration));
-            items.push(it);
+            members.push(Member::Fn(f));
             continue;
         }
-        let Some(home) = home.as_ref().filter(|_| shim::method_eligible(f, &reading)) else {
-            expand_fn(&owner, &mut f.attrs, &mut f.sig, &mut f.block, patch_build)?;
-            items.push(it);
+        let Some(home) = home.as_ref().filter(|_| shim::method_eligible(&f, &reading)) else {
+            expand_fn(&owner, &mut f, patch_build)?;
+            members.push(Member::Fn(f));
             continue;
         };
         let mut in_body = f.clone();
-        expand_fn(&owner, &mut in_body.attrs, &mut in_body.sig, &mut in_body.block, patch_build)?;
+        expand_fn(&owner, &mut in_body, patch_build)?;
         take_patch_marker(&mut f.attrs);
         let tokens = if patch_target {
-            shim::method_patch(home, f, &in_body)
+            shim::method_patch(home, &f, &in_body)
         } else {
-            let registration = |slot| registration(&owner, &f.sig, &f.block, None, slot);
-            shim::method_program(home, f, &in_body, registration)
+            let registration = |slot| registration(&owner, &f.sig, &f.body, None, slot);
+            shim::method_program(home, &f, &in_body, registration)
         };
-        items.extend(shim::parse_impl_items(tokens)?);
+        members.push(Member::Verbatim(tokens));
     }
-    imp.items = items;
+    imp.members = members;
     Ok(())
 }
 
@@ -231,17 +262,12 @@ fn beside_registration<'a>(attrs: impl IntoIterator<Item = &'a Attribute>, regis
 
 /// A patchable function with its entry check: in its body, before the
 /// user's statements. In a patch build only the marker goes.
-fn expand_fn(
-    owner: &Owner,
-    attrs: &mut Vec<Attribute>,
-    sig: &mut Signature,
-    block: &mut Block,
-    patch_build: bool,
-) -> Result<(), Refusal> {
-    if take_patch_marker(attrs) || patch_build {
+fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refusal> {
+    if take_patch_marker(&mut f.attrs) || patch_build {
         return Ok(());
     }
-    let registration = registration(owner, sig, block, None, quote!(::hotbreak::__private::Slot::new()));
+    let sig = &mut f.sig;
+    let registration = registration(owner, sig, &f.body, None, quote!(::hotbreak::__private::Slot::new()));
     let rt = quote!(::hotbreak::__private);
     // The patch has the function's own type: named from its path where the
     // elision rules of a method make a spelled fn-pointer type wrong.
@@ -291,8 +317,7 @@ fn expand_fn(
         });
         #(#rebinds)*
     };
-    let prologue: Block = syn::parse2(quote!({ #prologue }))?;
-    block.stmts.splice(0..0, prologue.stmts);
+    f.body.prepend(prologue);
     Ok(())
 }
 
@@ -313,7 +338,7 @@ fn witnessed(path: TokenStream, sig: &Signature) -> TokenStream {
 pub(crate) fn registration(
     owner: &Owner,
     sig: &Signature,
-    block: &Block,
+    body: &Body,
     reason: Option<&str>,
     slot_init: TokenStream,
 ) -> TokenStream {
@@ -323,7 +348,7 @@ pub(crate) fn registration(
         Owner::Impl { qualifier, .. } => format!("{qualifier}{name}"),
     };
     let first_line = sig.fn_token.span.start().line as u32;
-    let last_line = block.brace_token.span.close().start().line as u32;
+    let last_line = body.last_line();
     let rt = quote!(::hotbreak::__private);
 
     let (slot_static, slot_ref, why) = match reason {

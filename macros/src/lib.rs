@@ -5,6 +5,7 @@ use proc_macro::TokenStream;
 
 mod attrs;
 mod expand;
+mod items;
 mod shim;
 mod signature;
 

@@ -31,21 +31,22 @@
 
 use crate::attrs::{Reading, CODEGEN};
 use crate::expand::{registration, Owner};
+use crate::items::{Func, Impl, Member};
 use crate::signature::{fn_shape, unpatchable_reason};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
 use syn::visit_mut::VisitMut;
-use syn::{AttrStyle, Attribute, FnArg, ImplItem, ImplItemFn, ItemFn, ItemImpl, Pat, Type};
+use syn::{Attribute, FnArg, ImplItem, Pat, Type};
 
 /// Whether `f` becomes a shim in debug builds. Decided from the source alone,
 /// the same way for the program and for a patch of it. The attribute on a
 /// bare `fn` cannot see an enclosing `impl`: a body that mentions `Self` (or
 /// has a receiver) keeps its in-body check, since a nested fn cannot use it.
-pub fn eligible(f: &ItemFn, reading: &Reading) -> bool {
+pub fn eligible(f: &Func, reading: &Reading) -> bool {
     shimmable(&f.sig, reading)
         && f.sig.receiver().is_none()
         && !mentions_self(f.sig.to_token_stream())
-        && !mentions_self(f.block.to_token_stream())
+        && !mentions_self(f.body.to_token_stream())
 }
 
 /// What a free fn and a method both need to become a shim: a patchable,
@@ -74,10 +75,10 @@ pub(crate) fn mentions_self(tokens: TokenStream) -> bool {
 
 /// The shim for the program's build, beside `in_body`: the same function
 /// expanded with its in-body check, for optimized builds.
-pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native_inside, native_path, args, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
+pub fn program(f: &Func, in_body: &Func) -> TokenStream {
+    let Parts { outer_attrs, vis, shim_sig, native_inside, native_path, args, .. } = parts(f, Native::Nested);
     let slot = quote!(::hotbreak::__private::Slot::calling(__hotbreak_native as *mut ()));
-    let registration = registration(&Owner::Free, &f.sig, &f.block, None, slot);
+    let registration = registration(&Owner::Free, &f.sig, &f.body, None, slot);
     let shape = fn_shape(&f.sig);
     quote! {
         #[cfg(debug_assertions)]
@@ -95,8 +96,8 @@ pub fn program(f: &ItemFn, in_body: &ItemFn) -> TokenStream {
 
 /// The replaced function in a patch source: its new body nested as in the
 /// program (see the module doc), beside the plain form for optimized builds.
-pub fn patch(f: &ItemFn) -> TokenStream {
-    let Parts { outer_attrs, vis, shim_sig, native_inside, args, unsafety, .. } = parts(&f.attrs, &f.vis, &f.sig, &f.block, Native::Nested);
+pub fn patch(f: &Func) -> TokenStream {
+    let Parts { outer_attrs, vis, shim_sig, native_inside, args, unsafety, .. } = parts(f, Native::Nested);
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -163,13 +164,15 @@ struct Parts {
 /// the shim does, and lint levels no longer reach it from the shim.
 const SHARED: [&str; 5] = ["cfg", "allow", "warn", "deny", "forbid"];
 
-fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block: &syn::Block, kind: Native) -> Parts {
-    let (inner_attrs, attrs): (Vec<&Attribute>, Vec<&Attribute>) = attrs.iter().partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+fn parts(f: &Func, kind: Native) -> Parts {
+    let (vis, sig) = (&f.vis, &f.sig);
+    let attrs: Vec<&Attribute> = f.attrs.iter().collect();
+    let inner_attrs = &f.body.inner_attrs;
     let outer_attrs: Vec<Attribute> = attrs.iter().filter(|a| !is_one_of(a, &CODEGEN)).map(|a| (*a).clone()).collect();
     let native_attrs: Vec<&Attribute> = attrs.iter().copied().filter(|a| is_one_of(a, &CODEGEN) || matches!(kind, Native::Sibling(_)) && is_one_of(a, &SHARED)).collect();
     // A body's inner attributes (`#![allow(..)]`) stay at its top.
-    let stmts = &block.stmts;
-    let block = quote!({ #(#inner_attrs)* #(#stmts)* });
+    let stmts = &f.body.stmts;
+    let block = quote!({ #(#inner_attrs)* #stmts });
     let native_name = match kind {
         Native::Nested | Native::InTrait(_) => format_ident!("__hotbreak_native", span = sig.ident.span()),
         Native::Sibling(_) => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
@@ -211,7 +214,7 @@ fn parts(attrs: &[Attribute], vis: &syn::Visibility, sig: &syn::Signature, block
             imp.concrete(&mut declared);
             let declared = imp.qualify(declared.to_token_stream());
             let native_sig = imp.qualify(native_sig.to_token_stream());
-            let stmts = imp.qualify(stmts.iter().map(ToTokens::to_token_stream).collect());
+            let stmts = imp.qualify(stmts.clone());
             let mut usable = trait_path.clone();
             for segment in &mut usable.segments {
                 segment.arguments = syn::PathArguments::None;
@@ -280,8 +283,15 @@ impl TraitImpl {
     /// items or the trait's provided ones (in scope through the nested
     /// `use`) and resolve as before.
     fn qualify(&self, tokens: TokenStream) -> TokenStream {
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        self.qualified(&tokens).unwrap_or(tokens)
+    }
+
+    /// `None` when nothing changes: the body stays the compiler's own
+    /// stream, and only groups that change are built again.
+    fn qualified(&self, tokens: &TokenStream) -> Option<TokenStream> {
+        let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
         let mut out = Vec::with_capacity(tokens.len());
+        let mut changed = false;
         let mut i = 0;
         while i < tokens.len() {
             if let Some(item) = self.own_item_after_self(&tokens[i..]) {
@@ -291,20 +301,25 @@ impl TraitImpl {
                     Some((_, ty)) => out.extend(quote!(<#ty>)),
                     None => out.extend(quote!(<#self_ty as #trait_path>::#item)),
                 }
+                changed = true;
                 i += 4;
                 continue;
             }
             out.push(match &tokens[i] {
-                TokenTree::Group(g) => {
-                    let mut group = proc_macro2::Group::new(g.delimiter(), self.qualify(g.stream()));
-                    group.set_span(g.span());
-                    TokenTree::Group(group)
-                }
+                TokenTree::Group(g) => match self.qualified(&g.stream()) {
+                    Some(stream) => {
+                        changed = true;
+                        let mut group = proc_macro2::Group::new(g.delimiter(), stream);
+                        group.set_span(g.span());
+                        TokenTree::Group(group)
+                    }
+                    None => TokenTree::Group(g.clone()),
+                },
                 other => other.clone(),
             });
             i += 1;
         }
-        out.into_iter().collect()
+        changed.then(|| out.into_iter().collect())
     }
 
     /// `X` when `tokens` start with `Self :: X` and `X` is one of the impl's.
@@ -374,37 +389,43 @@ impl Home {
 /// Methods of a non-generic impl whose type the slot's static can name
 /// become shims too. A generic impl's methods cannot be patched: they keep
 /// the in-body check, and so do all methods of an impl without a home.
-pub fn method_home(imp: &ItemImpl) -> Option<Home> {
-    let plain = imp.generics.params.is_empty()
-        && imp.generics.where_clause.is_none()
-        && matches!(&*imp.self_ty, Type::Path(p) if p.qself.is_none())
-        && !mentions_lifetime(imp.self_ty.to_token_stream());
+pub fn method_home(imp: &Impl) -> Option<Home> {
+    let (header, members) = (&imp.header, &imp.members);
+    let plain = header.generics.params.is_empty()
+        && header.generics.where_clause.is_none()
+        && matches!(&*header.self_ty, Type::Path(p) if p.qself.is_none())
+        && !mentions_lifetime(header.self_ty.to_token_stream());
     if !plain {
         return None;
     }
-    let self_ty = (*imp.self_ty).clone();
-    match &imp.trait_ {
+    let self_ty = (*header.self_ty).clone();
+    match &header.trait_ {
         None => Some(Home::Inherent(self_ty)),
         Some((None, trait_path, _)) if !mentions_lifetime(trait_path.to_token_stream()) => {
-            let own_items = imp
-                .items
+            let own_items = members
                 .iter()
-                .filter_map(|item| match item {
-                    ImplItem::Fn(f) => Some(f.sig.ident.clone()),
-                    ImplItem::Type(t) => Some(t.ident.clone()),
-                    ImplItem::Const(c) => Some(c.ident.clone()),
-                    _ => None,
+                .filter_map(|member| match member {
+                    Member::Fn(f) => Some(f.sig.ident.clone()),
+                    Member::Other(item) => match &**item {
+                        ImplItem::Fn(f) => Some(f.sig.ident.clone()),
+                        ImplItem::Type(t) => Some(t.ident.clone()),
+                        ImplItem::Const(c) => Some(c.ident.clone()),
+                        _ => None,
+                    },
+                    Member::Verbatim(_) => None,
                 })
                 .collect();
-            let own_types = imp
-                .items
+            let own_types = members
                 .iter()
-                .filter_map(|item| match item {
-                    ImplItem::Type(t) => {
-                        let mut ty = t.ty.clone();
-                        ToSelfTy(&self_ty).visit_type_mut(&mut ty);
-                        Some((t.ident.clone(), ty))
-                    }
+                .filter_map(|member| match member {
+                    Member::Other(item) => match &**item {
+                        ImplItem::Type(t) => {
+                            let mut ty = t.ty.clone();
+                            ToSelfTy(&self_ty).visit_type_mut(&mut ty);
+                            Some((t.ident.clone(), ty))
+                        }
+                        _ => None,
+                    },
                     _ => None,
                 })
                 .collect();
@@ -428,7 +449,7 @@ fn mentions_lifetime(tokens: TokenStream) -> bool {
 }
 
 /// Whether a method (of an impl with a home) becomes a shim.
-pub fn method_eligible(f: &ImplItemFn, reading: &Reading) -> bool {
+pub fn method_eligible(f: &Func, reading: &Reading) -> bool {
     shimmable(&f.sig, reading) && f.defaultness.is_none()
 }
 
@@ -436,12 +457,12 @@ pub fn method_eligible(f: &ImplItemFn, reading: &Reading) -> bool {
 /// builds, and its native body where `home` keeps it.
 pub fn method_program(
     home: &Home,
-    f: &ImplItemFn,
-    in_body: &ImplItemFn,
+    f: &Func,
+    in_body: &Func,
     registration: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
     let Parts { outer_attrs, vis, shim_sig, native_inside, native_beside, native_path, native_static_path, args, .. } =
-        parts(&f.attrs, &f.vis, &f.sig, &f.block, home.native());
+        parts(f, home.native());
     let registration = registration(quote!(::hotbreak::__private::Slot::calling(#native_static_path as *mut ())));
     let shape = fn_shape(&f.sig);
     quote! {
@@ -461,9 +482,9 @@ pub fn method_program(
 
 /// The replaced method in a patch source: a forwarder to its new body, kept
 /// where `home` keeps it in the program; the plain form for optimized builds.
-pub fn method_patch(home: &Home, f: &ImplItemFn, in_body: &ImplItemFn) -> TokenStream {
+pub fn method_patch(home: &Home, f: &Func, in_body: &Func) -> TokenStream {
     let Parts { outer_attrs, vis, shim_sig, native_inside, native_beside, native_path, args, unsafety, .. } =
-        parts(&f.attrs, &f.vis, &f.sig, &f.block, home.native());
+        parts(f, home.native());
     quote! {
         #[cfg(debug_assertions)]
         #(#outer_attrs)*
@@ -475,18 +496,4 @@ pub fn method_patch(home: &Home, f: &ImplItemFn, in_body: &ImplItemFn) -> TokenS
         #in_body
         #native_beside
     }
-}
-
-pub fn parse_impl_items(tokens: TokenStream) -> syn::Result<Vec<ImplItem>> {
-    struct Items(Vec<ImplItem>);
-    impl syn::parse::Parse for Items {
-        fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
-            let mut items = Vec::new();
-            while !input.is_empty() {
-                items.push(input.parse()?);
-            }
-            Ok(Items(items))
-        }
-    }
-    Ok(syn::parse2::<Items>(tokens)?.0)
 }
