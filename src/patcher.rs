@@ -221,7 +221,7 @@ impl Patcher {
                 checking = false;
                 continue;
             }
-            let rejected = rejected_captures(&instrumented, file, &errors)?;
+            let rejected = rejected_captures(&instrumented, file, &errors, breakpoints)?;
             if rejected.is_empty() || timings.prune_rounds >= MAX_ROUNDS {
                 return Err(PatchError::Compile(diagnostics).into());
             }
@@ -326,7 +326,7 @@ fn next_getter() -> String {
 /// The captures rustc's errors point at. An error that points at none is
 /// the user's: in a condition or log expression it is reported as such,
 /// anything else as rustc said it.
-fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic]) -> Result<BTreeSet<CaptureId>> {
+fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic], breakpoints: &[Breakpoint]) -> Result<BTreeSet<CaptureId>> {
     let mut rejected = BTreeSet::new();
     for error in errors {
         let spans = || error.spans.iter().filter(|s| s.file == file);
@@ -362,7 +362,10 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic]) ->
         if let Some(user) = in_user_code {
             let labels: Vec<&str> = spans().filter_map(|s| s.label.as_deref()).collect();
             let detail = if labels.is_empty() { String::new() } else { format!(" ({})", labels.join("; ")) };
-            anyhow::bail!("{file}:{}: the breakpoint's expression does not compile: {}{detail}", user.place.line, error.message);
+            // The breakpoint's line: its code may sit at the end of the line
+            // before (step points keep their statement's columns).
+            let line = breakpoints.iter().find(|b| b.id == user.breakpoint).map_or(user.place.line, |b| b.line);
+            anyhow::bail!("{file}:{line}: the breakpoint's expression does not compile: {}{detail}", error.message);
         }
     }
     Ok(rejected)
