@@ -84,7 +84,7 @@ impl Invocation {
                 all.push(inv);
             }
         }
-        all.sort_by(|a, b| a.record_name().cmp(&b.record_name()));
+        all.sort_by_key(Invocation::record_name);
         Ok(all)
     }
 }

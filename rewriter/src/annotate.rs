@@ -191,21 +191,7 @@ fn insertion_point(source: &str, index: &LineIndex, last_active: Option<LineColu
         return index.offset(end);
     }
     let at = index.offset(first);
-    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
-    if line_start == 0 || !source[line_start..at].trim().is_empty() {
-        return at;
-    }
-    let previous_end = line_start - 1;
-    let previous_start = source[..previous_end].rfind('\n').map_or(0, |i| i + 1);
-    let previous = &source[previous_start..previous_end];
-    // A comment, string or char literal could still be open at its end
-    // (or `'` is a lifetime: cheap to be conservative).
-    let safe = !["//", "/*", "*/", "\"", "'", "\\"].iter().any(|m| previous.contains(m));
-    if safe {
-        previous_start + previous.trim_end_matches('\r').len()
-    } else {
-        at
-    }
+    crate::text::end_of_line_before(source, at).map_or(at, |(end, _)| end)
 }
 
 #[cfg(test)]

@@ -404,20 +404,9 @@ impl<'a> Walker<'a> {
     /// locations stay as in the program.
     fn before_statement(&self, start: LineColumn) -> usize {
         let at = self.offset(start);
-        let text = self.index.text();
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        if line_start == 0 || !text[line_start..at].trim().is_empty() {
-            return at;
-        }
-        let previous_end = line_start - 1;
-        let previous_start = text[..previous_end].rfind('\n').map_or(0, |i| i + 1);
-        let previous = &text[previous_start..previous_end];
-        let safe = !["//", "/*", "*/", "\"", "'", "\\"].iter().any(|m| previous.contains(m));
-        let boundary = text[..previous_end].trim_end().ends_with([';', '{', '}']);
-        if safe && boundary {
-            previous_start + previous.trim_end_matches('\r').len()
-        } else {
-            at
+        match crate::text::end_of_line_before(self.index.text(), at) {
+            Some((end, before)) if before.trim_end().ends_with([';', '{', '}']) => end,
+            _ => at,
         }
     }
 

@@ -11,6 +11,7 @@ macro_rules! call_with {
         /// `entry` is the address of a Rust-ABI function that takes these
         /// arguments and returns `R`.
         #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
         pub unsafe fn $name<$($ty,)* R>(entry: usize $(, $arg: $ty)*) -> R {
             unsafe { core::mem::transmute::<usize, fn($($ty),*) -> R>(entry)($($arg),*) }
         }

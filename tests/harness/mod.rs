@@ -131,7 +131,7 @@ fn layout(c: &Crate, package: &Path) -> Result<Vec<(String, Cfg)>, String> {
 }
 
 /// The fixed seed of the function sample.
-const SEED: u64 = 0x68_6f74_6272_6b;
+const SEED: u64 = 0x686f_7462_726b;
 
 /// Every crate fetched once per test binary.
 fn copies(all: &'static [Crate]) -> &'static Result<BTreeMap<&'static str, PathBuf>, String> {
