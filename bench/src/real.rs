@@ -194,7 +194,10 @@ fn arming(c: &Real, host: &HostBuild, reps: usize) -> Result<(f64, Samples)> {
     let line = source.lines().position(|l| l.contains(c.line_text)).context("line")? as u32 + 1;
     let crate_name = c.name.replace('-', "_");
     let inv = host.crate_of(c.file, &crate_name)?;
-    let mut patcher = Patcher::new(host, inv, &host.config.hotbreak_dir.join("bench-arming"))?;
+    // A fresh patch dir: the first arm is a user's first breakpoint.
+    let work = host.config.hotbreak_dir.join("bench-arming");
+    let _ = std::fs::remove_dir_all(&work);
+    let mut patcher = Patcher::new(host, inv, &work)?;
     let mut command = Command::new(&host.executable);
     command.stdin(Stdio::piped()).stdout(Stdio::null());
     let mut dbg = Debuggee::launch(command)?;
