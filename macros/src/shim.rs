@@ -296,10 +296,11 @@ impl TraitImpl {
         while i < tokens.len() {
             if let Some(item) = self.own_item_after_self(&tokens[i..]) {
                 let (self_ty, trait_path) = (&self.self_ty, &self.trait_path);
+                // Any other type stays a qualified path: `<()>` alone is no
+                // type (humantime's `type Err = ();`).
                 match self.own_types.iter().find(|(name, _)| name == item) {
                     Some((_, ty)) if is_bare_path(ty) => out.extend(quote!(#ty)),
-                    Some((_, ty)) => out.extend(quote!(<#ty>)),
-                    None => out.extend(quote!(<#self_ty as #trait_path>::#item)),
+                    _ => out.extend(quote!(<#self_ty as #trait_path>::#item)),
                 }
                 changed = true;
                 i += 4;

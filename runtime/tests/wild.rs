@@ -234,6 +234,17 @@ impl std::ops::Add<usize> for Span {
     }
 }
 
+/// Found in humantime 2.4: an associated type that is no path.
+pub struct Unit;
+
+#[debuggable]
+impl std::str::FromStr for Unit {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "s" { Ok(Unit) } else { Err(()) }
+    }
+}
+
 pub struct Num(u32);
 
 #[debuggable]
@@ -765,7 +776,9 @@ fn trait_impls_of_every_shape_keep_their_behaviour() {
     assert_eq!(table[key.as_str()], 7);
     assert!(table == "k");
     assert_eq!(Span { start: 1, end: 2 } + 3, Span { start: 4, end: 5 });
+    assert!("s".parse::<Unit>().is_ok() && "m".parse::<Unit>().is_err());
     for key in [
+        "<Unit as std::str::FromStr>::from_str",
         "<Table as std::ops::Index<&'a str>>::index",
         "<Table as PartialEq<&'a str>>::eq",
         "<Span as std::ops::Add<usize>>::add",
