@@ -34,6 +34,8 @@ pub struct Session {
     dbg: Debuggee,
     /// By the record name of the crate they patch.
     patchers: HashMap<String, Patcher>,
+    /// Which of them patches each file (see `HostBuild::crate_of`).
+    slot_of_file: HashMap<String, String>,
     bps: Table,
     /// Patch index armed for each registry function with breakpoints.
     patches: HashMap<usize, usize>,
@@ -104,6 +106,7 @@ impl Session {
             host,
             dbg,
             patchers: HashMap::new(),
+            slot_of_file: HashMap::new(),
             bps,
             patches: HashMap::new(),
             watches: Vec::new(),
@@ -634,6 +637,10 @@ impl Session {
     /// The patcher of the crate whose files hold `file` (the function
     /// `key`), made on first use.
     fn patcher_slot(&mut self, key: &str, file: &str) -> Result<String> {
+        // The records are read once per file, not at every arm.
+        if let Some(slot) = self.slot_of_file.get(file) {
+            return Ok(slot.clone());
+        }
         let crate_name = key.split("::").next().unwrap_or(key);
         let inv = self.host.crate_of(file, crate_name)?;
         let slot = inv.record_name().trim_end_matches(".json").to_string();
@@ -642,6 +649,7 @@ impl Session {
             let patcher = Patcher::new(&self.host, inv, &work)?;
             self.patchers.insert(slot.clone(), patcher);
         }
+        self.slot_of_file.insert(file.to_string(), slot.clone());
         Ok(slot)
     }
 
