@@ -33,6 +33,19 @@ pub struct Debuggee {
     _dir: PrivateDir,
 }
 
+/// The program closed its hotbreak connection (it exited, or is exiting):
+/// a request it got may still have been carried out.
+#[derive(Debug)]
+pub struct ProgramGone(pub String);
+
+impl std::fmt::Display for ProgramGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the program is gone ({})", self.0)
+    }
+}
+
+impl std::error::Error for ProgramGone {}
+
 /// Something the program reported on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -106,7 +119,7 @@ impl Debuggee {
         let id = self.next_id;
         let mut line = serde_json::to_vec(&Request { id, op })?;
         line.push(b'\n');
-        self.writer.write_all(&line).map_err(|e| anyhow!("the program is gone (its hotbreak connection: {e})"))?;
+        self.writer.write_all(&line).map_err(|e| ProgramGone(format!("its hotbreak connection: {e}")))?;
         let deadline = limit.map(|l| std::time::Instant::now() + l);
         loop {
             let received = match deadline {
@@ -119,7 +132,7 @@ impl Debuggee {
                     "the stopped thread did not answer within {:?}: a `Debug` impl may be waiting for a lock another stopped thread holds (resume that thread)",
                     limit.unwrap_or_default()
                 ),
-                Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the program is gone (it closed its hotbreak connection)"),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(ProgramGone("it closed its hotbreak connection".into()).into()),
             };
             // Id 0: the agent could not even read the request.
             if got == id || got == 0 {

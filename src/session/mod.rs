@@ -11,7 +11,7 @@ pub mod breakpoints;
 pub mod command;
 pub mod output;
 
-use crate::debuggee::Event;
+use crate::debuggee::{Event, ProgramGone};
 use crate::{Debuggee, HostBuild, Patcher};
 use anyhow::{anyhow, bail, Result};
 use breakpoints::{Bp, State, Table};
@@ -211,7 +211,7 @@ impl Session {
             if let Err(e) = self.dbg.release() {
                 // A program that runs to its end at once closes the
                 // connection before the answer comes: report its exit.
-                if self.dbg.child.try_wait()?.is_some() || e.to_string().contains("the program is gone") {
+                if self.dbg.child.try_wait()?.is_some() || e.is::<ProgramGone>() {
                     self.program_ended();
                     return Ok(());
                 }
@@ -382,7 +382,12 @@ impl Session {
         }
         match self.current {
             Some(stop) => {
-                self.dbg.resume(stop, how)?;
+                match self.dbg.resume(stop, how) {
+                    // The thread resumed and the program ran to its end
+                    // before the answer came: its exit is reported below.
+                    Err(e) if e.is::<ProgramGone>() => {}
+                    other => other?,
+                }
                 self.stops.retain(|s| s.stop != stop);
                 self.current = self.stops.first().map(|s| s.stop);
                 if let Some(next) = self.stops.first().cloned() {
