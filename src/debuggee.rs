@@ -14,6 +14,10 @@ use std::time::Duration;
 /// code runs there, and may block.
 const RENDER_LIMIT: Duration = Duration::from_secs(10);
 
+/// How long an evaluated expression may run before the session goes on
+/// without its answer (the thread stays busy with it).
+const EVAL_LIMIT: Duration = Duration::from_secs(10);
+
 /// Symbolizing a backtrace reads the debug info: slow the first time.
 const BACKTRACE_LIMIT: Duration = Duration::from_secs(120);
 
@@ -63,6 +67,21 @@ pub enum Event {
     InputEnd,
     /// Files of the workspace (as rustc names them) were saved.
     SourcesChanged(Vec<String>),
+}
+
+/// What an expression evaluated at a stop gave.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// Numbers the value at its stop: `Inspect` it as `$N`.
+    pub result: usize,
+    pub type_name: String,
+    /// Rendered by its `Debug`.
+    pub debug: bool,
+    pub view: ValueView,
+    /// Without `Debug`: where it lives in the program (0: nowhere that
+    /// outlives the evaluation), and its type's marker.
+    pub address: u64,
+    pub marker: u64,
 }
 
 /// A value at a stop, one level deep.
@@ -217,6 +236,37 @@ impl Debuggee {
         let op = Op::Inspect { stop, name: name.to_string(), path: path.iter().map(|s| s.to_string()).collect() };
         match self.request_within(op, Some(RENDER_LIMIT))? {
             Reply::Value { type_name, summary, children, truncated } => Ok(ValueView { type_name, summary, children, truncated }),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// Loads an eval library; returns its index for [`Debuggee::eval`].
+    pub fn load_eval(&mut self, path: &std::path::Path) -> Result<usize> {
+        match self.request(Op::LoadEval { path: path.display().to_string() })? {
+            Reply::EvalLoaded { eval } => Ok(eval),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// Runs a loaded eval at a stop over the locals `names`, on the
+    /// stopped thread: the expression may block or loop, so the answer is
+    /// awaited at most [`EVAL_LIMIT`].
+    pub fn eval(&mut self, stop: u64, eval: usize, names: &[String]) -> Result<Evaluated> {
+        let op = Op::Eval { stop, eval, names: names.to_vec() };
+        match self.request_within(op, Some(EVAL_LIMIT))? {
+            Reply::Evaluated { result, type_name, debug, summary, children, truncated, address, marker } => {
+                Ok(Evaluated { result, type_name, debug, view: ValueView { type_name: String::new(), summary, children, truncated }, address, marker })
+            }
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// `len` bytes of the program's memory at `addr`.
+    pub fn read_memory(&mut self, addr: u64, len: u64) -> Result<Vec<u8>> {
+        match self.request(Op::ReadMemory { addr, len })? {
+            Reply::Memory { hex } => {
+                (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| anyhow!("bad memory reply: {e}"))).collect()
+            }
             other => bail!("unexpected reply {other:?}"),
         }
     }

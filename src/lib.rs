@@ -3,6 +3,7 @@
 
 pub mod debuggee;
 pub mod demo;
+mod eval_errors;
 pub mod host;
 pub mod line_mode;
 pub mod patcher;

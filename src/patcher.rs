@@ -49,6 +49,8 @@ pub struct PreparedPatch {
     name: String,
     fn_line: u32,
     timings: Timings,
+    /// Captures rustc rejected (what the stopped frames of this patch hold).
+    pruned: BTreeSet<CaptureId>,
 }
 
 /// A patch running in a debuggee.
@@ -59,6 +61,31 @@ pub struct AppliedPatch {
     pub patch: usize,
     pub library: PathBuf,
     pub size: u64,
+    pub timings: Timings,
+    /// Captures rustc rejected: its stops hold every other local in scope.
+    pub pruned: BTreeSet<CaptureId>,
+}
+
+/// How a function's running patch was built: what an evaluation at one of
+/// its stops rebuilds it from.
+#[derive(Debug, Clone)]
+pub struct BuiltFrom {
+    pub file: String,
+    /// The file's text as it was read for the build.
+    pub source: String,
+    pub function_line: u32,
+    pub key: String,
+    pub breakpoints: Vec<Breakpoint>,
+    pub watches: Vec<String>,
+    pub pruned: BTreeSet<CaptureId>,
+}
+
+/// An expression compiled for one stop line, ready to load.
+#[derive(Debug, Clone)]
+pub struct EvalLibrary {
+    pub path: PathBuf,
+    /// The locals its site takes, in order (`self` included).
+    pub names: Vec<String>,
     pub timings: Timings,
 }
 
@@ -140,6 +167,7 @@ impl Patcher {
             file: file.to_string(),
             name: patched.site.name,
             fn_line: patched.site.fn_line,
+            pruned: BTreeSet::new(),
         })
     }
 
@@ -183,7 +211,7 @@ impl Patcher {
         let mut checking = false;
         loop {
             let request =
-                hotbreak_rewriter::Request { source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false };
+                hotbreak_rewriter::Request { source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false, eval: None };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let files = self.patch_files(file, instrumented.text.clone())?;
             if timings.rewrite.is_zero() {
@@ -205,6 +233,7 @@ impl Patcher {
                             name: instrumented.site.name,
                             fn_line: instrumented.site.fn_line,
                             timings,
+                            pruned,
                         });
                     }
                     Err(PatchError::Compile(diagnostics)) => {
@@ -292,7 +321,7 @@ impl Patcher {
         let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
         debuggee.arm(function, patch)?;
         let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
-        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings })
+        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone() })
     }
 
     /// A patch is linked against one build: refuse any other program.
@@ -314,6 +343,44 @@ impl Patcher {
     pub fn replace_function(&mut self, debuggee: &mut Debuggee, file: &str, line: u32, new_fn: &str) -> Result<AppliedPatch> {
         let prepared = self.prepare(file, line, new_fn)?;
         self.apply(&prepared, debuggee)
+    }
+}
+
+impl Patcher {
+    /// Compiles `expr` for a stop at `line` of a function whose running
+    /// patch was built from `from`, and links it for `debuggee`: the same
+    /// function with an eval site at that line (see the rewriter's
+    /// `eval.rs`). Errors point into the expression.
+    pub fn build_eval(&mut self, debuggee: &Debuggee, from: &BuiltFrom, line: u32, expr: &str) -> Result<EvalLibrary> {
+        self.refuse_stale(debuggee)?;
+        let started = Instant::now();
+        let getter = next_getter();
+        let source = &self.as_compiled(&from.file, &from.source)?;
+        let eval = hotbreak_rewriter::Eval { line, expr: expr.to_string() };
+        let request = hotbreak_rewriter::Request {
+            source,
+            key: &from.key,
+            file: &from.file,
+            function_line: from.function_line,
+            breakpoints: &from.breakpoints,
+            getter: &getter,
+            pruned: &from.pruned,
+            watches: &from.watches,
+            any_function: false,
+            eval: Some(&eval),
+        };
+        let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{}:{line}: {e}", from.file))?;
+        let files = self.patch_files(&from.file, instrumented.text.clone())?;
+        let rewrite = started.elapsed();
+        let compiled = match self.builder.compile(&files, &getter) {
+            Ok(compiled) => compiled,
+            Err(PatchError::Compile(diagnostics)) => return Err(crate::eval_errors::explain(&instrumented, &from.file, expr, &diagnostics)),
+            Err(other) => return Err(other.into()),
+        };
+        let bias = self.builder.host().load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
+        let linked = self.builder.link(&compiled, bias)?;
+        let timings = Timings { rewrite, rustc: compiled.rustc_time, symbols: linked.symbols_time, link: linked.link_time, ..Timings::default() };
+        Ok(EvalLibrary { path: linked.path, names: instrumented.eval_names, timings })
     }
 }
 

@@ -19,7 +19,8 @@
 //! All of it is inserted within existing lines: no user line moves.
 
 use crate::locate::{find_function_in, function_node, parse, FnSite, LocateError};
-use crate::scope::{bindings, parameters};
+use crate::eval::{site_text, Eval, SiteLocal};
+use crate::scope::{bindings, parameters, Binding};
 use crate::text::LineIndex;
 use proc_macro2::LineColumn;
 use std::collections::BTreeSet;
@@ -97,6 +98,11 @@ pub struct Instrumented {
     pub user_code: Vec<UserCode>,
     /// Lines of the step points, in order.
     pub step_lines: Vec<u32>,
+    /// Where the evaluated expression went, if there is one.
+    pub eval_expr: Option<Place>,
+    /// The locals the eval site takes, in order (`self` included): the
+    /// stopped frame hands their addresses over in this order.
+    pub eval_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +160,8 @@ pub struct Request<'a> {
     /// Instrument the function even without `#[debuggable]` (for fuzzing
     /// the rewriter over code that has none).
     pub any_function: bool,
+    /// An expression to compile in at a stop's line (see `eval.rs`).
+    pub eval: Option<&'a Eval>,
 }
 
 /// The lines of `source` where a step point (and so a breakpoint) can go,
@@ -191,6 +199,9 @@ pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrume
     }
     let index = LineIndex::new(req.source);
     let lines = lines_of(file, &site, &index);
+    if let Some(eval) = req.eval.filter(|e| !lines.contains(&e.line)) {
+        return Err(InstrumentError::NoStatement { line: eval.line, nearest: None });
+    }
     for bp in req.breakpoints {
         if !(site.fn_line..=site.last_line).contains(&bp.line) {
             return Err(InstrumentError::OtherFunction { line: bp.line, name: site.name.clone() });
@@ -212,6 +223,7 @@ pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrume
     };
     let never_returns = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
     let mut walker = Walker::new(&index, parameters(sig), req.breakpoints, req.watches);
+    walker.eval = req.eval;
     walker.return_type = spelled_return_type(sig);
     walker.body(body, region_start, !never_returns);
 
@@ -261,6 +273,8 @@ enum Piece {
     Watch { at: usize, expr: String },
     /// A breakpoint's condition or log argument, as the user wrote it.
     User { breakpoint: u32, text: String },
+    /// The eval site at a step point at `at`, over the locals in scope.
+    Eval { at: usize, locals: Vec<Binding>, expr: String },
 }
 
 #[derive(Debug)]
@@ -306,7 +320,8 @@ struct Walker<'a> {
     breakpoints: &'a [Breakpoint],
     watches: &'a [String],
     /// Names in scope, innermost scope last.
-    scopes: Vec<Vec<String>>,
+    scopes: Vec<Vec<Binding>>,
+    eval: Option<&'a Eval>,
     in_region: bool,
     /// Inside a closure, `return` is the closure's.
     closures: usize,
@@ -322,12 +337,13 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(index: &'a LineIndex<'a>, params: Vec<String>, breakpoints: &'a [Breakpoint], watches: &'a [String]) -> Self {
+    fn new(index: &'a LineIndex<'a>, params: Vec<Binding>, breakpoints: &'a [Breakpoint], watches: &'a [String]) -> Self {
         Walker {
             index,
             breakpoints,
             watches,
             scopes: vec![params],
+            eval: None,
             in_region: false,
             closures: 0,
             wrap_returns: false,
@@ -369,19 +385,19 @@ impl<'a> Walker<'a> {
     }
 
     /// Names visible here, outermost first, each once (shadowing: the inner).
-    fn visible(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for name in self.scopes.iter().flatten() {
-            out.retain(|n| n != name);
-            out.push(name.clone());
+    fn visible(&self) -> Vec<Binding> {
+        let mut out: Vec<Binding> = Vec::new();
+        for b in self.scopes.iter().flatten() {
+            out.retain(|n| n.name != b.name);
+            out.push(b.clone());
         }
         out
     }
 
     fn captures(&self, at: usize) -> Vec<Piece> {
         let mut pieces = vec![Piece::Text("&[".into())];
-        for name in self.visible() {
-            pieces.push(Piece::Capture { at, name });
+        for b in self.visible() {
+            pieces.push(Piece::Capture { at, name: b.name });
         }
         for expr in self.watches {
             pieces.push(Piece::Watch { at, expr: expr.clone() });
@@ -421,6 +437,10 @@ impl<'a> Walker<'a> {
         let mut pieces = Vec::new();
         if arm.is_some() {
             pieces.push(Piece::Text("{ ".into()));
+        }
+        if let Some(eval) = self.eval.filter(|e| e.line == line) {
+            self.eval = None;
+            pieces.push(Piece::Eval { at, locals: self.visible(), expr: eval.expr.clone() });
         }
         // Every breakpoint of this line lives in its first point: log points
         // first, then pausing ones chained with `else` (one pause per pass).
@@ -533,7 +553,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn scoped(&mut self, names: Vec<String>, f: impl FnOnce(&mut Self)) {
+    fn scoped(&mut self, names: Vec<Binding>, f: impl FnOnce(&mut Self)) {
         self.scopes.push(names);
         f(self);
         self.scopes.pop();
@@ -634,6 +654,8 @@ fn assemble(req: &Request<'_>, site: FnSite, mut inserts: Vec<Insert>, step_line
     let mut text = String::with_capacity(source.len() * 2);
     let mut spans_captures = Vec::new();
     let mut spans_user = Vec::new();
+    let mut eval_span = None;
+    let mut eval_names = Vec::new();
     let mut copied = 0;
     for ins in &inserts {
         text.push_str(&source[copied..ins.at]);
@@ -667,6 +689,14 @@ fn assemble(req: &Request<'_>, site: FnSite, mut inserts: Vec<Insert>, step_line
                     text.push_str(code);
                     spans_user.push((*breakpoint, start, text.len()));
                 }
+                Piece::Eval { at, locals, expr } => {
+                    let available = |b: &Binding| !req.pruned.contains(&CaptureId { at: *at, name: b.name.clone() });
+                    let locals: Vec<SiteLocal<'_>> = locals.iter().map(|b| SiteLocal { binding: b, available: available(b) }).collect();
+                    let (site, range) = site_text(&locals, expr);
+                    eval_names = locals.iter().filter(|l| l.available).map(|l| l.binding.name.clone()).collect();
+                    eval_span = Some((text.len() + range.start, text.len() + range.end));
+                    text.push_str(&site);
+                }
             }
         }
     }
@@ -682,7 +712,8 @@ fn assemble(req: &Request<'_>, site: FnSite, mut inserts: Vec<Insert>, step_line
     };
     let captures = spans_captures.into_iter().map(|(id, s, e)| Capture { id, place: place(s, e) }).collect();
     let user_code = spans_user.into_iter().map(|(breakpoint, s, e)| UserCode { breakpoint, place: place(s, e) }).collect();
-    Instrumented { text, site, captures, user_code, step_lines }
+    let eval_expr = eval_span.map(|(s, e)| place(s, e));
+    Instrumented { text, site, captures, user_code, step_lines, eval_expr, eval_names }
 }
 
 /// Splits log text with `{expr}` / `{expr:spec}` holes into a format string
@@ -781,7 +812,7 @@ mod line_tests {
                 continue;
             }
             let bp = [Breakpoint { id: 1, line, condition: Some("true".into()), ..Breakpoint::default() }];
-            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false };
+            let req = Request { source: CORPUS, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None };
             let out = match instrument(&req) {
                 Ok(out) => out,
                 Err(InstrumentError::Unpatchable { .. } | InstrumentError::NotDebuggable { .. }) => continue,
@@ -808,7 +839,7 @@ mod line_tests {
         let src = "#[hotbreak::debuggable]\nfn f(x: u32) -> u32 {\n    // a comment\n\n    let y = x + 1;\n    y\n}\n";
         let bp = |line| [Breakpoint { id: 1, line, ..Breakpoint::default() }];
         let err = |line| {
-            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false })
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp(line), getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
                 .unwrap_err()
                 .to_string()
         };
@@ -823,7 +854,7 @@ mod line_tests {
         let src = "#[hotbreak::debuggable]\nfn g<T: Copy>(x: T) -> T {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
         let run = |line: u32| {
             let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
-            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false })
+            instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
                 .unwrap_err()
                 .to_string()
         };
@@ -845,7 +876,7 @@ mod placement_tests {
             Breakpoint { id: 2, line: 3, log: Some("x={x}".into()), ..Breakpoint::default() },
             Breakpoint { id: 3, line: 3, condition: Some("x == 0".into()), ..Breakpoint::default() },
         ];
-        let req = Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bps, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false };
+        let req = Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bps, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None };
         let out = instrument(&req).unwrap();
         // At the end of the line before, so that line 3 keeps its columns.
         let line = out.text.lines().nth(1).unwrap();

@@ -2,14 +2,23 @@
 
 use syn::{FnArg, Pat, Signature};
 
+/// A name a pattern binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub name: String,
+    /// Bound `mut` (`mut x`, `mut self`): assignable.
+    pub mutable: bool,
+}
+
 /// Bindings of `pat`, in order. Single identifiers that start with an
 /// uppercase letter are taken for unit structs, consts or variants (`None`).
-pub fn bindings(pat: &Pat, out: &mut Vec<String>) {
+pub fn bindings(pat: &Pat, out: &mut Vec<Binding>) {
     match pat {
         Pat::Ident(p) => {
             let name = p.ident.to_string();
             if !name.starts_with(|c: char| c.is_uppercase()) {
-                out.push(name);
+                // `ref mut x` binds a `&mut`, itself not assignable.
+                out.push(Binding { name, mutable: p.mutability.is_some() && p.by_ref.is_none() });
             }
             if let Some((_, sub)) = &p.subpat {
                 bindings(sub, out);
@@ -33,11 +42,11 @@ pub fn bindings(pat: &Pat, out: &mut Vec<String>) {
 }
 
 /// Names a function's parameters bind, `self` included.
-pub fn parameters(sig: &Signature) -> Vec<String> {
+pub fn parameters(sig: &Signature) -> Vec<Binding> {
     let mut out = Vec::new();
     for arg in &sig.inputs {
         match arg {
-            FnArg::Receiver(_) => out.push("self".to_string()),
+            FnArg::Receiver(r) => out.push(Binding { name: "self".to_string(), mutable: r.mutability.is_some() && r.reference.is_none() }),
             FnArg::Typed(t) => bindings(&t.pat, &mut out),
         }
     }
@@ -53,12 +62,13 @@ mod tests {
         let syn::Stmt::Local(local) = stmt else { panic!() };
         let mut out = Vec::new();
         bindings(&local.pat, &mut out);
-        out
+        out.into_iter().map(|b| if b.mutable { format!("mut {}", b.name) } else { b.name }).collect()
     }
 
     #[test]
     fn patterns_bind_what_rust_binds() {
-        assert_eq!(names("(a, mut b)"), ["a", "b"]);
+        assert_eq!(names("(a, mut b)"), ["a", "mut b"]);
+        assert_eq!(names("(ref mut r, mut s @ 1..)"), ["r", "mut s"]);
         assert_eq!(names("Point { x, y: ref yy, .. }"), ["x", "yy"]);
         assert_eq!(names("&(ref a, [b, .., c])"), ["a", "b", "c"]);
         assert_eq!(names("whole @ Some(inner)"), ["whole", "inner"]);

@@ -58,7 +58,7 @@ fn any_line_of_real_crates_is_instrumented_or_cleanly_refused() {
         for line in 1..=source.lines().count() as u32 {
             lines += 1;
             let bp = [Breakpoint { id: 1, line, condition: Some("true".into()), log: None, hits: None }];
-            let req = Request { source: &source, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: true };
+            let req = Request { source: &source, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: true, eval: None };
             match std::panic::catch_unwind(|| instrument_parsed(&file, &req)) {
                 Ok(Ok(out)) => {
                     assert_eq!(out.text.lines().count(), source.lines().count(), "{}:{line}: lines moved", path.display());

@@ -71,6 +71,7 @@ pub(crate) enum StopCmd {
     Inspect { name: String, path: Vec<String>, reply: Answer },
     Backtrace(Answer),
     Resume(protocol::Resume),
+    Eval { entry: crate::debug::eval::Entry, names: Vec<String>, reply: Answer },
 }
 
 /// Where a stopped thread sends its answer: straight to the tool, so the
@@ -161,7 +162,7 @@ fn serve(stream: UnixStream, token: String) {
     let result = stream.try_clone().and_then(|writer| {
         let link = Arc::new(Link { writer: Mutex::new(writer), stops: Mutex::new(HashMap::new()) });
         *LINK.lock().unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
-        Agent { patches: Vec::new(), link }.run(&stream, token)
+        Agent { patches: Vec::new(), evals: Vec::new(), link }.run(&stream, token)
     });
     // Whatever ended the session, the program goes on with native code:
     // no new stops, every slot native, every paused thread released.
@@ -189,6 +190,8 @@ struct Agent {
     /// Entry addresses of loaded patches. Libraries are never unloaded: a
     /// thread may still be running their code.
     patches: Vec<usize>,
+    /// Entries of loaded eval libraries (never unloaded either).
+    evals: Vec<usize>,
     link: Arc<Link>,
 }
 
@@ -224,6 +227,12 @@ impl Agent {
             Op::Locals { stop } => (stop, Box::new(StopCmd::Locals)),
             Op::Inspect { stop, name, path } => (stop, Box::new(|reply| StopCmd::Inspect { name, path, reply })),
             Op::Backtrace { stop } => (stop, Box::new(StopCmd::Backtrace)),
+            Op::Eval { stop, eval, names } => {
+                let Some(&entry) = self.evals.get(eval) else { return Some(Err(format!("no eval #{eval}"))) };
+                // SAFETY: the address `load_eval` read from an eval library.
+                let entry: crate::debug::eval::Entry = unsafe { std::mem::transmute::<usize, crate::debug::eval::Entry>(entry) };
+                (stop, Box::new(move |reply| StopCmd::Eval { entry, names, reply }))
+            }
             op => return Some(self.handle_here(op)),
         };
         let answer = Answer { id, link: Some(self.link.clone()) };
@@ -258,7 +267,12 @@ impl Agent {
                 crate::debug::set_breakpoint_enabled(breakpoint, enabled);
                 Ok(Reply::Done)
             }
-            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } => unreachable!("answered by the stopped thread"),
+            Op::LoadEval { path } => {
+                self.evals.push(load_eval(&path)?);
+                Ok(Reply::EvalLoaded { eval: self.evals.len() - 1 })
+            }
+            Op::ReadMemory { addr, len } => read_memory(addr, len),
+            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Eval { .. } => unreachable!("answered by the stopped thread"),
             Op::Resume { stop, how } => {
                 self.stop_sender(stop)?.send(StopCmd::Resume(how)).map_err(|_| format!("stop #{stop} is gone"))?;
                 Ok(Reply::Done)
@@ -312,6 +326,39 @@ fn load_patch(path: &str, getter: &str) -> Result<usize, String> {
         return Err(format!("{path}: entry getter returned null"));
     }
     Ok(entry)
+}
+
+/// Loads an eval library: its data symbol `__hotbreak_eval_entry` holds
+/// the trampoline's address (see `debug::eval`).
+fn load_eval(path: &str) -> Result<usize, String> {
+    use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+    check_patch_file(path)?;
+    // SAFETY: built by the tool for this executable, like a patch.
+    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| with_causes(&e))?;
+    let entry = unsafe {
+        let word = lib.get::<*const usize>(b"__hotbreak_eval_entry").map_err(|e| format!("{path}: {}", with_causes(&e)))?;
+        **word
+    };
+    std::mem::forget(lib);
+    if entry == 0 {
+        return Err(format!("{path}: no eval entry"));
+    }
+    Ok(entry)
+}
+
+/// Reads this process's memory without trusting the address: a bad one is
+/// an error, not a fault.
+fn read_memory(addr: u64, len: u64) -> Result<Reply, String> {
+    use std::os::unix::fs::FileExt;
+    const MAX: u64 = 1 << 20;
+    let mut buf = vec![0u8; len.min(MAX) as usize];
+    let mem = std::fs::File::open("/proc/self/mem").map_err(|e| format!("/proc/self/mem: {e}"))?;
+    mem.read_exact_at(&mut buf, addr).map_err(|e| format!("cannot read {len} bytes at {addr:#x}: {e}"))?;
+    let mut hex = String::with_capacity(buf.len() * 2);
+    for b in buf {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    Ok(Reply::Memory { hex })
 }
 
 /// `dlopen failed: <what the dynamic loader said>`: the loader's words name

@@ -64,6 +64,14 @@ pub enum Op {
     Backtrace { stop: u64 },
     /// Let a stopped thread go on.
     Resume { stop: u64, how: Resume },
+    /// dlopen an eval library (see `debug::eval`); replies `EvalLoaded`.
+    LoadEval { path: String },
+    /// Run a loaded eval at a stop, over the locals `names` (the eval
+    /// site's, in its order); replies `Value`, its `result` numbering the
+    /// value for `Inspect` (as `$N`).
+    Eval { stop: u64, eval: usize, names: Vec<String> },
+    /// `len` bytes of the program's memory at `addr`; replies `Memory`.
+    ReadMemory { addr: u64, len: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +127,15 @@ pub struct VarDesc {
     pub type_name: String,
     /// One-line `Debug` rendering, bounded; `<type>` without `Debug`.
     pub value: String,
+    /// Whether `value` is the `Debug` rendering.
+    #[serde(default)]
+    pub debug: bool,
+    /// Where the value lives, and the address of `type_marker::<T>`
+    /// (whose debug info names its type): for rendering from debug info.
+    #[serde(default)]
+    pub address: u64,
+    #[serde(default)]
+    pub marker: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +154,22 @@ pub enum Reply {
     Done,
     Locals { vars: Vec<VarDesc> },
     Value { type_name: String, summary: String, children: Vec<(String, String)>, truncated: bool },
+    EvalLoaded { eval: usize },
+    /// An evaluated expression's value: like `Value`, numbered `result`
+    /// for later `Inspect`s; without `Debug`, where it lives (0: nowhere
+    /// that outlives the evaluation) and its type's marker.
+    Evaluated {
+        result: usize,
+        type_name: String,
+        debug: bool,
+        summary: String,
+        children: Vec<(String, String)>,
+        truncated: bool,
+        address: u64,
+        marker: u64,
+    },
+    /// Hex of the bytes read.
+    Memory { hex: String },
     /// Innermost first: `function (file:line)`.
     Backtrace { frames: Vec<String> },
 }
@@ -157,6 +190,9 @@ mod tests {
             Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },
             Op::Backtrace { stop: 4 },
             Op::Resume { stop: 4, how: Resume::Finish },
+            Op::LoadEval { path: "/e.so".into() },
+            Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()] },
+            Op::ReadMemory { addr: 4096, len: 8 },
         ];
         for op in ops {
             let line = serde_json::to_string(&Request { id: 9, op: op.clone() }).unwrap();

@@ -32,8 +32,10 @@ pub enum Command {
     Step,
     Finish,
     Locals,
-    /// A local and a path into it: `stats.items[2].name`.
-    Print { name: String, path: Vec<String> },
+    /// Any Rust expression at the stop (`stats.items[2].name`, `v.len()`).
+    Print(String),
+    /// `set PLACE = EXPR`: an assignment run at the stop.
+    Set { place: String, value: String },
     Backtrace,
     Threads,
     Thread(usize),
@@ -56,7 +58,8 @@ commands (short forms in brackets):
   next [n] / step [s]         next statement in this function / into a call
   finish [fin]                run until this function returns; show the value
   locals                      the locals at the stop
-  print [p] NAME[.field|[i]]  a local, or a part of it
+  print [p] EXPR              any Rust expression at the stop: locals, self, calls, the module's items
+  set PLACE = EXPR            assign to a `let mut` local, a field through &mut, an element, a static
   backtrace [bt]              the stopped thread's native backtrace
   threads / thread N          list threads / select a stopped thread
   watch EXPR                  a Rust expression shown at each stop
@@ -82,9 +85,11 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "finish" | "fin" => Command::Finish,
         "locals" => Command::Locals,
         "info" | "i" if rest == "locals" => Command::Locals,
-        "print" | "p" => {
-            let (name, path) = parse_path(rest)?;
-            Command::Print { name, path }
+        "print" | "p" if rest.is_empty() => return Err("`print` needs a Rust expression".into()),
+        "print" | "p" => Command::Print(rest.to_string()),
+        "set" => {
+            let (place, value) = split_assignment(rest).ok_or("`set` needs `PLACE = EXPR`")?;
+            Command::Set { place, value }
         }
         "backtrace" | "bt" | "where" => Command::Backtrace,
         "threads" => Command::Threads,
@@ -168,8 +173,29 @@ fn parse_hits(text: &str) -> Result<(HitCount, &str), String> {
     Ok((hits, rest[digits..].trim()))
 }
 
-/// `a.b[2].c` -> (`a`, [`b`, `[2]`, `c`]).
-fn parse_path(text: &str) -> Result<(String, Vec<String>), String> {
+/// `PLACE = EXPR` split at its first `=` that is not part of `==`, `<=`,
+/// `>=`, `!=`, `=>` or a compound assignment.
+fn split_assignment(text: &str) -> Option<(String, String)> {
+    let bytes = text.as_bytes();
+    for (i, &c) in bytes.iter().enumerate() {
+        if c != b'=' {
+            continue;
+        }
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + 1).copied();
+        if matches!(after, Some(b'=' | b'>')) || matches!(before, Some(b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^')) {
+            continue;
+        }
+        let (place, value) = (text[..i].trim(), text[i + 1..].trim());
+        return (!place.is_empty() && !value.is_empty()).then(|| (place.to_string(), value.to_string()));
+    }
+    None
+}
+
+/// `a.b[2].c` -> (`a`, [`b`, `[2]`, `c`]), when `text` is only that: a
+/// name and fields, indices or keys (what a value's tree can answer
+/// without compiling).
+pub fn parse_path(text: &str) -> Result<(String, Vec<String>), String> {
     if text.is_empty() {
         return Err("`print` needs a local's name".into());
     }
@@ -177,14 +203,21 @@ fn parse_path(text: &str) -> Result<(String, Vec<String>), String> {
     for piece in text.split('.') {
         let mut rest = piece;
         let name_end = rest.find('[').unwrap_or(rest.len());
-        if name_end > 0 {
-            parts.push(rest[..name_end].to_string());
+        let name = rest[..name_end].trim();
+        if !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$') || (name.is_empty() && parts.is_empty()) {
+            return Err(format!("`{text}` is not a path of fields"));
+        }
+        if !name.is_empty() {
+            parts.push(name.to_string());
         }
         rest = &rest[name_end..];
         while let Some(r) = rest.strip_prefix('[') {
             let close = r.find(']').ok_or_else(|| format!("unclosed `[` in `{text}`"))?;
             parts.push(format!("[{}]", &r[..close]));
             rest = &r[close + 1..];
+        }
+        if !rest.trim().is_empty() {
+            return Err(format!("`{text}` is not a path of fields"));
         }
     }
     let name = parts.remove(0);
@@ -221,7 +254,7 @@ mod tests {
         assert_eq!(parse("d all").unwrap(), Command::Delete(None));
         assert_eq!(
             parse("p reading.tags[0]").unwrap(),
-            Command::Print { name: "reading".into(), path: vec!["tags".into(), "[0]".into()] }
+            Command::Print("reading.tags[0]".into())
         );
     }
 

@@ -9,9 +9,11 @@
 
 pub mod breakpoints;
 pub mod command;
+mod evaluate;
 pub mod output;
 
 use crate::debuggee::{Event, ProgramGone};
+use crate::patcher::BuiltFrom;
 use crate::{Debuggee, HostBuild, Patcher};
 use anyhow::{anyhow, bail, Result};
 use breakpoints::{Bp, State, Table};
@@ -61,6 +63,12 @@ pub struct Session {
     /// Functions whose running code is older than their source because the
     /// last edit did not build: rebuilt with the next save of their file.
     dirty: HashSet<usize>,
+    /// How each function's running patch with step points was built, and
+    /// which build it is: what evaluations at its stops start from.
+    built: HashMap<usize, (u64, BuiltFrom)>,
+    builds: u64,
+    /// Eval libraries loaded in the program (see `evaluate.rs`).
+    evals: HashMap<evaluate::EvalKey, evaluate::LoadedEval>,
     launch: Launch,
     emit: Box<dyn FnMut(&Out)>,
 }
@@ -109,6 +117,9 @@ impl Session {
             slot_of_file: HashMap::new(),
             bps,
             patches: HashMap::new(),
+            built: HashMap::new(),
+            builds: 0,
+            evals: HashMap::new(),
             watches: Vec::new(),
             stops: Vec::new(),
             current: None,
@@ -327,19 +338,8 @@ impl Session {
                 let vars = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
                 self.say(Out::Locals { vars });
             }
-            Command::Print { name, path } => {
-                let stop = self.current_stop()?;
-                let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-                let view = self.dbg.inspect(stop, &name, &parts)?;
-                let mut expr = name.clone();
-                for p in &path {
-                    if !p.starts_with('[') {
-                        expr.push('.');
-                    }
-                    expr.push_str(p);
-                }
-                self.say(Out::Value { expr, type_name: view.type_name, value: view.summary, fields: view.children, truncated: view.truncated });
-            }
+            Command::Print(expr) => self.print(&expr)?,
+            Command::Set { place, value } => self.set(&place, &value)?,
             Command::Backtrace => {
                 let stop = self.current_stop()?;
                 let frames = self.dbg.backtrace(stop)?;
@@ -626,6 +626,9 @@ impl Session {
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
         let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
         self.patches.insert(index, applied.patch);
+        self.builds += 1;
+        let from = BuiltFrom { file: file.to_string(), source, function_line: line, key, breakpoints: compiled, watches, pruned: applied.pruned };
+        self.built.insert(index, (self.builds, from));
         self.dirty.remove(&index);
         for (id, on) in &enabled {
             self.dbg.set_breakpoint_enabled(*id, *on)?;

@@ -9,9 +9,11 @@
 //! until it is resumed, so rendering never needs a lock the stopped thread
 //! might hold.
 
+pub mod eval;
 mod stop;
 pub mod value;
 
+pub use eval::{eval_copy, eval_outcome, eval_put_back, eval_run, eval_site, eval_take, NotAvailableHere};
 pub use stop::{breakpoint, log, step, Frame, Mode};
 pub use value::{Local, Probe, ProbeDebug, ProbeName};
 

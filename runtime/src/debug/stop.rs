@@ -216,14 +216,38 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
     };
     let Some(stop) = agent::register_stop(event) else { return };
     let mut mode = Mode::Continue;
+    // `{:#?}` of the values evaluated at this stop, for `Inspect` as `$N`.
+    let mut results: Vec<(String, bool)> = Vec::new();
     while let Ok(cmd) = stop.commands.recv() {
         match cmd {
             StopCmd::Locals(reply) => {
                 let vars = locals
                     .iter()
-                    .map(|l| VarDesc { name: l.name.into(), type_name: l.type_name.into(), value: value::summary(l) })
+                    .map(|l| VarDesc {
+                        name: l.name.into(),
+                        type_name: l.type_name.into(),
+                        value: value::summary(l),
+                        debug: l.value.is_some(),
+                        address: l.addr as u64,
+                        marker: l.marker as u64,
+                    })
                     .collect();
                 let _ = reply.send(Ok(Reply::Locals { vars }));
+            }
+            StopCmd::Inspect { name, path, reply } if name.starts_with('$') => {
+                let result = match name[1..].parse::<usize>().ok().and_then(|n| results.get(n)) {
+                    Some((text, truncated)) => value::expand_text(text, *truncated, &path).map(|node| Reply::Value {
+                        type_name: String::new(),
+                        summary: node.summary,
+                        children: node.children,
+                        truncated: node.truncated,
+                    }),
+                    None => Err(format!("no value {name} at this stop")),
+                };
+                let _ = reply.send(result);
+            }
+            StopCmd::Eval { entry, names, reply } => {
+                let _ = reply.send(evaluate(entry, &names, locals, &mut results));
             }
             StopCmd::Inspect { name, path, reply } => {
                 let result = match locals.iter().rev().find(|l| l.name == name) {
@@ -257,6 +281,40 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
     let chain = if mode == Mode::Continue { Vec::new() } else { FRAMES.try_with(|f| f.borrow().iter().take(depth as usize).map(|e| e.call).collect()).unwrap_or_default() };
     let _ = CHAIN.try_with(|c| *c.borrow_mut() = chain);
     set_mode(mode);
+}
+
+/// Runs a loaded eval over this stop's `locals` named `names` (the eval
+/// site's, in its order).
+fn evaluate(entry: super::eval::Entry, names: &[String], locals: &[Local<'_>], results: &mut Vec<(String, bool)>) -> Result<Reply, String> {
+    let mut ptrs = Vec::with_capacity(names.len());
+    for name in names {
+        let local = locals.iter().rev().find(|l| l.name == name).ok_or_else(|| format!("`{name}` is not available at this stop"))?;
+        ptrs.push(local.addr as *mut ());
+    }
+    // SAFETY: the tool built the eval for this function's stop line, over
+    // these locals, whose frame is paused below us.
+    let outcome = unsafe { super::eval::call(entry, &ptrs) };
+    if let Some(message) = outcome.panic {
+        return Err(format!("the expression panicked: {message}"));
+    }
+    let (summary, children, truncated, debug) = match &outcome.pretty {
+        Some((text, cut)) => {
+            let node = value::expand_text(text, *cut, &[])?;
+            (node.summary, node.children, node.truncated, true)
+        }
+        None => (format!("<{}>", outcome.type_name), Vec::new(), false, false),
+    };
+    results.push(outcome.pretty.unwrap_or_default());
+    Ok(Reply::Evaluated {
+        result: results.len() - 1,
+        type_name: outcome.type_name.to_string(),
+        debug,
+        summary,
+        children,
+        truncated,
+        address: outcome.address.unwrap_or(0) as u64,
+        marker: outcome.marker as u64,
+    })
 }
 
 /// This thread's frames from the stopped function outwards, as

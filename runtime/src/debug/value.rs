@@ -10,6 +10,19 @@ pub struct Local<'a> {
     pub name: &'static str,
     pub type_name: &'static str,
     pub value: Option<&'a dyn Debug>,
+    /// Where the value lives: for evaluation and for rendering from debug
+    /// info.
+    pub addr: usize,
+    /// The address of `type_marker::<T>`, whose debug info names `T`.
+    pub marker: usize,
+}
+
+/// One instance per type `T`; the debugger finds `T`'s debug info through
+/// the instance's (its template parameter). The body differs per type, so
+/// identical code folding cannot merge two instances.
+#[inline(never)]
+pub fn type_marker<T: ?Sized>() -> &'static str {
+    std::any::type_name::<T>()
 }
 
 /// Wraps a reference for the probe traits below.
@@ -23,7 +36,8 @@ pub trait ProbeDebug<'a> {
 
 impl<'a, T: Debug> ProbeDebug<'a> for &Probe<'a, T> {
     fn local(&self) -> Local<'a> {
-        Local { name: self.0, type_name: std::any::type_name::<T>(), value: Some(self.1 as &dyn Debug) }
+        let (addr, marker) = (self.1 as *const T as *const () as usize, type_marker::<T> as fn() -> &'static str as usize);
+        Local { name: self.0, type_name: std::any::type_name::<T>(), value: Some(self.1 as &dyn Debug), addr, marker }
     }
 }
 
@@ -34,7 +48,8 @@ pub trait ProbeName<'a> {
 
 impl<'a, T: ?Sized> ProbeName<'a> for Probe<'a, T> {
     fn local(&self) -> Local<'a> {
-        Local { name: self.0, type_name: std::any::type_name::<T>(), value: None }
+        let (addr, marker) = (self.1 as *const T as *const () as usize, type_marker::<T> as fn() -> &'static str as usize);
+        Local { name: self.0, type_name: std::any::type_name::<T>(), value: None, addr, marker }
     }
 }
 
@@ -102,6 +117,11 @@ pub struct Node {
 /// Expands the part of `value` reached by `path` (field names, `[i]`, keys).
 pub fn expand(value: &dyn Debug, path: &[String]) -> Result<Node, String> {
     let (text, truncated) = render(value, true, EXPAND_LIMIT);
+    expand_text(&text, truncated, path)
+}
+
+/// [`expand`] on a value's `{:#?}` text, already rendered.
+pub fn expand_text(text: &str, truncated: bool, path: &[String]) -> Result<Node, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut span = (0, lines.len());
     for step in path {

@@ -1,0 +1,90 @@
+//! `print EXPR` and `set PLACE = EXPR` at a stop.
+//!
+//! A local or a path of fields into one is answered from its `Debug` text
+//! at once. Anything else is compiled: the stopped function again, with an
+//! eval site at the stop's line (`Patcher::build_eval`), loaded beside the
+//! running patch and run by the stopped thread over its own locals. A
+//! library is kept per (function build, line, expression): the same
+//! expression at the same line runs again without a build.
+
+use super::command::parse_path;
+use super::output::Out;
+use super::Session;
+use crate::debuggee::Evaluated;
+use anyhow::{anyhow, Result};
+
+/// A loaded eval library: its index in the program and the locals it takes.
+#[derive(Debug, Clone)]
+pub(super) struct LoadedEval {
+    eval: usize,
+    names: Vec<String>,
+}
+
+/// What identifies an eval library: the process, the function's build,
+/// the stop line and the expression.
+pub(super) type EvalKey = (u32, u64, u32, String);
+
+impl Session {
+    pub(super) fn print(&mut self, expr: &str) -> Result<()> {
+        let stop = self.current_stop()?;
+        if let Ok((name, path)) = parse_path(expr) {
+            let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+            // `$N`: a value evaluated at this stop; else a local with `Debug`.
+            let known = name.starts_with('$') || self.dbg.locals(stop)?.iter().any(|v| v.name == name && v.debug);
+            if known {
+                let view = self.dbg.inspect(stop, &name, &parts)?;
+                self.say(Out::Value { expr: expr.to_string(), type_name: view.type_name, value: view.summary, fields: view.children, truncated: view.truncated });
+                return Ok(());
+            }
+        }
+        let value = self.evaluate(stop, expr)?;
+        self.show(expr, value);
+        Ok(())
+    }
+
+    pub(super) fn set(&mut self, place: &str, value: &str) -> Result<()> {
+        let stop = self.current_stop()?;
+        // The assignment, then the place read back: what the program sees now.
+        let expr = format!("{{ {place} = ({value}); &{place} }}");
+        let now = self.evaluate(stop, &expr).map_err(|e| anyhow!("{}", format!("{e:#}").replace(&expr, &format!("{place} = {value}"))))?;
+        self.say(Out::Value { expr: place.to_string(), type_name: String::new(), value: now.view.summary, fields: Vec::new(), truncated: false });
+        Ok(())
+    }
+
+    fn show(&mut self, expr: &str, value: Evaluated) {
+        let type_name = value.type_name.trim_start_matches('&').to_string();
+        let fields = value.view.children;
+        self.say(Out::Value { expr: expr.to_string(), type_name, value: value.view.summary, fields, truncated: value.view.truncated });
+    }
+
+    /// Runs `expr` at `stop`, building its eval library first unless this
+    /// build of the function has it for this line.
+    fn evaluate(&mut self, stop: u64, expr: &str) -> Result<Evaluated> {
+        let event = self.stops.iter().find(|s| s.stop == stop).cloned().ok_or_else(|| anyhow!("no stop #{stop}"))?;
+        let index = self
+            .dbg
+            .hello
+            .functions
+            .iter()
+            .position(|f| f.key == event.function)
+            .ok_or_else(|| anyhow!("`{}` is not in the program's registry", event.function))?;
+        let (generation, from) = self.built.get(&index).cloned().ok_or_else(|| {
+            anyhow!("{}:{}: `{}` runs code this session did not build (was it rebuilt since?): cannot evaluate here", event.file, event.line, event.name)
+        })?;
+        let key: EvalKey = (self.dbg.hello.pid, generation, event.line, expr.to_string());
+        let loaded = match self.evals.get(&key) {
+            Some(loaded) => loaded.clone(),
+            None => {
+                self.say(Out::Info { message: format!("compiling `{expr}` at {}:{}…", event.file, event.line) });
+                let slot = self.patcher_slot(&from.key, &from.file)?;
+                let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
+                let library = patcher.build_eval(&self.dbg, &from, event.line, expr).map_err(|e| anyhow!("{}:{}: {e:#}", event.file, event.line))?;
+                let eval = self.dbg.load_eval(&library.path)?;
+                let loaded = LoadedEval { eval, names: library.names };
+                self.evals.insert(key, loaded.clone());
+                loaded
+            }
+        };
+        self.dbg.eval(stop, loaded.eval, &loaded.names)
+    }
+}
