@@ -50,6 +50,22 @@ impl std::fmt::Display for ProgramGone {
 
 impl std::error::Error for ProgramGone {}
 
+/// A stopped thread did not answer in time.
+#[derive(Debug)]
+pub struct NoAnswer(pub Duration);
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the stopped thread did not answer within {:?}: a `Debug` impl may be waiting for a lock another stopped thread holds (resume that thread)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NoAnswer {}
+
 /// Something the program reported on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -147,10 +163,7 @@ impl Debuggee {
             };
             let (got, result) = match received {
                 Ok(reply) => reply,
-                Err(mpsc::RecvTimeoutError::Timeout) => bail!(
-                    "the stopped thread did not answer within {:?}: a `Debug` impl may be waiting for a lock another stopped thread holds (resume that thread)",
-                    limit.unwrap_or_default()
-                ),
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(NoAnswer(limit.unwrap_or_default()).into()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Err(ProgramGone("it closed its hotbreak connection".into()).into()),
             };
             // Id 0: the agent could not even read the request.
@@ -253,7 +266,13 @@ impl Debuggee {
     /// awaited at most [`EVAL_LIMIT`].
     pub fn eval(&mut self, stop: u64, eval: usize, names: &[String]) -> Result<Evaluated> {
         let op = Op::Eval { stop, eval, names: names.to_vec() };
-        match self.request_within(op, Some(EVAL_LIMIT))? {
+        // Tests shorten the wait (a looping expression costs them all of it).
+        let limit = std::env::var("HOTBREAK_EVAL_LIMIT_MS").ok().and_then(|v| v.parse().ok()).map_or(EVAL_LIMIT, Duration::from_millis);
+        let reply = self.request_within(op, Some(limit)).map_err(|e| match e.downcast_ref::<NoAnswer>() {
+            Some(_) => anyhow!("the expression still runs after {limit:?} (it may loop, or wait for a lock): its thread stays busy with it; other threads and the session go on"),
+            None => e,
+        })?;
+        match reply {
             Reply::Evaluated { result, type_name, debug, summary, children, truncated, address, marker } => {
                 Ok(Evaluated { result, type_name, debug, view: ValueView { type_name: String::new(), summary, children, truncated }, address, marker })
             }

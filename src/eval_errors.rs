@@ -6,7 +6,7 @@ use hotbreak_rewriter::Instrumented;
 /// The message for an expression that did not compile: rustc's words,
 /// pointing into the expression where rustc points into it.
 pub fn explain(inst: &Instrumented, file: &str, expr: &str, diagnostics: &[Diagnostic]) -> anyhow::Error {
-    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level == "error").collect();
+    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level == "error" && !d.message.starts_with("aborting due to")).collect();
     let Some(place) = inst.eval_expr else {
         return anyhow::anyhow!("{}", errors.first().map_or("the expression does not compile", |d| d.message.as_str()));
     };

@@ -11,7 +11,7 @@ use super::command::parse_path;
 use super::output::Out;
 use super::Session;
 use crate::debuggee::Evaluated;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 
 /// A loaded eval library: its index in the program and the locals it takes.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ impl Session {
                 return Ok(());
             }
         }
-        let value = self.evaluate(stop, expr)?;
+        let value = self.evaluate(stop, expr, expr)?;
         self.show(expr, value);
         Ok(())
     }
@@ -46,7 +46,8 @@ impl Session {
         let stop = self.current_stop()?;
         // The assignment, then the place read back: what the program sees now.
         let expr = format!("{{ {place} = ({value}); &{place} }}");
-        let now = self.evaluate(stop, &expr).map_err(|e| anyhow!("{}", format!("{e:#}").replace(&expr, &format!("{place} = {value}"))))?;
+        let shown = format!("{place} = {value}");
+        let now = self.evaluate(stop, &expr, &shown)?;
         self.say(Out::Value { expr: place.to_string(), type_name: String::new(), value: now.view.summary, fields: Vec::new(), truncated: false });
         Ok(())
     }
@@ -59,7 +60,8 @@ impl Session {
 
     /// Runs `expr` at `stop`, building its eval library first unless this
     /// build of the function has it for this line.
-    fn evaluate(&mut self, stop: u64, expr: &str) -> Result<Evaluated> {
+    /// `shown` is how the user wrote it.
+    fn evaluate(&mut self, stop: u64, expr: &str, shown: &str) -> Result<Evaluated> {
         let event = self.stops.iter().find(|s| s.stop == stop).cloned().ok_or_else(|| anyhow!("no stop #{stop}"))?;
         let index = self
             .dbg
@@ -75,7 +77,7 @@ impl Session {
         let loaded = match self.evals.get(&key) {
             Some(loaded) => loaded.clone(),
             None => {
-                self.say(Out::Info { message: format!("compiling `{expr}` at {}:{}…", event.file, event.line) });
+                self.say(Out::Info { message: format!("compiling `{shown}` at {}:{}…", event.file, event.line) });
                 let slot = self.patcher_slot(&from.key, &from.file)?;
                 let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
                 let library = patcher.build_eval(&self.dbg, &from, event.line, expr).map_err(|e| anyhow!("{}:{}: {e:#}", event.file, event.line))?;
@@ -85,6 +87,16 @@ impl Session {
                 loaded
             }
         };
-        self.dbg.eval(stop, loaded.eval, &loaded.names)
+        let value = self.dbg.eval(stop, loaded.eval, &loaded.names).map_err(|e| {
+            // A panic in the expression's own code is located at the eval
+            // site (the stop's line or the one before): say nothing of it.
+            let text = format!("{e:#}");
+            let site = [format!(" (at {}:{})", event.file, event.line), format!(" (at {}:{})", event.file, event.line.saturating_sub(1))];
+            anyhow!("{}", site.iter().fold(text, |t, s| t.replace(s.as_str(), "")))
+        })?;
+        if value.type_name.ends_with("::NotAvailableHere") {
+            bail!("`{shown}` is not available at this stop (moved, borrowed mutably or not set yet at this line)");
+        }
+        Ok(value)
     }
 }

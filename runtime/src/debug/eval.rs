@@ -32,11 +32,36 @@ const STACK_REACH: usize = 64 << 20;
 /// `entry` comes from an eval library built for this stop's function and
 /// line, and `ptrs` are the addresses of the locals its site names.
 pub(crate) unsafe fn call(entry: Entry, ptrs: &[*mut ()]) -> Outcome {
+    quiet_panics_while_evaluating();
     let here = 0u8;
     BOUNDARY.with(|b| b.set(std::hint::black_box(&here) as *const u8 as usize));
     let outcome = eval_run(|| unsafe { entry(ptrs.as_ptr()) });
     BOUNDARY.with(|b| b.set(0));
+    PANIC_AT.with(|p| p.take());
     outcome
+}
+
+thread_local! {
+    /// Where the expression being evaluated on this thread panicked.
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A panic of an evaluated expression is the user's answer, not the
+/// program's output: the panic hook in place stays silent for it (and
+/// remembers where it was); any other panic goes to that hook as before.
+fn quiet_panics_while_evaluating() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if BOUNDARY.try_with(std::cell::Cell::get).unwrap_or(0) != 0 {
+                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+                let _ = PANIC_AT.try_with(|p| *p.borrow_mut() = Some(at));
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// What evaluating an expression gave.
@@ -158,6 +183,11 @@ pub fn eval_run(f: impl FnOnce() -> Outcome) -> Outcome {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic without a message".to_string());
+        let at = PANIC_AT.try_with(|p| p.borrow_mut().take()).ok().flatten();
+        let message = match at {
+            Some(at) if !at.is_empty() => format!("{message} (at {at})"),
+            _ => message,
+        };
         Outcome { type_name: "", pretty: None, address: None, marker: 0, panic: Some(message) }
     })
 }
