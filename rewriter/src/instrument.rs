@@ -224,8 +224,14 @@ pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrume
     let never_returns = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
     let mut walker = Walker::new(&index, parameters(sig), req.breakpoints, req.watches);
     walker.eval = req.eval;
+    walker.eval_only = req.eval.is_some();
     walker.return_type = spelled_return_type(sig);
-    walker.body(body, region_start, !never_returns);
+    // An eval site may go at any statement: the region is the whole body.
+    let region_start = if req.eval.is_some() { 0 } else { region_start };
+    walker.body(body, region_start, !never_returns && req.eval.is_none());
+    if let Some(eval) = walker.eval {
+        return Err(InstrumentError::NoStatement { line: eval.line, nearest: None });
+    }
 
     let mut inserts = walker.inserts;
     let mut seq = inserts.len();
@@ -322,6 +328,8 @@ struct Walker<'a> {
     /// Names in scope, innermost scope last.
     scopes: Vec<Vec<Binding>>,
     eval: Option<&'a Eval>,
+    /// An eval library: the eval site and nothing else (see `eval.rs`).
+    eval_only: bool,
     in_region: bool,
     /// Inside a closure, `return` is the closure's.
     closures: usize,
@@ -344,6 +352,7 @@ impl<'a> Walker<'a> {
             watches,
             scopes: vec![params],
             eval: None,
+            eval_only: false,
             in_region: false,
             closures: 0,
             wrap_returns: false,
@@ -360,7 +369,7 @@ impl<'a> Walker<'a> {
         let last = body.stmts.len().saturating_sub(1);
         for (i, stmt) in body.stmts.iter().enumerate() {
             self.in_region = i >= region_start;
-            if i == region_start {
+            if i == region_start && !self.eval_only {
                 let at = self.before_statement(stmt.span().start());
                 self.insert(at, false, vec![Piece::Text("let __hb_frame = ::hotbreak::__rt::Frame::new(&__HB_FN); __hb_frame.enter(); ".into())]);
             }
@@ -434,6 +443,19 @@ impl<'a> Walker<'a> {
         }
         self.points.push(Point { line });
         let at = if arm.is_some() { self.offset(start) } else { self.before_statement(start) };
+        if self.eval_only {
+            // Built to be loaded, never run: only the eval site, at its line.
+            let Some(eval) = self.eval.filter(|e| e.line == line) else { return };
+            self.eval = None;
+            let mut pieces = if arm.is_some() { vec![Piece::Text("{ ".into())] } else { Vec::new() };
+            pieces.push(Piece::Eval { at, locals: self.visible(), expr: eval.expr.clone() });
+            self.insert(at, false, pieces);
+            if let Some(end) = arm {
+                let end = self.offset(end);
+                self.insert(end, true, vec![Piece::Text(" }".into())]);
+            }
+            return;
+        }
         let mut pieces = Vec::new();
         if arm.is_some() {
             pieces.push(Piece::Text("{ ".into()));

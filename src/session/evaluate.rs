@@ -53,7 +53,7 @@ impl Session {
     }
 
     fn show(&mut self, expr: &str, value: Evaluated) {
-        let type_name = value.type_name.trim_start_matches('&').to_string();
+        let type_name = value.type_name.clone();
         let fields = value.view.children;
         self.say(Out::Value { expr: expr.to_string(), type_name, value: value.view.summary, fields, truncated: value.view.truncated });
     }
@@ -81,6 +81,9 @@ impl Session {
                 let slot = self.patcher_slot(&from.key, &from.file)?;
                 let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
                 let library = patcher.build_eval(&self.dbg, &from, event.line, expr).map_err(|e| anyhow!("{}:{}: {e:#}", event.file, event.line))?;
+                if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
+                    eprintln!("hotbreak: eval `{shown}`: {}", library.timings);
+                }
                 let eval = self.dbg.load_eval(&library.path)?;
                 let loaded = LoadedEval { eval, names: library.names };
                 self.evals.insert(key, loaded.clone());
