@@ -81,8 +81,8 @@ impl Program {
                     if names::marker_arg(name).is_some_and(names::is_unsized) {
                         return None;
                     }
-                    let offset = (*ty)? as u64;
-                    return Some(TypeRef { object: oi as u32, unit: unit as u32, offset });
+                    let (unit, offset) = (*ty)?;
+                    return Some(TypeRef { object: oi as u32, unit: unit as u32, offset: offset as u64 });
                 }
             }
         }

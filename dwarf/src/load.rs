@@ -34,9 +34,9 @@ pub(crate) struct UnitInfo {
     /// Type DIEs that are definitions (not declarations): the name index
     /// lists only these.
     pub defined: Vec<usize>,
-    /// `type_marker<T>` instances: (begin, end) in file addresses, the
-    /// offset of `T`'s type DIE, and the subprogram's own name.
-    pub markers: Vec<(u64, u64, Option<usize>, String)>,
+    /// `type_marker<T>` instances: (begin, end) in file addresses, `T`'s
+    /// type DIE as (unit, offset), and the subprogram's own name.
+    pub markers: Vec<(u64, u64, Option<(usize, usize)>, String)>,
 }
 
 fn is_type_tag(tag: gimli::DwTag) -> bool {
@@ -175,9 +175,14 @@ impl Object {
             } else if tag == gimli::DW_TAG_template_type_parameter {
                 if let Some((_, _, Some(m))) = stack.last() {
                     let m = *m;
-                    if let Some(AttributeValue::UnitRef(o)) = entry.attr_value(gimli::DW_AT_type) {
-                        info.markers[m].2 = Some(o.0);
-                    }
+                    // Optimized builds refer across units (DW_FORM_ref_addr).
+                    info.markers[m].2 = match entry.attr_value(gimli::DW_AT_type) {
+                        Some(AttributeValue::UnitRef(o)) => Some((unit_ix, o.0)),
+                        Some(AttributeValue::DebugInfoRef(o)) => self
+                            .unit_of_section_offset(o.0)
+                            .map(|u| (u, o.0 - self.unit_starts[u])),
+                        _ => None,
+                    };
                 }
             }
             if entry.has_children() {

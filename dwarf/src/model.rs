@@ -115,7 +115,11 @@ pub(crate) fn read_type(obj: &Object, t: TypeRef) -> Result<Ty, String> {
     let tag = e.tag();
     let short = obj.name_of(unit, &e).unwrap_or_default();
     let qualified = obj.info(t.unit as usize).names.get(&(t.offset as usize)).cloned();
-    let size = e.attr_value(gimli::DW_AT_byte_size).and_then(udata).unwrap_or(0);
+    // rustc gives pointers no DW_AT_byte_size: they are address-sized.
+    let size = e.attr_value(gimli::DW_AT_byte_size).and_then(udata).unwrap_or(match tag {
+        gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => unit.encoding().address_size as u64,
+        _ => 0,
+    });
     let target = type_attr(obj, t, &e);
     let mut name = qualified.unwrap_or_else(|| short.clone());
     let kind = match tag {
