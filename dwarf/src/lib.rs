@@ -72,16 +72,16 @@ impl Program {
         for (oi, obj) in self.objects.iter().enumerate() {
             let file_addr = addr.wrapping_sub(obj.bias);
             for unit in obj.units_at(file_addr) {
-                for (begin, end, ty, name) in &obj.info(unit).markers {
-                    if !(*begin <= file_addr && file_addr < *end) {
+                for m in &obj.info(unit).markers {
+                    if !(m.begin <= file_addr && file_addr < m.end) {
                         continue;
                     }
                     // For `str`, `[T]`, `dyn Trait` rustc names the element
                     // type here, which would render wrongly.
-                    if names::marker_arg(name).is_some_and(names::is_unsized) {
+                    if names::marker_arg(&m.name).is_some_and(names::is_unsized) {
                         return None;
                     }
-                    let (unit, offset) = (*ty)?;
+                    let (unit, offset) = m.ty?;
                     return Some(TypeRef { object: oi as u32, unit: unit as u32, offset: offset as u64 });
                 }
             }

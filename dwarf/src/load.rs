@@ -34,9 +34,18 @@ pub(crate) struct UnitInfo {
     /// Type DIEs that are definitions (not declarations): the name index
     /// lists only these.
     pub defined: Vec<usize>,
-    /// `type_marker<T>` instances: (begin, end) in file addresses, `T`'s
-    /// type DIE as (unit, offset), and the subprogram's own name.
-    pub markers: Vec<(u64, u64, Option<(usize, usize)>, String)>,
+    pub markers: Vec<Marker>,
+}
+
+/// One `type_marker<T>` instance.
+pub(crate) struct Marker {
+    /// Its code, in file addresses.
+    pub begin: u64,
+    pub end: u64,
+    /// `T`'s type DIE as (unit, offset).
+    pub ty: Option<(usize, usize)>,
+    /// The subprogram's own name, `type_marker<T>`.
+    pub name: String,
 }
 
 fn is_type_tag(tag: gimli::DwTag) -> bool {
@@ -168,7 +177,7 @@ impl Object {
                 if let Some(n) = name.as_deref().filter(|n| n.starts_with("type_marker<")) {
                     let mut ranges = self.dwarf.die_ranges(unit, entry)?;
                     if let Some(r) = ranges.next()? {
-                        info.markers.push((r.begin, r.end, None, n.to_string()));
+                        info.markers.push(Marker { begin: r.begin, end: r.end, ty: None, name: n.to_string() });
                         marker = Some(info.markers.len() - 1);
                     }
                 }
@@ -176,7 +185,7 @@ impl Object {
                 if let Some((_, _, Some(m))) = stack.last() {
                     let m = *m;
                     // Optimized builds refer across units (DW_FORM_ref_addr).
-                    info.markers[m].2 = match entry.attr_value(gimli::DW_AT_type) {
+                    info.markers[m].ty = match entry.attr_value(gimli::DW_AT_type) {
                         Some(AttributeValue::UnitRef(o)) => Some((unit_ix, o.0)),
                         Some(AttributeValue::DebugInfoRef(o)) => self
                             .unit_of_section_offset(o.0)

@@ -75,6 +75,12 @@ pub struct Debuggee {
 impl Debuggee {
     /// Starts `exe`, reads what it prints up to `ready`, loads its DWARF.
     pub fn start(exe: &Path) -> Debuggee {
+        Debuggee::start_with(exe, &[])
+    }
+
+    /// Also loads each shared library `(path, anchor symbol, printed line
+    /// prefix of the anchor's address)` at the bias that anchor gives.
+    pub fn start_with(exe: &Path, libs: &[(&Path, &str, &str)]) -> Debuggee {
         let mut child = Command::new(exe)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -103,6 +109,10 @@ impl Debuggee {
         let anchor = dbg.line_value("anchor ");
         let bias = bias_of(exe, "hb_anchor", anchor);
         dbg.program.add_object(exe, bias).unwrap();
+        for (lib, symbol, prefix) in libs {
+            let bias = bias_of(lib, symbol, dbg.line_value(prefix));
+            dbg.program.add_object(lib, bias).unwrap();
+        }
         dbg
     }
 
