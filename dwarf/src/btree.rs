@@ -51,7 +51,7 @@ fn walk_all(cx: &Cx, map: &Ty, addr: u64, set: bool) -> Option<Vec<Item>> {
     let some = vs.variants.iter().find(|x| x.field.name == "Some")?;
     let some_ty = cx.prog.ty(some.field.ty?).ok()?;
     let f0 = some_ty.field("__0")?;
-    let node_ref_addr = root_a + some.field.offset + f0.offset;
+    let node_ref_addr = root_a.wrapping_add(some.field.offset).wrapping_add(f0.offset);
     let node_ref = cx.prog.ty(f0.ty?).ok()?;
     let height = uint_field(cx, &node_ref, node_ref_addr, "height")?;
     let (Some(leaf_t), node) = first_pointer(cx, &node_ref, node_ref_addr, 0)? else { return None };
@@ -77,13 +77,13 @@ impl Walk<'_, '_> {
         let Some(len) = uint_field(self.cx, self.leaf, node, "len") else { return };
         let len = len.min(64);
         // Edges of an internal node follow its leaf part (pointer-aligned).
-        let edges = node + self.leaf.size.next_multiple_of(8);
+        let edges = node.wrapping_add(self.leaf.size.next_multiple_of(8));
         for i in 0..=len {
             if self.full() {
                 return;
             }
             if height > 0 {
-                match self.cx.read_uint(edges + i * 8, 8) {
+                match self.cx.read_uint(edges.wrapping_add(i * 8), 8) {
                     Ok(child) if child != 0 => self.node(child, height - 1),
                     _ => return,
                 }
@@ -92,11 +92,11 @@ impl Walk<'_, '_> {
                 return;
             }
             let (kt, koff, ksize) = self.keys;
-            let key_at = node + koff + i * ksize;
+            let key_at = node.wrapping_add(koff + i * ksize);
             let label = format!("[{}]", self.out.len());
             self.out.push(match self.vals {
                 Some((vt, voff, vsize)) => {
-                    Item { label, key: Some((kt, key_at)), val: Val::At(vt, node + voff + i * vsize) }
+                    Item { label, key: Some((kt, key_at)), val: Val::At(vt, node.wrapping_add(voff + i * vsize)) }
                 }
                 None => Item::at(label, kt, key_at),
             });

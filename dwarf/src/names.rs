@@ -42,11 +42,14 @@ pub(crate) fn head(name: &str) -> &str {
 pub(crate) fn first_arg(name: &str) -> Option<&str> {
     let open = name.find('<')?;
     let mut depth = 0usize;
+    let mut prev = ' ';
     for (i, c) in name[open..].char_indices() {
+        let arrow = prev == '-' && c == '>'; // `fn() -> T`
+        prev = c;
         match c {
             '<' | '(' | '[' => depth += 1,
-            '>' | ')' | ']' => {
-                depth -= 1;
+            '>' | ')' | ']' if !arrow => {
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return Some(&name[open + 1..open + i]);
                 }
@@ -83,6 +86,8 @@ mod tests {
         );
         assert_eq!(head("alloc::vec::Vec<a::B<c::D>>"), "Vec");
         assert_eq!(first_arg("Rc<(u8, i8), Global>"), Some("(u8, i8)"));
+        assert_eq!(first_arg("PhantomData<fn() -> u8>"), Some("fn() -> u8"));
+        assert_eq!(first_arg("Broken<a>>, b>"), Some("a"));
         assert!(is_unsized("[u8]") && !is_unsized("[u8; 3]") && is_unsized("str"));
     }
 }

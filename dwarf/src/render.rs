@@ -214,7 +214,7 @@ impl<'a> Cx<'a> {
         // Elements past the listed ones, in contiguous storage.
         let (elem, base, stride) = items.nth?;
         let i: u64 = index.parse().ok()?;
-        (i < items.total && i >= MAX_ITEMS).then(|| Val::At(elem, base.wrapping_add(i * stride)))
+        (i < items.total && i >= MAX_ITEMS).then(|| Val::At(elem, base.wrapping_add(i.wrapping_mul(stride))))
     }
 }
 

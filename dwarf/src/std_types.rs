@@ -63,7 +63,7 @@ pub(crate) fn view(cx: &Cx, ty: &Ty, addr: u64) -> Option<View> {
 /// The value in field `name` stands for the whole (cells, locks).
 fn inner(ty: &Ty, addr: u64, name: &str) -> View {
     match ty.field(name).and_then(|f| Some((f.ty?, f.offset))) {
-        Some((t, off)) => View::Deref(t, addr + off),
+        Some((t, off)) => View::Deref(t, addr.wrapping_add(off)),
         None => View::Leaf(ty.name.clone()),
     }
 }
@@ -72,7 +72,7 @@ fn inner(ty: &Ty, addr: u64, name: &str) -> View {
 fn newtype(ty: &Ty, addr: u64) -> View {
     match &ty.kind {
         Kind::Struct { fields, .. } if fields.len() == 1 => match fields[0].ty {
-            Some(t) => View::Deref(t, addr + fields[0].offset),
+            Some(t) => View::Deref(t, addr.wrapping_add(fields[0].offset)),
             None => View::Leaf(ty.name.clone()),
         },
         _ => View::Leaf(ty.name.clone()),
@@ -83,14 +83,14 @@ fn newtype(ty: &Ty, addr: u64) -> View {
 pub(crate) fn find_field(cx: &Cx, ty: &Ty, addr: u64, name: &str, depth: usize) -> Option<(TypeRef, u64)> {
     let Kind::Struct { fields, .. } = &ty.kind else { return None };
     if let Some(f) = fields.iter().find(|f| f.name == name) {
-        return Some((f.ty?, addr + f.offset));
+        return Some((f.ty?, addr.wrapping_add(f.offset)));
     }
     if depth >= 6 {
         return None;
     }
     fields.iter().find_map(|f| {
         let t = cx.prog.ty(f.ty?).ok()?;
-        find_field(cx, &t, addr + f.offset, name, depth + 1)
+        find_field(cx, &t, addr.wrapping_add(f.offset), name, depth + 1)
     })
 }
 
@@ -101,7 +101,7 @@ pub(crate) fn first_pointer(cx: &Cx, ty: &Ty, addr: u64, depth: usize) -> Option
         Kind::Pointer { pointee } => Some((*pointee, cx.read_uint(addr, 8).ok()?)),
         Kind::Struct { fields, variants: None, .. } if depth < 8 => fields.iter().find_map(|f| {
             let t = cx.prog.ty(f.ty?).ok()?;
-            first_pointer(cx, &t, addr + f.offset, depth + 1)
+            first_pointer(cx, &t, addr.wrapping_add(f.offset), depth + 1)
         }),
         _ => None,
     }
@@ -113,7 +113,7 @@ fn first_uint(cx: &Cx, t: TypeRef, addr: u64, depth: usize) -> Option<u64> {
     match &ty.kind {
         Kind::Base { .. } => cx.read_uint(addr, ty.size).ok(),
         Kind::Struct { fields, variants: None, .. } if depth < 6 => {
-            fields.iter().find_map(|f| first_uint(cx, f.ty?, addr + f.offset, depth + 1))
+            fields.iter().find_map(|f| first_uint(cx, f.ty?, addr.wrapping_add(f.offset), depth + 1))
         }
         _ => None,
     }
@@ -176,7 +176,7 @@ fn vec_deque(cx: &Cx, ty: &Ty, addr: u64) -> View {
         return View::Items(Items::list(elem, size, ptr, 0));
     }
     let items = (0..len.min(MAX_ITEMS))
-        .map(|i| Item::at(format!("[{i}]"), elem, ptr + ((head + i) % cap) * size))
+        .map(|i| Item::at(format!("[{i}]"), elem, ptr.wrapping_add((head.wrapping_add(i) % cap).wrapping_mul(size))))
         .collect();
     View::Items(Items { head: String::new(), style: Style::List, items, total: len, nth: None })
 }
@@ -189,7 +189,7 @@ fn rc(cx: &Cx, ty: &Ty, addr: u64) -> View {
     let Ok(inner) = cx.prog.ty(inner_t) else { return View::Leaf(ty.name.clone()) };
     // RcInner names it `value`, ArcInner `data`.
     match inner.field("value").or_else(|| inner.field("data")).and_then(|f| Some((f.ty?, f.offset))) {
-        Some((t, off)) => View::Deref(t, p + off),
+        Some((t, off)) => View::Deref(t, p.wrapping_add(off)),
         None => View::Leaf(ty.name.clone()),
     }
 }

@@ -56,7 +56,7 @@ pub(crate) const MAX_STR: u64 = 200;
 impl Items {
     pub fn list(elem: TypeRef, elem_size: u64, base: u64, len: u64) -> Items {
         let items = (0..len.min(MAX_ITEMS))
-            .map(|i| Item::at(format!("[{i}]"), elem, base.wrapping_add(i * elem_size)))
+            .map(|i| Item::at(format!("[{i}]"), elem, base.wrapping_add(i.wrapping_mul(elem_size))))
             .collect();
         Items { head: String::new(), style: Style::List, items, total: len, nth: Some((elem, base, elem_size)) }
     }
@@ -176,7 +176,7 @@ fn structure(cx: &Cx, ty: &Ty, fields: &[Field], addr: u64) -> View {
     // Fat pointers: `&[T]`, `&str`, `Box<[T]>` and `&dyn Trait`, `Box<dyn Trait>`.
     if let (Some(data), Some(len)) = (field("data_ptr"), field("length")) {
         let raw = ty.name.starts_with('*');
-        let (ptr, n) = match (cx.read_uint(addr + data.offset, 8), cx.read_uint(addr + len.offset, 8)) {
+        let (ptr, n) = match (cx.read_uint(addr.wrapping_add(data.offset), 8), cx.read_uint(addr.wrapping_add(len.offset), 8)) {
             (Ok(p), Ok(n)) => (p, n),
             (Err(e), _) | (_, Err(e)) => return View::Leaf(e),
         };
@@ -199,7 +199,7 @@ fn structure(cx: &Cx, ty: &Ty, fields: &[Field], addr: u64) -> View {
         };
     }
     if let (Some(p), Some(_)) = (field("pointer"), field("vtable")) {
-        return match cx.read_uint(addr + p.offset, 8) {
+        return match cx.read_uint(addr.wrapping_add(p.offset), 8) {
             Ok(v) => View::Leaf(format!("{} @ {v:#x}", ty.name)),
             Err(e) => View::Leaf(e),
         };
@@ -236,7 +236,7 @@ fn enumeration(cx: &Cx, v: &Variants, addr: u64) -> View {
         None => v.variants.first(),
         Some(d) => {
             let size = d.ty.and_then(|t| cx.prog.ty(t).ok()).map(|t| t.size).unwrap_or(0);
-            let value = match cx.read_uint(addr + d.offset, size) {
+            let value = match cx.read_uint(addr.wrapping_add(d.offset), size) {
                 Ok(x) => x,
                 Err(e) => return View::Leaf(e),
             };
@@ -254,7 +254,7 @@ fn enumeration(cx: &Cx, v: &Variants, addr: u64) -> View {
         return View::Leaf(f.name.clone());
     };
     match &vt.kind {
-        Kind::Struct { fields, .. } => fields_view(f.name.clone(), fields, addr + f.offset, false),
+        Kind::Struct { fields, .. } => fields_view(f.name.clone(), fields, addr.wrapping_add(f.offset), false),
         _ => View::Leaf(f.name.clone()),
     }
 }
