@@ -138,3 +138,13 @@ impl Program {
         Ok(ty)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The debugger may keep one `Program` behind a lock or share it.
+    #[test]
+    fn program_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Program>();
+    }
+}

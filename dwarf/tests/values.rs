@@ -160,6 +160,8 @@ fn paths() {
     assert_eq!(s("ledger", &["entries", "[1]", "note"]), r#"Some("hi")"#);
     assert_eq!(s("ledger", &["entries", "[1]", "note", "0"]), r#""hi""#);
     assert_eq!(s("ledger", &["entries", "[1]", "note", "__0"]), r#""hi""#);
+    // Naming the variant a value holds is a step that stays in place.
+    assert_eq!(s("ledger", &["entries", "[1]", "note", "Some", "0"]), r#""hi""#);
     assert_eq!(s("pair", &["__0"]), "-3");
     assert_eq!(s("pair", &["1"]), "4");
     assert_eq!(s("tuple", &["2"]), "'x'");
@@ -227,4 +229,20 @@ fn optimized_build() {
     assert_eq!(d.summary("btree"), d.line("debug btree "));
     assert_eq!(d.summary("deque"), "[3, 4, 5, 6]");
     assert_eq!(d.node("outer", &["inner", "name"]).summary, r#""in""#);
+}
+
+#[test]
+fn every_type_at_every_address_never_panics() {
+    // Garbage in (each value read as each other value's type): text out,
+    // bounded, no panic.
+    let d = debug();
+    let types: Vec<_> = d.values.keys().map(|k| d.value(k).0).collect();
+    let addrs: Vec<u64> = d.values.values().map(|v| v.0).chain([0, 8, u64::MAX - 3]).collect();
+    for &t in &types {
+        for &a in &addrs {
+            let n = d.program.render(t, a, &[], &d.mem).unwrap();
+            assert!(n.summary.len() < 1024, "{}", n.summary);
+            assert!(n.children.len() <= 200);
+        }
+    }
 }
