@@ -23,7 +23,13 @@ struct Walk<'a, 'c> {
 pub(crate) fn view(cx: &Cx, ty: &Ty, addr: u64, set: bool) -> View {
     let len = uint_field(cx, ty, addr, "length").unwrap_or(0);
     let style = if set { Style::Set } else { Style::Map };
-    let mut items = Items { head: String::new(), style, items: Vec::new(), total: len, nth: None };
+    let mut items = Items {
+        head: String::new(),
+        style,
+        items: Vec::new(),
+        total: len,
+        nth: None,
+    };
     if len == 0 {
         return View::Items(items);
     }
@@ -47,14 +53,23 @@ fn walk_all(cx: &Cx, map: &Ty, addr: u64, set: bool) -> Option<Vec<Item>> {
     // `root` is an Option: its `Some` variant's `__0` is the NodeRef.
     let (root_t, root_a) = find_field(cx, map, addr, "root", 0)?;
     let opt = cx.prog.ty(root_t).ok()?;
-    let Kind::Struct { variants: Some(vs), .. } = &opt.kind else { return None };
+    let Kind::Struct {
+        variants: Some(vs), ..
+    } = &opt.kind
+    else {
+        return None;
+    };
     let some = vs.variants.iter().find(|x| x.field.name == "Some")?;
     let some_ty = cx.prog.ty(some.field.ty?).ok()?;
     let f0 = some_ty.field("__0")?;
-    let node_ref_addr = root_a.wrapping_add(some.field.offset).wrapping_add(f0.offset);
+    let node_ref_addr = root_a
+        .wrapping_add(some.field.offset)
+        .wrapping_add(f0.offset);
     let node_ref = cx.prog.ty(f0.ty?).ok()?;
     let height = uint_field(cx, &node_ref, node_ref_addr, "height")?;
-    let (Some(leaf_t), node) = first_pointer(cx, &node_ref, node_ref_addr, 0)? else { return None };
+    let (Some(leaf_t), node) = first_pointer(cx, &node_ref, node_ref_addr, 0)? else {
+        return None;
+    };
     if node == 0 || height > 24 {
         return None;
     }
@@ -62,8 +77,18 @@ fn walk_all(cx: &Cx, map: &Ty, addr: u64, set: bool) -> Option<Vec<Item>> {
     let ksize = cx.prog.ty(k).ok()?.size;
     let vsize = cx.prog.ty(v).ok()?.size;
     let keys = (k, leaf.field("keys")?.offset, ksize);
-    let vals = if set { None } else { Some((v, leaf.field("vals")?.offset, vsize)) };
-    let mut w = Walk { cx, leaf: &leaf, keys, vals, out: Vec::new() };
+    let vals = if set {
+        None
+    } else {
+        Some((v, leaf.field("vals")?.offset, vsize))
+    };
+    let mut w = Walk {
+        cx,
+        leaf: &leaf,
+        keys,
+        vals,
+        out: Vec::new(),
+    };
     w.node(node, height);
     Some(w.out)
 }
@@ -74,7 +99,9 @@ impl Walk<'_, '_> {
     }
 
     fn node(&mut self, node: u64, height: u64) {
-        let Some(len) = uint_field(self.cx, self.leaf, node, "len") else { return };
+        let Some(len) = uint_field(self.cx, self.leaf, node, "len") else {
+            return;
+        };
         let len = len.min(64);
         // Edges of an internal node follow its leaf part (pointer-aligned).
         let edges = node.wrapping_add(self.leaf.size.next_multiple_of(8));
@@ -95,9 +122,11 @@ impl Walk<'_, '_> {
             let key_at = node.wrapping_add(koff + i * ksize);
             let label = format!("[{}]", self.out.len());
             self.out.push(match self.vals {
-                Some((vt, voff, vsize)) => {
-                    Item { label, key: Some((kt, key_at)), val: Val::At(vt, node.wrapping_add(voff + i * vsize)) }
-                }
+                Some((vt, voff, vsize)) => Item {
+                    label,
+                    key: Some((kt, key_at)),
+                    val: Val::At(vt, node.wrapping_add(voff + i * vsize)),
+                },
                 None => Item::at(label, kt, key_at),
             });
         }

@@ -82,7 +82,11 @@ impl Program {
                         return None;
                     }
                     let (unit, offset) = m.ty?;
-                    return Some(TypeRef { object: oi as u32, unit: unit as u32, offset: offset as u64 });
+                    return Some(TypeRef {
+                        object: oi as u32,
+                        unit: unit as u32,
+                        offset: offset as u64,
+                    });
                 }
             }
         }
@@ -104,13 +108,21 @@ impl Program {
 
     /// The value of type `ty` at runtime address `addr`, expanded along
     /// `path`, one level deep.
-    pub fn render(&self, ty: TypeRef, addr: u64, path: &[String], mem: &dyn Memory) -> Result<Node, String> {
+    pub fn render(
+        &self,
+        ty: TypeRef,
+        addr: u64,
+        path: &[String],
+        mem: &dyn Memory,
+    ) -> Result<Node, String> {
         render::Cx::new(self, mem).node(ty, addr, path)
     }
 
     /// The qualified, `type_name`-style name of a type.
     pub fn type_name(&self, ty: TypeRef) -> String {
-        self.ty(ty).map(|t| render::display_name(self, &t)).unwrap_or_else(|e| format!("<{e}>"))
+        self.ty(ty)
+            .map(|t| render::display_name(self, &t))
+            .unwrap_or_else(|e| format!("<{e}>"))
     }
 
     fn build_name_index(&self) -> HashMap<String, Vec<TypeRef>> {
@@ -120,7 +132,11 @@ impl Program {
                 let info = obj.info(unit);
                 for off in &info.defined {
                     let name = &info.names[off];
-                    let t = TypeRef { object: oi as u32, unit: unit as u32, offset: *off as u64 };
+                    let t = TypeRef {
+                        object: oi as u32,
+                        unit: unit as u32,
+                        offset: *off as u64,
+                    };
                     index.entry(names::key(name)).or_default().push(t);
                 }
             }
@@ -129,12 +145,23 @@ impl Program {
     }
 
     pub(crate) fn ty(&self, t: TypeRef) -> Result<Arc<model::Ty>, String> {
-        if let Some(ty) = self.types.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&t) {
+        if let Some(ty) = self
+            .types
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&t)
+        {
             return Ok(ty.clone());
         }
-        let obj = self.objects.get(t.object as usize).ok_or("no such object")?;
+        let obj = self
+            .objects
+            .get(t.object as usize)
+            .ok_or("no such object")?;
         let ty = Arc::new(model::read_type(obj, t)?);
-        self.types.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(t, ty.clone());
+        self.types
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(t, ty.clone());
         Ok(ty)
     }
 }

@@ -8,7 +8,6 @@ use std::sync::{Arc, OnceLock};
 use gimli::{AttributeValue, Reader as _, RunTimeEndian};
 use object::{Object as _, ObjectSection as _};
 
-
 pub(crate) type R = gimli::EndianArcSlice<RunTimeEndian>;
 
 /// One ELF's debug info. Units are parsed (headers and abbreviations) up
@@ -65,8 +64,7 @@ fn is_type_tag(tag: gimli::DwTag) -> bool {
 impl Object {
     pub fn load(path: &Path, bias: u64) -> Result<Object, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let file =
-            object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         let endian = if file.is_little_endian() {
             RunTimeEndian::Little
         } else {
@@ -92,10 +90,7 @@ impl Object {
         if units.is_empty() {
             return Err(format!("{}: no DWARF (.debug_info) in it", path.display()));
         }
-        let unit_starts = units
-            .iter()
-            .map(|u| u.header.offset().0)
-            .collect();
+        let unit_starts = units.iter().map(|u| u.header.offset().0).collect();
         let mut code_ranges = Vec::new();
         for (i, unit) in units.iter().enumerate() {
             // A unit whose ranges don't parse just can't hold a marker.
@@ -166,7 +161,11 @@ impl Object {
                 if let Some(n) = &name {
                     let p = prefix();
                     // Pointer and tuple names are already complete at the root.
-                    let q = if p.is_empty() { n.clone() } else { format!("{p}::{n}") };
+                    let q = if p.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{p}::{n}")
+                    };
                     info.names.insert(entry.offset().0, q);
                     if entry.attr_value(gimli::DW_AT_declaration).is_none() {
                         info.defined.push(entry.offset().0);
@@ -177,7 +176,12 @@ impl Object {
                 if let Some(n) = name.as_deref().filter(|n| n.starts_with("type_marker<")) {
                     let mut ranges = self.dwarf.die_ranges(unit, entry)?;
                     if let Some(r) = ranges.next()? {
-                        info.markers.push(Marker { begin: r.begin, end: r.end, ty: None, name: n.to_string() });
+                        info.markers.push(Marker {
+                            begin: r.begin,
+                            end: r.end,
+                            ty: None,
+                            name: n.to_string(),
+                        });
                         marker = Some(info.markers.len() - 1);
                     }
                 }

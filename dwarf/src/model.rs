@@ -26,13 +26,26 @@ pub(crate) struct Variant {
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     /// `DW_ATE_*` encoding and size in bytes.
-    Base { encoding: gimli::DwAte },
-    Pointer { pointee: Option<TypeRef> },
-    Struct { fields: Vec<Field>, params: Vec<(String, TypeRef)>, variants: Option<Variants> },
+    Base {
+        encoding: gimli::DwAte,
+    },
+    Pointer {
+        pointee: Option<TypeRef>,
+    },
+    Struct {
+        fields: Vec<Field>,
+        params: Vec<(String, TypeRef)>,
+        variants: Option<Variants>,
+    },
     Union,
     /// A fieldless Rust enum: DW_TAG_enumeration_type.
-    Enum { values: Vec<(String, u64)> },
-    Array { elem: Option<TypeRef>, count: Option<u64> },
+    Enum {
+        values: Vec<(String, u64)>,
+    },
+    Array {
+        elem: Option<TypeRef>,
+        count: Option<u64>,
+    },
     Function,
     Other,
 }
@@ -85,22 +98,41 @@ fn udata(v: AttributeValue<R>) -> Option<u64> {
 }
 
 /// The type a DIE's DW_AT_type names, in the same object.
-fn type_attr(obj: &Object, at: TypeRef, e: &gimli::DebuggingInformationEntry<R>) -> Option<TypeRef> {
+fn type_attr(
+    obj: &Object,
+    at: TypeRef,
+    e: &gimli::DebuggingInformationEntry<R>,
+) -> Option<TypeRef> {
     match e.attr_value(gimli::DW_AT_type)? {
-        AttributeValue::UnitRef(o) => Some(TypeRef { offset: o.0 as u64, ..at }),
+        AttributeValue::UnitRef(o) => Some(TypeRef {
+            offset: o.0 as u64,
+            ..at
+        }),
         AttributeValue::DebugInfoRef(o) => {
             let unit = obj.unit_of_section_offset(o.0)?;
-            Some(TypeRef { unit: unit as u32, offset: (o.0 - obj.unit_start(unit)) as u64, ..at })
+            Some(TypeRef {
+                unit: unit as u32,
+                offset: (o.0 - obj.unit_start(unit)) as u64,
+                ..at
+            })
         }
         _ => None,
     }
 }
 
-fn member(obj: &Object, at: TypeRef, unit: &gimli::Unit<R>, e: &gimli::DebuggingInformationEntry<R>) -> Field {
+fn member(
+    obj: &Object,
+    at: TypeRef,
+    unit: &gimli::Unit<R>,
+    e: &gimli::DebuggingInformationEntry<R>,
+) -> Field {
     Field {
         name: obj.name_of(unit, e).unwrap_or_default(),
         ty: type_attr(obj, at, e),
-        offset: e.attr_value(gimli::DW_AT_data_member_location).and_then(udata).unwrap_or(0),
+        offset: e
+            .attr_value(gimli::DW_AT_data_member_location)
+            .and_then(udata)
+            .unwrap_or(0),
     }
 }
 
@@ -114,12 +146,21 @@ pub(crate) fn read_type(obj: &Object, t: TypeRef) -> Result<Ty, String> {
     let e = root.entry().clone();
     let tag = e.tag();
     let short = obj.name_of(unit, &e).unwrap_or_default();
-    let qualified = obj.info(t.unit as usize).names.get(&(t.offset as usize)).cloned();
+    let qualified = obj
+        .info(t.unit as usize)
+        .names
+        .get(&(t.offset as usize))
+        .cloned();
     // rustc gives pointers no DW_AT_byte_size: they are address-sized.
-    let size = e.attr_value(gimli::DW_AT_byte_size).and_then(udata).unwrap_or(match tag {
-        gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => unit.encoding().address_size as u64,
-        _ => 0,
-    });
+    let size = e
+        .attr_value(gimli::DW_AT_byte_size)
+        .and_then(udata)
+        .unwrap_or(match tag {
+            gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => {
+                unit.encoding().address_size as u64
+            }
+            _ => 0,
+        });
     let target = type_attr(obj, t, &e);
     let mut name = qualified.unwrap_or_else(|| short.clone());
     let kind = match tag {
@@ -142,7 +183,9 @@ pub(crate) fn read_type(obj: &Object, t: TypeRef) -> Result<Ty, String> {
             let inner = target.ok_or("typedef without a type")?;
             return read_type(obj, inner);
         }
-        gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type | gimli::DW_TAG_enumeration_type => {
+        gimli::DW_TAG_structure_type
+        | gimli::DW_TAG_union_type
+        | gimli::DW_TAG_enumeration_type => {
             let mut fields = Vec::new();
             let mut params = Vec::new();
             let mut values = Vec::new();
@@ -153,7 +196,8 @@ pub(crate) fn read_type(obj: &Object, t: TypeRef) -> Result<Ty, String> {
                 match c.tag() {
                     gimli::DW_TAG_member => fields.push(member(obj, t, unit, &c)),
                     gimli::DW_TAG_template_type_parameter => {
-                        if let (Some(n), Some(ty)) = (obj.name_of(unit, &c), type_attr(obj, t, &c)) {
+                        if let (Some(n), Some(ty)) = (obj.name_of(unit, &c), type_attr(obj, t, &c))
+                        {
                             params.push((n, ty));
                         }
                     }
@@ -172,7 +216,11 @@ pub(crate) fn read_type(obj: &Object, t: TypeRef) -> Result<Ty, String> {
             match tag {
                 gimli::DW_TAG_union_type => Kind::Union,
                 gimli::DW_TAG_enumeration_type => Kind::Enum { values },
-                _ => Kind::Struct { fields, params, variants },
+                _ => Kind::Struct {
+                    fields,
+                    params,
+                    variants,
+                },
             }
         }
         gimli::DW_TAG_array_type => {
@@ -181,20 +229,34 @@ pub(crate) fn read_type(obj: &Object, t: TypeRef) -> Result<Ty, String> {
             while let Some(child) = children.next().map_err(|e| e.to_string())? {
                 let c = child.entry();
                 if c.tag() == gimli::DW_TAG_subrange_type {
-                    count = c.attr_value(gimli::DW_AT_count).and_then(udata).or_else(|| {
-                        let lo = c.attr_value(gimli::DW_AT_lower_bound).and_then(udata).unwrap_or(0);
-                        let hi = c.attr_value(gimli::DW_AT_upper_bound).and_then(udata)?;
-                        Some(hi + 1 - lo)
-                    });
+                    count = c
+                        .attr_value(gimli::DW_AT_count)
+                        .and_then(udata)
+                        .or_else(|| {
+                            let lo = c
+                                .attr_value(gimli::DW_AT_lower_bound)
+                                .and_then(udata)
+                                .unwrap_or(0);
+                            let hi = c.attr_value(gimli::DW_AT_upper_bound).and_then(udata)?;
+                            Some(hi + 1 - lo)
+                        });
                     break;
                 }
             }
-            Kind::Array { elem: target, count }
+            Kind::Array {
+                elem: target,
+                count,
+            }
         }
         gimli::DW_TAG_subroutine_type => Kind::Function,
         _ => Kind::Other,
     };
-    Ok(Ty { name: names::normalize(&name), short, size, kind })
+    Ok(Ty {
+        name: names::normalize(&name),
+        short,
+        size,
+        kind,
+    })
 }
 
 fn read_variant_part(
@@ -221,7 +283,10 @@ fn read_variant_part(
                 let mut inner = child.children();
                 while let Some(m) = inner.next().map_err(|e| e.to_string())? {
                     if m.entry().tag() == gimli::DW_TAG_member {
-                        variants.push(Variant { value, field: member(obj, t, unit, m.entry()) });
+                        variants.push(Variant {
+                            value,
+                            field: member(obj, t, unit, m.entry()),
+                        });
                         break;
                     }
                 }

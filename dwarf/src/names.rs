@@ -2,7 +2,10 @@
 
 /// Default generic arguments rustc writes into DWARF names but
 /// `type_name` leaves out.
-const DEFAULTS: &[&str] = &[", alloc::alloc::Global>", ", std::hash::random::RandomState>"];
+const DEFAULTS: &[&str] = &[
+    ", alloc::alloc::Global>",
+    ", std::hash::random::RandomState>",
+];
 
 /// DWARF's name as `type_name` would print it: trailing default
 /// allocator/hasher arguments dropped (`Vec<T, Global>` -> `Vec<T>`).
@@ -22,7 +25,10 @@ pub(crate) fn normalize(name: &str) -> String {
 /// What a lookup compares: `normalize` without spaces, so `(i32,bool)` and
 /// `(i32, bool)` meet.
 pub(crate) fn key(name: &str) -> String {
-    normalize(name).chars().filter(|c| !c.is_whitespace()).collect()
+    normalize(name)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 /// The name Debug prints for a struct: its last path segment without
@@ -79,7 +85,10 @@ mod tests {
 
     #[test]
     fn defaults_go() {
-        assert_eq!(normalize("alloc::vec::Vec<s::Pair, alloc::alloc::Global>"), "alloc::vec::Vec<s::Pair>");
+        assert_eq!(
+            normalize("alloc::vec::Vec<s::Pair, alloc::alloc::Global>"),
+            "alloc::vec::Vec<s::Pair>"
+        );
         assert_eq!(
             normalize("HashMap<u8, Vec<u8, alloc::alloc::Global>, std::hash::random::RandomState, alloc::alloc::Global>"),
             "HashMap<u8, Vec<u8>>"

@@ -24,7 +24,11 @@ pub(crate) struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     pub fn new(prog: &'a Program, mem: &'a dyn Memory) -> Cx<'a> {
-        Cx { prog, mem, read: Cell::new(0) }
+        Cx {
+            prog,
+            mem,
+            read: Cell::new(0),
+        }
     }
 
     /// `len` bytes at `addr`, or the text to show instead.
@@ -191,14 +195,22 @@ impl<'a> Cx<'a> {
             }
             View::Deref(..) => (Vec::new(), false),
         };
-        Ok(Node { type_name, summary: cut(summary), children, truncated })
+        Ok(Node {
+            type_name,
+            summary: cut(summary),
+            children,
+            truncated,
+        })
     }
 
     /// The part a path segment names: a label, `0` for `__0` and back,
     /// `[i]` or `i` for elements.
     fn find(&self, items: &Items, seg: &str) -> Option<Val> {
         let bare = seg.strip_prefix("__").unwrap_or(seg);
-        let index = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(seg);
+        let index = seg
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .unwrap_or(seg);
         let bracketed = format!("[{index}]");
         for item in &items.items {
             let hit = if item.key.is_some() {
@@ -214,7 +226,8 @@ impl<'a> Cx<'a> {
         // Elements past the listed ones, in contiguous storage.
         let (elem, base, stride) = items.nth?;
         let i: u64 = index.parse().ok()?;
-        (i < items.total && i >= MAX_ITEMS).then(|| Val::At(elem, base.wrapping_add(i.wrapping_mul(stride))))
+        (i < items.total && i >= MAX_ITEMS)
+            .then(|| Val::At(elem, base.wrapping_add(i.wrapping_mul(stride))))
     }
 }
 
@@ -239,7 +252,9 @@ pub(crate) fn display_name(prog: &Program, ty: &Ty) -> String {
     }
     match &ty.kind {
         Kind::Array { elem, count } => {
-            let e = elem.map(|e| prog.type_name(e)).unwrap_or_else(|| "?".into());
+            let e = elem
+                .map(|e| prog.type_name(e))
+                .unwrap_or_else(|| "?".into());
             format!("[{e}; {}]", count.unwrap_or(0))
         }
         Kind::Function => "fn(..)".into(),

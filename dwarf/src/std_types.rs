@@ -49,13 +49,25 @@ pub(crate) fn view(cx: &Cx, ty: &Ty, addr: u64) -> Option<View> {
         });
     }
     if generic("core::marker::PhantomData") {
-        return Some(View::Leaf(format!("PhantomData<{}>", names::first_arg(n).unwrap_or("?"))));
+        return Some(View::Leaf(format!(
+            "PhantomData<{}>",
+            names::first_arg(n).unwrap_or("?")
+        )));
     }
-    if generic("std::collections::hash::map::HashMap") || generic("std::collections::hash::set::HashSet") {
+    if generic("std::collections::hash::map::HashMap")
+        || generic("std::collections::hash::set::HashSet")
+    {
         return Some(hash_table(cx, ty, addr, names::head(n) == "HashSet"));
     }
-    if generic("alloc::collections::btree::map::BTreeMap") || generic("alloc::collections::btree::set::BTreeSet") {
-        return Some(crate::btree::view(cx, ty, addr, names::head(n) == "BTreeSet"));
+    if generic("alloc::collections::btree::map::BTreeMap")
+        || generic("alloc::collections::btree::set::BTreeSet")
+    {
+        return Some(crate::btree::view(
+            cx,
+            ty,
+            addr,
+            names::head(n) == "BTreeSet",
+        ));
     }
     None
 }
@@ -80,8 +92,16 @@ fn newtype(ty: &Ty, addr: u64) -> View {
 }
 
 /// A field found by name at any depth (first in declaration order).
-pub(crate) fn find_field(cx: &Cx, ty: &Ty, addr: u64, name: &str, depth: usize) -> Option<(TypeRef, u64)> {
-    let Kind::Struct { fields, .. } = &ty.kind else { return None };
+pub(crate) fn find_field(
+    cx: &Cx,
+    ty: &Ty,
+    addr: u64,
+    name: &str,
+    depth: usize,
+) -> Option<(TypeRef, u64)> {
+    let Kind::Struct { fields, .. } = &ty.kind else {
+        return None;
+    };
     if let Some(f) = fields.iter().find(|f| f.name == name) {
         return Some((f.ty?, addr.wrapping_add(f.offset)));
     }
@@ -96,10 +116,19 @@ pub(crate) fn find_field(cx: &Cx, ty: &Ty, addr: u64, name: &str, depth: usize) 
 
 /// The first pointer inside a wrapper (`Unique` -> `NonNull` -> `*const`):
 /// its pointee type and value.
-pub(crate) fn first_pointer(cx: &Cx, ty: &Ty, addr: u64, depth: usize) -> Option<(Option<TypeRef>, u64)> {
+pub(crate) fn first_pointer(
+    cx: &Cx,
+    ty: &Ty,
+    addr: u64,
+    depth: usize,
+) -> Option<(Option<TypeRef>, u64)> {
     match &ty.kind {
         Kind::Pointer { pointee } => Some((*pointee, cx.read_uint(addr, 8).ok()?)),
-        Kind::Struct { fields, variants: None, .. } if depth < 8 => fields.iter().find_map(|f| {
+        Kind::Struct {
+            fields,
+            variants: None,
+            ..
+        } if depth < 8 => fields.iter().find_map(|f| {
             let t = cx.prog.ty(f.ty?).ok()?;
             first_pointer(cx, &t, addr.wrapping_add(f.offset), depth + 1)
         }),
@@ -112,9 +141,13 @@ fn first_uint(cx: &Cx, t: TypeRef, addr: u64, depth: usize) -> Option<u64> {
     let ty = cx.prog.ty(t).ok()?;
     match &ty.kind {
         Kind::Base { .. } => cx.read_uint(addr, ty.size).ok(),
-        Kind::Struct { fields, variants: None, .. } if depth < 6 => {
-            fields.iter().find_map(|f| first_uint(cx, f.ty?, addr.wrapping_add(f.offset), depth + 1))
-        }
+        Kind::Struct {
+            fields,
+            variants: None,
+            ..
+        } if depth < 6 => fields
+            .iter()
+            .find_map(|f| first_uint(cx, f.ty?, addr.wrapping_add(f.offset), depth + 1)),
         _ => None,
     }
 }
@@ -138,7 +171,9 @@ fn string(cx: &Cx, ty: &Ty, addr: u64) -> View {
     let Some((vt, va)) = find_field(cx, ty, addr, "vec", 0) else {
         return View::Leaf(ty.name.clone());
     };
-    let Ok(v) = cx.prog.ty(vt) else { return unreadable(addr) };
+    let Ok(v) = cx.prog.ty(vt) else {
+        return unreadable(addr);
+    };
     match vec_parts(cx, &v, va) {
         Some((ptr, len)) => View::Leaf(cx.string(ptr, len)),
         None => unreadable(addr),
@@ -171,14 +206,28 @@ fn vec_deque(cx: &Cx, ty: &Ty, addr: u64) -> View {
         let cap = uint_field(cx, ty, addr, "cap")?;
         Some((ptr, len, head, cap))
     })();
-    let Some((ptr, len, head, cap)) = parts else { return unreadable(addr) };
+    let Some((ptr, len, head, cap)) = parts else {
+        return unreadable(addr);
+    };
     if cap == 0 || len > cap {
         return View::Items(Items::list(elem, size, ptr, 0));
     }
     let items = (0..len.min(MAX_ITEMS))
-        .map(|i| Item::at(format!("[{i}]"), elem, ptr.wrapping_add((head.wrapping_add(i) % cap).wrapping_mul(size))))
+        .map(|i| {
+            Item::at(
+                format!("[{i}]"),
+                elem,
+                ptr.wrapping_add((head.wrapping_add(i) % cap).wrapping_mul(size)),
+            )
+        })
         .collect();
-    View::Items(Items { head: String::new(), style: Style::List, items, total: len, nth: None })
+    View::Items(Items {
+        head: String::new(),
+        style: Style::List,
+        items,
+        total: len,
+        nth: None,
+    })
 }
 
 /// `Rc`/`Arc`: the value inside the shared allocation.
@@ -186,9 +235,15 @@ fn rc(cx: &Cx, ty: &Ty, addr: u64) -> View {
     let Some((Some(inner_t), p)) = first_pointer(cx, ty, addr, 0) else {
         return unreadable(addr);
     };
-    let Ok(inner) = cx.prog.ty(inner_t) else { return View::Leaf(ty.name.clone()) };
+    let Ok(inner) = cx.prog.ty(inner_t) else {
+        return View::Leaf(ty.name.clone());
+    };
     // RcInner names it `value`, ArcInner `data`.
-    match inner.field("value").or_else(|| inner.field("data")).and_then(|f| Some((f.ty?, f.offset))) {
+    match inner
+        .field("value")
+        .or_else(|| inner.field("data"))
+        .and_then(|f| Some((f.ty?, f.offset)))
+    {
         Some((t, off)) => View::Deref(t, p.wrapping_add(off)),
         None => View::Leaf(ty.name.clone()),
     }
@@ -215,16 +270,26 @@ fn hash_table(cx: &Cx, ty: &Ty, addr: u64, set: bool) -> View {
         return View::Leaf(ty.name.clone());
     };
     let style = if set { Style::Set } else { Style::Map };
-    let mut out = Items { head: String::new(), style, items: Vec::new(), total: len, nth: None };
+    let mut out = Items {
+        head: String::new(),
+        style,
+        items: Vec::new(),
+        total: len,
+        nth: None,
+    };
     let buckets = mask.wrapping_add(1);
     if len == 0 || buckets > 1 << 20 || len > buckets {
         return View::Items(out);
     }
-    let Ok(et) = cx.prog.ty(elem) else { return View::Items(out) };
+    let Ok(et) = cx.prog.ty(elem) else {
+        return View::Items(out);
+    };
     let (Some(k), Some(v)) = (et.field("__0"), et.field("__1")) else {
         return View::Items(out);
     };
-    let Ok(bytes) = cx.read(ctrl, buckets) else { return unreadable(ctrl) };
+    let Ok(bytes) = cx.read(ctrl, buckets) else {
+        return unreadable(ctrl);
+    };
     for (i, c) in bytes.iter().enumerate() {
         if c & 0x80 != 0 {
             continue;
@@ -233,12 +298,18 @@ fn hash_table(cx: &Cx, ty: &Ty, addr: u64, set: bool) -> View {
             break;
         }
         let at = ctrl.wrapping_sub((i as u64 + 1) * et.size);
-        let (Some(kt), Some(vt)) = (k.ty, v.ty) else { break };
+        let (Some(kt), Some(vt)) = (k.ty, v.ty) else {
+            break;
+        };
         let label = format!("[{}]", out.items.len());
         out.items.push(if set {
             Item::at(label, kt, at + k.offset)
         } else {
-            Item { label, key: Some((kt, at + k.offset)), val: Val::At(vt, at + v.offset) }
+            Item {
+                label,
+                key: Some((kt, at + k.offset)),
+                val: Val::At(vt, at + v.offset),
+            }
         });
     }
     View::Items(out)

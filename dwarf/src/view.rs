@@ -56,15 +56,31 @@ pub(crate) const MAX_STR: u64 = 200;
 impl Items {
     pub fn list(elem: TypeRef, elem_size: u64, base: u64, len: u64) -> Items {
         let items = (0..len.min(MAX_ITEMS))
-            .map(|i| Item::at(format!("[{i}]"), elem, base.wrapping_add(i.wrapping_mul(elem_size))))
+            .map(|i| {
+                Item::at(
+                    format!("[{i}]"),
+                    elem,
+                    base.wrapping_add(i.wrapping_mul(elem_size)),
+                )
+            })
             .collect();
-        Items { head: String::new(), style: Style::List, items, total: len, nth: Some((elem, base, elem_size)) }
+        Items {
+            head: String::new(),
+            style: Style::List,
+            items,
+            total: len,
+            nth: Some((elem, base, elem_size)),
+        }
     }
 }
 
 impl Item {
     pub fn at(label: String, ty: TypeRef, addr: u64) -> Item {
-        Item { label, key: None, val: Val::At(ty, addr) }
+        Item {
+            label,
+            key: None,
+            val: Val::At(ty, addr),
+        }
     }
 }
 
@@ -84,7 +100,9 @@ pub(crate) fn view(cx: &Cx, t: TypeRef, addr: u64) -> View {
     match &ty.kind {
         Kind::Base { encoding } => base(cx, &ty, *encoding, addr),
         Kind::Pointer { pointee } => pointer(cx, &ty, *pointee, addr),
-        Kind::Struct { variants: Some(v), .. } => enumeration(cx, v, addr),
+        Kind::Struct {
+            variants: Some(v), ..
+        } => enumeration(cx, v, addr),
         Kind::Struct { fields, .. } => structure(cx, &ty, fields, addr),
         Kind::Enum { values } => match cx.read_uint(addr, ty.size) {
             Ok(d) => match values.iter().find(|v| mask(v.1, ty.size) == d) {
@@ -93,7 +111,10 @@ pub(crate) fn view(cx: &Cx, t: TypeRef, addr: u64) -> View {
             },
             Err(e) => View::Leaf(e),
         },
-        Kind::Array { elem: Some(elem), count } => {
+        Kind::Array {
+            elem: Some(elem),
+            count,
+        } => {
             let size = cx.prog.ty(*elem).map(|t| t.size).unwrap_or(0);
             View::Items(Items::list(*elem, size, addr, count.unwrap_or(0)))
         }
@@ -154,7 +175,12 @@ fn pointer(cx: &Cx, ty: &Ty, pointee: Option<TypeRef>, addr: u64) -> View {
             }
             View::Deref(target, p)
         }
-        Some(target) if matches!(cx.prog.ty(target).map(|t| t.kind.clone()), Ok(Kind::Function)) => {
+        Some(target)
+            if matches!(
+                cx.prog.ty(target).map(|t| t.kind.clone()),
+                Ok(Kind::Function)
+            ) =>
+        {
             View::Leaf(ty.name.clone())
         }
         _ => View::Leaf(format!("{p:#x}")),
@@ -176,7 +202,10 @@ fn structure(cx: &Cx, ty: &Ty, fields: &[Field], addr: u64) -> View {
     // Fat pointers: `&[T]`, `&str`, `Box<[T]>` and `&dyn Trait`, `Box<dyn Trait>`.
     if let (Some(data), Some(len)) = (field("data_ptr"), field("length")) {
         let raw = ty.name.starts_with('*');
-        let (ptr, n) = match (cx.read_uint(addr.wrapping_add(data.offset), 8), cx.read_uint(addr.wrapping_add(len.offset), 8)) {
+        let (ptr, n) = match (
+            cx.read_uint(addr.wrapping_add(data.offset), 8),
+            cx.read_uint(addr.wrapping_add(len.offset), 8),
+        ) {
             (Ok(p), Ok(n)) => (p, n),
             (Err(e), _) | (_, Err(e)) => return View::Leaf(e),
         };
@@ -208,7 +237,11 @@ fn structure(cx: &Cx, ty: &Ty, fields: &[Field], addr: u64) -> View {
         return View::Leaf(ty.name.clone());
     }
     let tuple = ty.short.starts_with('(');
-    let head = if tuple { String::new() } else { names::head(&ty.short).to_string() };
+    let head = if tuple {
+        String::new()
+    } else {
+        names::head(&ty.short).to_string()
+    };
     fields_view(head, fields, addr, tuple)
 }
 
@@ -221,12 +254,30 @@ pub(crate) fn fields_view(head: String, fields: &[Field], addr: u64, tuple: bool
     let items: Vec<Item> = fields
         .iter()
         .filter_map(|f| {
-            let label = f.name.strip_prefix("__").filter(|_| positional).unwrap_or(&f.name);
-            Some(Item::at(label.to_string(), f.ty?, addr.wrapping_add(f.offset)))
+            let label = f
+                .name
+                .strip_prefix("__")
+                .filter(|_| positional)
+                .unwrap_or(&f.name);
+            Some(Item::at(
+                label.to_string(),
+                f.ty?,
+                addr.wrapping_add(f.offset),
+            ))
         })
         .collect();
-    let style = if positional { Style::Tuple } else { Style::Struct };
-    View::Items(Items { head, style, total: items.len() as u64, items, nth: None })
+    let style = if positional {
+        Style::Tuple
+    } else {
+        Style::Struct
+    };
+    View::Items(Items {
+        head,
+        style,
+        total: items.len() as u64,
+        items,
+        nth: None,
+    })
 }
 
 /// Rust enums with data: read the discriminant (a tag, or a niche in
@@ -235,7 +286,10 @@ fn enumeration(cx: &Cx, v: &Variants, addr: u64) -> View {
     let chosen = match &v.discr {
         None => v.variants.first(),
         Some(d) => {
-            let size = d.ty.and_then(|t| cx.prog.ty(t).ok()).map(|t| t.size).unwrap_or(0);
+            let size =
+                d.ty.and_then(|t| cx.prog.ty(t).ok())
+                    .map(|t| t.size)
+                    .unwrap_or(0);
             let value = match cx.read_uint(addr.wrapping_add(d.offset), size) {
                 Ok(x) => x,
                 Err(e) => return View::Leaf(e),
@@ -254,7 +308,9 @@ fn enumeration(cx: &Cx, v: &Variants, addr: u64) -> View {
         return View::Leaf(f.name.clone());
     };
     match &vt.kind {
-        Kind::Struct { fields, .. } => fields_view(f.name.clone(), fields, addr.wrapping_add(f.offset), false),
+        Kind::Struct { fields, .. } => {
+            fields_view(f.name.clone(), fields, addr.wrapping_add(f.offset), false)
+        }
         _ => View::Leaf(f.name.clone()),
     }
 }

@@ -28,14 +28,23 @@ fn optimized() -> &'static Debuggee {
 }
 
 fn children(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 /// What both builds must render alike.
 fn check_common(d: &Debuggee) {
-    assert_eq!(d.summary("acct"), r#"Account { id: 7, name: "bob", balance: -12 }"#);
+    assert_eq!(
+        d.summary("acct"),
+        r#"Account { id: 7, name: "bob", balance: -12 }"#
+    );
     assert_eq!(d.summary("pair"), "Pair(-3, 4)");
-    assert_eq!(d.summary("shapes"), "[Circle { r: 2.0 }, Rect(1, 2), Empty]");
+    assert_eq!(
+        d.summary("shapes"),
+        "[Circle { r: 2.0 }, Rect(1, 2), Empty]"
+    );
     assert_eq!(d.summary("toks"), r#"[Word("w"), Comma, End]"#);
     assert_eq!(d.summary("opt_ref"), "Some(5)");
     assert_eq!(d.summary("string"), r#""héllo""#);
@@ -52,24 +61,45 @@ fn structs_without_debug() {
     let n = d.node("acct", &[]);
     assert_eq!(n.type_name, "values::ledger::Account");
     assert_eq!(n.summary, r#"Account { id: 7, name: "bob", balance: -12 }"#);
-    assert_eq!(n.children, children(&[("id", "7"), ("name", r#""bob""#), ("balance", "-12")]));
+    assert_eq!(
+        n.children,
+        children(&[("id", "7"), ("name", r#""bob""#), ("balance", "-12")])
+    );
     assert!(!n.truncated);
-    assert_eq!(d.summary("outer"), r#"Outer { inner: Inner { name: "in", flag: true }, count: 3, ch: 'z', f: 1.5 }"#);
+    assert_eq!(
+        d.summary("outer"),
+        r#"Outer { inner: Inner { name: "in", flag: true }, count: 3, ch: 'z', f: 1.5 }"#
+    );
     assert_eq!(d.summary("pair"), "Pair(-3, 4)");
-    assert_eq!(d.node("pair", &[]).children, children(&[("0", "-3"), ("1", "4")]));
+    assert_eq!(
+        d.node("pair", &[]).children,
+        children(&[("0", "-3"), ("1", "4")])
+    );
     assert_eq!(d.summary("unit"), "Unit");
     assert_eq!(d.summary("boxed"), r#"Entry { x: 9, note: Some("boxed") }"#);
-    assert_eq!(d.node("boxed", &[]).type_name, "alloc::boxed::Box<values::Entry>");
-    assert_eq!(d.summary("refs"), r#"(Account { id: 7, name: "bob", balance: -12 }, Pair(1, 1))"#);
+    assert_eq!(
+        d.node("boxed", &[]).type_name,
+        "alloc::boxed::Box<values::Entry>"
+    );
+    assert_eq!(
+        d.summary("refs"),
+        r#"(Account { id: 7, name: "bob", balance: -12 }, Pair(1, 1))"#
+    );
     let ledger = d.node("ledger", &[]);
-    assert_eq!(ledger.children[2], ("tags".to_string(), r#"["a", "b"]"#.to_string()));
+    assert_eq!(
+        ledger.children[2],
+        ("tags".to_string(), r#"["a", "b"]"#.to_string())
+    );
     check_common(d);
 }
 
 #[test]
 fn enums_tags_and_niches() {
     let d = debug();
-    assert_eq!(d.summary("shapes"), "[Circle { r: 2.0 }, Rect(1, 2), Empty]");
+    assert_eq!(
+        d.summary("shapes"),
+        "[Circle { r: 2.0 }, Rect(1, 2), Empty]"
+    );
     assert_eq!(d.node("shapes", &[]).type_name, "[values::Shape; 3]");
     assert_eq!(d.summary("color"), "Green");
     assert_eq!(d.summary("toks"), r#"[Word("w"), Comma, End]"#);
@@ -81,20 +111,29 @@ fn enums_tags_and_niches() {
     let res = d.node("res", &[]);
     assert_eq!(res.summary, r#"Err("bad")"#);
     assert_eq!(res.children, children(&[("0", r#""bad""#)]));
-    assert_eq!(res.type_name, "core::result::Result<u8, alloc::string::String>");
+    assert_eq!(
+        res.type_name,
+        "core::result::Result<u8, alloc::string::String>"
+    );
 }
 
 #[test]
 fn primitives_strings_tuples() {
     let d = debug();
     assert_eq!(d.summary("tuple"), "(1, true, 'x')");
-    assert_eq!(d.node("tuple", &[]).children, children(&[("0", "1"), ("1", "true"), ("2", "'x'")]));
+    assert_eq!(
+        d.node("tuple", &[]).children,
+        children(&[("0", "1"), ("1", "true"), ("2", "'x'")])
+    );
     assert_eq!(d.summary("one"), "(5,)");
     assert_eq!(d.summary("s"), r#""hi \"there\"\n""#);
     assert_eq!(d.node("s", &[]).type_name, "&str");
     assert_eq!(d.summary("string"), r#""héllo""#);
     assert_eq!(d.summary("long"), format!("\"{}…\"", "x".repeat(200)));
-    assert_eq!(d.summary("nums"), "(-170141183460469231731687303715884105728, 18446744073709551615, -1.25, 'é')");
+    assert_eq!(
+        d.summary("nums"),
+        "(-170141183460469231731687303715884105728, 18446744073709551615, -1.25, 'é')"
+    );
     assert_eq!(d.summary("cell"), "-8");
     assert!(d.summary("raw").starts_with("0x"), "{}", d.summary("raw"));
 }
@@ -103,7 +142,10 @@ fn primitives_strings_tuples() {
 fn sequences() {
     let d = debug();
     assert_eq!(d.summary("arr"), "[1, 2, 3]");
-    assert_eq!(d.node("arr", &[]).children, children(&[("[0]", "1"), ("[1]", "2"), ("[2]", "3")]));
+    assert_eq!(
+        d.node("arr", &[]).children,
+        children(&[("[0]", "1"), ("[1]", "2"), ("[2]", "3")])
+    );
     assert_eq!(d.summary("slice"), "[2, 3]");
     assert_eq!(d.node("slice", &[]).type_name, "&[u16]");
     assert_eq!(d.summary("empty"), "[]");
@@ -112,7 +154,11 @@ fn sequences() {
     assert_eq!(big.children.len(), 200);
     assert!(big.truncated);
     assert_eq!(big.children[199], ("[199]".to_string(), "199".to_string()));
-    assert!(big.summary.starts_with("[0, 1, 2, 3,") && big.summary.ends_with(", …]"), "{}", big.summary);
+    assert!(
+        big.summary.starts_with("[0, 1, 2, 3,") && big.summary.ends_with(", …]"),
+        "{}",
+        big.summary
+    );
     assert!(big.summary.len() < 220);
     assert_eq!(d.node("big", &["[250]"]).summary, "250");
 }
@@ -123,7 +169,10 @@ fn shared_and_cells() {
     assert_eq!(d.summary("rc"), "[Pair(1, 2)]");
     assert_eq!(d.node("rc", &["[0]", "1"]).summary, "2");
     assert_eq!(d.summary("arc"), "7");
-    assert_eq!(d.node("arc", &[]).type_name, "alloc::sync::Arc<std::sync::poison::mutex::Mutex<i32>>");
+    assert_eq!(
+        d.node("arc", &[]).type_name,
+        "alloc::sync::Arc<std::sync::poison::mutex::Mutex<i32>>"
+    );
 }
 
 #[test]
@@ -135,7 +184,9 @@ fn maps_and_sets_match_debug() {
     assert_eq!(d.summary("bset"), d.line("debug bset "));
     let map = d.node("map", &[]);
     assert_eq!(map.children.len(), 3);
-    assert!(map.children.contains(&("30".to_string(), r#""thirty""#.to_string())));
+    assert!(map
+        .children
+        .contains(&("30".to_string(), r#""thirty""#.to_string())));
     assert_eq!(d.node("map", &["2"]).summary, r#""two""#);
     let btree = d.node("btree", &[]);
     assert_eq!(btree.children[13], ("13".to_string(), "26".to_string()));
@@ -147,7 +198,11 @@ fn functions_closures_dyn() {
     assert_eq!(d.summary("fnptr"), "fn(i32) -> i32");
     assert_eq!(d.summary("closure"), "values::main::{closure_env#1}");
     let dynbox = d.summary("dynbox");
-    assert!(dynbox.starts_with("alloc::boxed::Box<dyn core::ops::function::Fn<(i32), Output=i32>> @ 0x"), "{dynbox}");
+    assert!(
+        dynbox
+            .starts_with("alloc::boxed::Box<dyn core::ops::function::Fn<(i32), Output=i32>> @ 0x"),
+        "{dynbox}"
+    );
 }
 
 #[test]
@@ -155,13 +210,19 @@ fn paths() {
     let d = debug();
     let s = |name, path: &[&str]| d.node(name, path).summary;
     assert_eq!(s("outer", &["inner", "name"]), r#""in""#);
-    assert_eq!(s("outer", &["inner"]), r#"Inner { name: "in", flag: true }"#);
+    assert_eq!(
+        s("outer", &["inner"]),
+        r#"Inner { name: "in", flag: true }"#
+    );
     assert_eq!(s("ledger", &["entries", "[1]", "x"]), "2");
     assert_eq!(s("ledger", &["entries", "[1]", "note"]), r#"Some("hi")"#);
     assert_eq!(s("ledger", &["entries", "[1]", "note", "0"]), r#""hi""#);
     assert_eq!(s("ledger", &["entries", "[1]", "note", "__0"]), r#""hi""#);
     // Naming the variant a value holds is a step that stays in place.
-    assert_eq!(s("ledger", &["entries", "[1]", "note", "Some", "0"]), r#""hi""#);
+    assert_eq!(
+        s("ledger", &["entries", "[1]", "note", "Some", "0"]),
+        r#""hi""#
+    );
     assert_eq!(s("pair", &["__0"]), "-3");
     assert_eq!(s("pair", &["1"]), "4");
     assert_eq!(s("tuple", &["2"]), "'x'");
@@ -170,9 +231,15 @@ fn paths() {
     assert_eq!(s("boxed", &["note"]), r#"Some("boxed")"#);
     let n = d.node("ledger", &["entries", "[1]"]);
     assert_eq!(n.type_name, "values::Entry");
-    assert_eq!(n.children, children(&[("x", "2"), ("note", r#"Some("hi")"#)]));
+    assert_eq!(
+        n.children,
+        children(&[("x", "2"), ("note", r#"Some("hi")"#)])
+    );
     let (ty, addr) = d.value("ledger");
-    let err = d.program.render(ty, addr, &["nope".to_string()], &d.mem).unwrap_err();
+    let err = d
+        .program
+        .render(ty, addr, &["nope".to_string()], &d.mem)
+        .unwrap_err();
     assert!(err.contains("nope"), "{err}");
 }
 
@@ -194,7 +261,10 @@ fn markers_and_names() {
         "core::option::Option<&u64>",
         "std::collections::hash::map::HashMap<u8, &str>",
     ] {
-        let t = d.program.type_named(name).unwrap_or_else(|| panic!("type_named({name})"));
+        let t = d
+            .program
+            .type_named(name)
+            .unwrap_or_else(|| panic!("type_named({name})"));
         assert_eq!(d.program.type_name(t), name);
     }
     assert_eq!(d.program.type_named("values::NoSuch"), None);
@@ -237,7 +307,12 @@ fn every_type_at_every_address_never_panics() {
     // bounded, no panic.
     let d = debug();
     let types: Vec<_> = d.values.keys().map(|k| d.value(k).0).collect();
-    let addrs: Vec<u64> = d.values.values().map(|v| v.0).chain([0, 8, u64::MAX - 3]).collect();
+    let addrs: Vec<u64> = d
+        .values
+        .values()
+        .map(|v| v.0)
+        .chain([0, 8, u64::MAX - 3])
+        .collect();
     for &t in &types {
         for &a in &addrs {
             let n = d.program.render(t, a, &[], &d.mem).unwrap();

@@ -22,7 +22,9 @@ pub fn out_dir() -> PathBuf {
 
 /// Compiles `tests/programs/<name>.rs` with `args` into `out`.
 pub fn rustc(name: &str, out: &Path, args: &[&str]) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(format!("{name}.rs"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(format!("{name}.rs"));
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let status = Command::new(rustc)
         .args(["--edition", "2021", "-o"])
@@ -95,7 +97,10 @@ impl Debuggee {
                 break;
             }
             let words: Vec<&str> = line.split(' ').collect();
-            let hex = |s: &str| s.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok());
+            let hex = |s: &str| {
+                s.strip_prefix("0x")
+                    .and_then(|h| u64::from_str_radix(h, 16).ok())
+            };
             match words.as_slice() {
                 [name, a, m] if hex(a).is_some() && hex(m).is_some() => {
                     values.insert(name.to_string(), (hex(a).unwrap(), hex(m).unwrap()));
@@ -105,7 +110,15 @@ impl Debuggee {
         }
         let mem = ProcMem::open(child.id());
         let stdin = Mutex::new(child.stdin.take());
-        let mut dbg = Debuggee { child, stdin, exe: exe.to_path_buf(), mem, values, lines, program: Program::new() };
+        let mut dbg = Debuggee {
+            child,
+            stdin,
+            exe: exe.to_path_buf(),
+            mem,
+            values,
+            lines,
+            program: Program::new(),
+        };
         let anchor = dbg.line_value("anchor ");
         let bias = bias_of(exe, "hb_anchor", anchor);
         dbg.program.add_object(exe, bias).unwrap();
@@ -132,8 +145,14 @@ impl Debuggee {
 
     /// A printed value's type (from its marker) and address.
     pub fn value(&self, name: &str) -> (TypeRef, u64) {
-        let (addr, marker) = *self.values.get(name).unwrap_or_else(|| panic!("no value {name}"));
-        let ty = self.program.type_of_marker(marker).unwrap_or_else(|| panic!("no marker type for {name}"));
+        let (addr, marker) = *self
+            .values
+            .get(name)
+            .unwrap_or_else(|| panic!("no value {name}"));
+        let ty = self
+            .program
+            .type_of_marker(marker)
+            .unwrap_or_else(|| panic!("no marker type for {name}"));
         (ty, addr)
     }
 
