@@ -34,6 +34,8 @@ pub struct Debuggee {
     /// Events taken off the channel while waiting for another kind.
     pending: VecDeque<Event>,
     next_id: u64,
+    /// Libraries loaded into the program and where (for their debug info).
+    pub libraries: Vec<(std::path::PathBuf, u64)>,
     _dir: PrivateDir,
 }
 
@@ -256,7 +258,10 @@ impl Debuggee {
     /// Loads an eval library; returns its index for [`Debuggee::eval`].
     pub fn load_eval(&mut self, path: &std::path::Path) -> Result<usize> {
         match self.request(Op::LoadEval { path: path.display().to_string() })? {
-            Reply::EvalLoaded { eval } => Ok(eval),
+            Reply::EvalLoaded { eval, base } => {
+                self.libraries.push((path.to_path_buf(), base));
+                Ok(eval)
+            }
             other => bail!("unexpected reply {other:?}"),
         }
     }
@@ -306,7 +311,10 @@ impl Debuggee {
     pub fn load_patch(&mut self, path: &std::path::Path, getter: &str) -> Result<usize> {
         let op = Op::LoadPatch { path: path.display().to_string(), getter: getter.to_string() };
         match self.request(op)? {
-            Reply::PatchLoaded { patch, .. } => Ok(patch),
+            Reply::PatchLoaded { patch, base, .. } => {
+                self.libraries.push((path.to_path_buf(), base));
+                Ok(patch)
+            }
             other => bail!("unexpected reply {other:?}"),
         }
     }
@@ -417,7 +425,7 @@ impl Connection {
                 }
             }
         });
-        Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending, next_id: 0, _dir: dir }
+        Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending, next_id: 0, libraries: Vec::new(), _dir: dir }
     }
 }
 

@@ -252,7 +252,7 @@ impl Agent {
             Op::LoadPatch { path, getter } => {
                 let entry = load_patch(&path, &getter)?;
                 self.patches.push(entry);
-                Ok(Reply::PatchLoaded { patch: self.patches.len() - 1, entry: entry as u64 })
+                Ok(Reply::PatchLoaded { patch: self.patches.len() - 1, entry: entry as u64, base: load_base(entry) })
             }
             Op::Arm { function, patch } => {
                 let entry = *self.patches.get(patch).ok_or_else(|| format!("no patch #{patch}"))?;
@@ -268,8 +268,9 @@ impl Agent {
                 Ok(Reply::Done)
             }
             Op::LoadEval { path } => {
-                self.evals.push(load_eval(&path)?);
-                Ok(Reply::EvalLoaded { eval: self.evals.len() - 1 })
+                let entry = load_eval(&path)?;
+                self.evals.push(entry);
+                Ok(Reply::EvalLoaded { eval: self.evals.len() - 1, base: load_base(entry) })
             }
             Op::ReadMemory { addr, len } => read_memory(addr, len),
             Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Eval { .. } => unreachable!("answered by the stopped thread"),
@@ -344,6 +345,17 @@ fn load_eval(path: &str) -> Result<usize, String> {
         return Err(format!("{path}: no eval entry"));
     }
     Ok(entry)
+}
+
+/// Where the library holding `code` was loaded: the bias of its debug
+/// info's addresses, for the tool to read its types.
+fn load_base(code: usize) -> u64 {
+    // SAFETY: dladdr only reads the loader's tables; `info` is plain data.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    match unsafe { libc::dladdr(code as *const libc::c_void, &mut info) } {
+        0 => 0,
+        _ => info.dli_fbase as u64,
+    }
 }
 
 /// Reads this process's memory without trusting the address: a bad one is

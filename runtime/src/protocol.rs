@@ -150,11 +150,21 @@ pub enum FromDebuggee {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
-    PatchLoaded { patch: usize, entry: u64 },
+    /// `base`: where the library was loaded (its addresses' bias).
+    PatchLoaded {
+        patch: usize,
+        entry: u64,
+        #[serde(default)]
+        base: u64,
+    },
     Done,
     Locals { vars: Vec<VarDesc> },
     Value { type_name: String, summary: String, children: Vec<(String, String)>, truncated: bool },
-    EvalLoaded { eval: usize },
+    EvalLoaded {
+        eval: usize,
+        #[serde(default)]
+        base: u64,
+    },
     /// An evaluated expression's value: like `Value`, numbered `result`
     /// for later `Inspect`s; without `Debug`, where it lives (0: nowhere
     /// that outlives the evaluation) and its type's marker.

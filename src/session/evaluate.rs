@@ -29,17 +29,33 @@ impl Session {
         let stop = self.current_stop()?;
         if let Ok((name, path)) = parse_path(expr) {
             let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-            // `$N`: a value evaluated at this stop; else a local with `Debug`.
-            let known = name.starts_with('$') || self.dbg.locals(stop)?.iter().any(|v| v.name == name && v.debug);
-            if known {
+            // `$N`: a value evaluated at this stop; else a local with
+            // `Debug`, or one its debug info describes.
+            let local = self.dbg.locals(stop)?.into_iter().rev().find(|v| v.name == name);
+            if name.starts_with('$') || local.as_ref().is_some_and(|v| v.debug) {
                 let view = self.dbg.inspect(stop, &name, &parts)?;
                 self.say(Out::Value { expr: expr.to_string(), type_name: view.type_name, value: view.summary, fields: view.children, truncated: view.truncated });
                 return Ok(());
+            }
+            if let Some(local) = local.filter(|v| v.marker != 0) {
+                if let Ok(node) = self.render_value(local.marker, local.address, &path) {
+                    let type_name = if path.is_empty() { local.type_name } else { node.type_name };
+                    self.say(Out::Value { expr: expr.to_string(), type_name, value: node.summary, fields: node.children, truncated: node.truncated });
+                    return Ok(());
+                }
             }
         }
         let value = self.evaluate(stop, expr, expr)?;
         self.show(expr, value);
         Ok(())
+    }
+
+    /// A value from the program's debug info and memory (see `values.rs`).
+    pub(super) fn render_value(&mut self, marker: u64, address: u64, path: &[String]) -> Result<hotbreak_dwarf::Node> {
+        if self.values.is_none() {
+            self.values = Some(super::values::Values::new(&self.host, &self.dbg)?);
+        }
+        self.values.as_mut().expect("made above").render(&mut self.dbg, marker, address, path)
     }
 
     pub(super) fn set(&mut self, place: &str, value: &str) -> Result<()> {
@@ -54,8 +70,17 @@ impl Session {
 
     fn show(&mut self, expr: &str, value: Evaluated) {
         let type_name = value.type_name.clone();
-        let fields = value.view.children;
-        self.say(Out::Value { expr: expr.to_string(), type_name, value: value.view.summary, fields, truncated: value.view.truncated });
+        let mut view = value.view;
+        // Without `Debug`: from debug info, where the value outlives the
+        // evaluation (a place of the frame or behind a reference).
+        if !value.debug && value.address != 0 && value.marker != 0 {
+            if let Ok(node) = self.render_value(value.marker, value.address, &[]) {
+                view.summary = node.summary;
+                view.children = node.children;
+                view.truncated = node.truncated;
+            }
+        }
+        self.say(Out::Value { expr: expr.to_string(), type_name, value: view.summary, fields: view.children, truncated: view.truncated });
     }
 
     /// Runs `expr` at `stop`, building its eval library first unless this

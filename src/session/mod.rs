@@ -10,6 +10,7 @@
 pub mod breakpoints;
 pub mod command;
 mod evaluate;
+mod values;
 pub mod output;
 
 use crate::debuggee::{Event, ProgramGone};
@@ -69,6 +70,8 @@ pub struct Session {
     builds: u64,
     /// Eval libraries loaded in the program (see `evaluate.rs`).
     evals: HashMap<evaluate::EvalKey, evaluate::LoadedEval>,
+    /// Debug info for values without `Debug`, read on first need.
+    values: Option<values::Values>,
     launch: Launch,
     emit: Box<dyn FnMut(&Out)>,
 }
@@ -120,6 +123,7 @@ impl Session {
             built: HashMap::new(),
             builds: 0,
             evals: HashMap::new(),
+            values: None,
             watches: Vec::new(),
             stops: Vec::new(),
             current: None,
@@ -160,6 +164,9 @@ impl Session {
         self.stops.clear();
         self.current = None;
         self.patches.clear();
+        self.built.clear();
+        self.evals.clear();
+        self.values = None;
         // The new process runs the build's code: edits are built again.
         let edited: Vec<usize> = self.edited.keys().copied().collect();
         self.edited.clear();
@@ -335,7 +342,12 @@ impl Session {
             Command::Finish => self.resume(Resume::Finish, false)?,
             Command::Locals => {
                 let stop = self.current_stop()?;
-                let vars = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
+                let mut vars: Vec<_> = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
+                for v in vars.iter_mut().filter(|v| !v.debug && v.marker != 0) {
+                    if let Ok(node) = self.render_value(v.marker, v.address, &[]) {
+                        v.value = node.summary;
+                    }
+                }
                 self.say(Out::Locals { vars });
             }
             Command::Print(expr) => self.print(&expr)?,
