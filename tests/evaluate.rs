@@ -26,8 +26,9 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
         "print seen.iter().map(|b| b * 2).sum::<u64>()",
         // A macro with an inline argument naming a local.
         "print format!(\"{line}!\")",
-        // A field of a struct without Debug.
+        // A field of a struct without Debug: from debug info, no build.
         "print account.balance",
+        "print account.balance + 0",
         // A call to the program's own function, indexing, a const.
         "print plain::double(round) + seen[0] + plain::OPENING as u64",
         // A method returning a borrow, and a closure over it.
@@ -44,7 +45,7 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
         "print balance",
         "set account.balance = 1000",
         // The same expression again: its library runs again, no build.
-        "print account.balance",
+        "print account.balance + 0",
         "set seen[0] = 7",
         "print seen",
         "delete 1",
@@ -60,6 +61,7 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
             "seen.iter().map(|b| b * 2).sum::<u64>(): u64 = 200",
             "format!(\"{line}!\"): alloc::string::String = \"credit 2!\"",
             "account.balance: i64 = 102",
+            "account.balance + 0: i64 = 102",
             "plain::double(round) + seen[0] + plain::OPENING as u64: u64 = 202",
             "account.largest().map(|e| e.amount): core::option::Option<i64> = Some(100)",
             "error: ",
@@ -71,7 +73,7 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
             "cannot find value `nope` in this scope",
             "balance: i64 = 102",
             "account.balance = 1000",
-            "account.balance: i64 = 1000",
+            "account.balance + 0: i64 = 1000",
             "seen[0] = 7",
             "seen: alloc::vec::Vec<u64> = [7]",
             // The assignment took: the next post starts from 1000.
@@ -80,8 +82,10 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
             "program exited with status 0",
         ],
     );
-    // Compiled once: the second `print account.balance` reused it.
-    assert_eq!(out.matches("compiling `account.balance`").count(), 1, "{out}");
+    // Compiled once: the second `print account.balance + 0` reused it;
+    // a field path into a local is read from debug info, not compiled.
+    assert_eq!(out.matches("compiling `account.balance + 0`").count(), 1, "{out}");
+    assert_eq!(out.matches("compiling `account.balance`").count(), 0, "{out}");
 }
 
 #[test]
@@ -90,12 +94,20 @@ fn a_method_of_a_struct_without_debug_reads_and_writes_self_and_the_crates_priva
     let script = [
         &format!("break ledger.rs:{at}"),
         "continue",
+        // `Account` has no Debug: its fields come from the debug info.
+        "locals",
+        "print self",
+        "print self.name",
         "print self.name.len() + self.history.len()",
         "print self.name.to_uppercase()",
         "print entry.signed() * 2 + delta",
         // A private static of a private module, through the crate's path.
         "print crate::util::fold(1 << 32 | 5)",
         "set self.balance = 40",
+        // A watch whose value has no Debug either; the running call keeps
+        // its code, the next call shows it.
+        "watch Filter { at_least: delta * 2 + 1 }",
+        "continue",
         "delete 1",
         "continue",
         "",
@@ -106,11 +118,17 @@ fn a_method_of_a_struct_without_debug_reads_and_writes_self_and_the_crates_priva
         &out,
         &[
             &format!("stopped (breakpoint 1) at {LEDGER}:{at} in `post`"),
+            "self: &mut plain::ledger::Account = Account { name: \"cash\", balance: 0, history: [] }",
+            "entry: plain::ledger::entry::Entry = Entry { amount: 100, credit: true }",
+            "self: &mut plain::ledger::Account = Account { name: \"cash\", balance: 0, history: [] }\n  name: \"cash\"\n  balance: 0\n  history: []",
+            "self.name: alloc::string::String = \"cash\"",
             "self.name.len() + self.history.len(): usize = 4",
             "self.name.to_uppercase(): alloc::string::String = \"CASH\"",
             "entry.signed() * 2 + delta: i64 = 300",
             "crate::util::fold(1 << 32 | 5): u64 = 4",
             "self.balance = 40",
+            &format!("stopped (breakpoint 1) at {LEDGER}:{at} in `post`"),
+            "watch Filter { at_least: delta * 2 + 1 } = Filter { at_least: 1 }",
             // The opening post now ends at 140, and each round adds to it.
             "plain: round 0: credit 0 -> balance 140",
             "program exited with status 0",

@@ -469,10 +469,14 @@ impl Session {
             Vec::new()
         } else {
             let vars = self.dbg.locals(stop.stop).unwrap_or_default();
-            self.watches
+            let watches = self.watches.clone();
+            watches
                 .iter()
                 .map(|w| {
-                    let v = vars.iter().find(|v| &v.name == w).map(|v| v.value.clone());
+                    let v = vars.iter().find(|v| &v.name == w).map(|v| match v.debug || v.marker == 0 {
+                        true => v.value.clone(),
+                        false => self.render_value(v.marker, v.address, &[]).map_or_else(|_| v.value.clone(), |n| n.summary),
+                    });
                     (w.clone(), v.unwrap_or_else(|| "<not available here>".into()))
                 })
                 .collect()
