@@ -10,7 +10,7 @@
 
 mod harness;
 
-use harness::{check, Crate, Target};
+use harness::{check, fetched, session_on, Crate, Target};
 
 /// Small dependency trees, each a different kind of code.
 static CRATES: &[Crate] = &[
@@ -107,4 +107,44 @@ fn mime_trait_impls() {
 #[test]
 fn vte_state_machine() {
     check(CRATES, "vte");
+}
+
+/// Stopped in a method of a struct without `Debug` (pulldown-cmark's
+/// `FirstPass`, reading its README): its fields, a method of a field and a
+/// method of `self` evaluate to what the input says.
+#[test]
+fn pulldown_cmark_evaluates_at_a_stop_in_a_struct_without_debug() {
+    const FILE: &str = "src/firstpass.rs";
+    let probe = [
+        "self.text.len()",
+        "&self.text[..16]",
+        "self.parse_refdef_label(ix).is_some()",
+        "self.last_line_blank",
+        "self.text.lines().filter(|l| l.starts_with('#')).count()",
+    ];
+    let package = fetched(CRATES, "pulldown-cmark");
+    let source = std::fs::read_to_string(package.join(FILE)).unwrap();
+    let line = source.lines().position(|l| l.trim() == "ix = self.parse_block(ix);").expect("the loop of FirstPass::run") + 1;
+    let mut script = format!("break {FILE}:{line}\ncontinue\nlocals\n");
+    for expr in probe {
+        script.push_str(&format!("print {expr}\n"));
+    }
+    script.push_str("quit\n");
+    let run = session_on(CRATES, "pulldown-cmark", &script);
+    let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
+    let headings = readme.lines().filter(|l| l.starts_with('#')).count();
+    let values: Vec<(&str, &str)> = run.values.iter().map(|(e, _, v)| (e.as_str(), v.as_str())).collect();
+    let expected = [
+        (probe[0], readme.len().to_string()),
+        (probe[1], format!("{:?}", &readme[..16])),
+        (probe[2], "false".to_string()),
+        (probe[3], "false".to_string()),
+        (probe[4], headings.to_string()),
+    ];
+    let expected: Vec<(&str, &str)> = expected.iter().map(|(e, v)| (*e, v.as_str())).collect();
+    assert_eq!(values, expected, "{:?}\n{}", run.answers, run.tool_stderr);
+    // `FirstPass` has no Debug: `self` shows its fields from debug info.
+    let self_value = run.locals.first().and_then(|vars| vars.iter().find(|(n, _)| n == "self")).map(|(_, v)| v.clone()).unwrap_or_default();
+    let text = format!("{:?}", &readme[..40]);
+    assert!(self_value.starts_with(&format!("FirstPass {{ text: {}", &text[..text.len() - 1])), "self = {self_value}");
 }

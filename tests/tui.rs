@@ -170,6 +170,12 @@ fn the_terminal_ui_debugs_and_hot_patches_a_running_program() {
         assert!(screen.contains(field), "no field {field:?} in:\n{screen}");
     }
 
+    // `:print EXPR` compiles a Rust expression at the stop and shows its
+    // value on top of Locals.
+    tmux.text(":p step * 0 + 7");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the evaluated value", LIMIT, |s| s.contains("│  step * 0 + 7: u64 = 7"));
+
     // Off again (back in the source pane) and running natively.
     tmux.keys(&["BTab"]);
     tmux.text(&format!(":{at}"));

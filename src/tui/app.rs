@@ -336,6 +336,7 @@ impl App {
                     self.fill_children(at, fields);
                     return;
                 }
+                self.show_evaluated(&out);
             }
             Out::Backtrace { frames } => {
                 self.backtrace = frames.clone();
@@ -376,6 +377,34 @@ impl App {
         let error = matches!(out, Out::Error { .. } | Out::Diagnostics { .. });
         for line in text.lines() {
             self.push_output(if error { OutLine::ToolErr(line.to_string()) } else { OutLine::Tool(line.to_string()) });
+        }
+    }
+
+    /// A value the user asked for with `:print EXPR` goes on top of the
+    /// locals tree, expanded one level (replacing an earlier one of the same
+    /// expression); its parts expand like a local's.
+    fn show_evaluated(&mut self, out: &Out) {
+        let Out::Value { expr, type_name, value, fields, .. } = out else { return };
+        if let Some(old) = self.locals.iter().position(|n| n.depth == 0 && &n.label == expr) {
+            let end = self.locals[old + 1..].iter().position(|n| n.depth == 0).map_or(self.locals.len(), |p| old + 1 + p);
+            self.locals.drain(old..end);
+        }
+        // A path of fields extends as it is; anything else is parenthesized.
+        let plain = expr.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        let node = Node {
+            depth: 0,
+            label: expr.clone(),
+            type_name: type_name.clone(),
+            value: value.clone(),
+            expr: if plain { expr.clone() } else { format!("({expr})") },
+            expanded: true,
+            loading: false,
+            leaf: fields.is_empty(),
+        };
+        self.locals.insert(0, node);
+        self.locals_selected = 0;
+        if !fields.is_empty() {
+            self.fill_children(0, fields);
         }
     }
 

@@ -150,6 +150,27 @@ pub fn check(all: &'static [Crate], name: &str) {
     assert!(report.misses.is_empty(), "{} {}: {} misses:\n{}", c.name, c.version, report.misses.len(), report.misses.join("\n"));
 }
 
+/// A session of `script` on crate `name` of `all` (fetched, copied, built
+/// unmodified).
+pub fn session_on(all: &'static [Crate], name: &str, script: &str) -> session::Session {
+    let c = all.iter().find(|c| c.name == name).expect("a listed crate");
+    let package = fetched(all, name);
+    let target = target_dir(&package);
+    let state = fetch::scratch().join("work").join(c.name).join("session");
+    let stdin = c.stdin.map(|f| package.join(f));
+    let run = forget_other_tools(&target)
+        .and_then(|_| share_runtime(&target))
+        .and_then(|_| session::run(c, &package, &target, &state, script, stdin.as_deref()))
+        .unwrap_or_else(|e| panic!("{} {}: {e}", c.name, c.version));
+    run
+}
+
+/// Where crate `name` of `all` is copied, fetched first if need be.
+pub fn fetched(all: &'static [Crate], name: &str) -> PathBuf {
+    let copies = copies(all).as_ref().unwrap_or_else(|e| panic!("fetching the crates: {e}"));
+    copies[name].clone()
+}
+
 fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
     let mut clock = Clock::start();
     let roots = layout(c, package)?;

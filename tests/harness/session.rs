@@ -29,6 +29,10 @@ pub struct Session {
     pub arm_ms: Vec<u64>,
     /// `started`'s count of debuggable functions.
     pub debuggable: Option<u64>,
+    /// Each `print`'s (expression, type, value), in order.
+    pub values: Vec<(String, String, String)>,
+    /// Each `locals`' (name, value) pairs.
+    pub locals: Vec<Vec<(String, String)>>,
     pub tool_stderr: String,
     pub tool_status: String,
     pub tool_ok: bool,
@@ -86,6 +90,8 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
         logs: BTreeMap::new(),
         arm_ms: Vec::new(),
         debuggable: None,
+        values: Vec::new(),
+        locals: Vec::new(),
         tool_stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         tool_status: out.status.to_string(),
         tool_ok: out.status.success(),
@@ -105,6 +111,14 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
             "log" => *s.logs.entry(at()).or_default() += 1,
             "error" => s.answers.push(Answer::Error(e["message"].as_str().unwrap_or_default().to_string())),
             "exited" => s.program.code = e["code"].as_i64().map(|c| c as i32),
+            "value" => {
+                let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+                s.values.push((text("expr"), text("type_name"), text("value")));
+            }
+            "locals" => {
+                let vars = e["vars"].as_array().into_iter().flatten();
+                s.locals.push(vars.map(|v| (v["name"].as_str().unwrap_or_default().into(), v["value"].as_str().unwrap_or_default().into())).collect());
+            }
             _ => {}
         }
     }
