@@ -136,9 +136,9 @@ unsafe fn trampoline<L: FromRaw, F: FnOnce(L::Raw) -> Outcome>(ptrs: *const *mut
             "hotbreak: the expression uses a local of the function that is not available at this stop"
         )
     };
-    // SAFETY: `F` is a closure that captures nothing (checked above), so
-    // any value of it is the value.
-    let f: F = unsafe { std::mem::MaybeUninit::uninit().assume_init() };
+    // SAFETY: `F` is a closure that captures nothing (checked above): a
+    // zero-sized value, which reading from an aligned pointer conjures.
+    let f: F = unsafe { std::ptr::read(std::ptr::NonNull::<F>::dangling().as_ptr()) };
     f(unsafe { L::from_raw(ptrs) })
 }
 
