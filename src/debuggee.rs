@@ -100,6 +100,9 @@ pub struct Evaluated {
     /// outlives the evaluation), and its type's marker.
     pub address: u64,
     pub marker: u64,
+    /// A temporary kept alive at `address` until [`Debuggee::release`]:
+    /// its thread waits meanwhile.
+    pub held: bool,
 }
 
 /// A value at a stop, one level deep.
@@ -278,11 +281,22 @@ impl Debuggee {
             None => e,
         })?;
         match reply {
-            Reply::Evaluated { result, type_name, debug, summary, children, truncated, address, marker } => {
-                Ok(Evaluated { result, type_name, debug, view: ValueView { type_name: String::new(), summary, children, truncated }, address, marker })
-            }
+            Reply::Evaluated { result, type_name, debug, summary, children, truncated, address, marker, held } => Ok(Evaluated {
+                result,
+                type_name,
+                debug,
+                view: ValueView { type_name: String::new(), summary, children, truncated },
+                address,
+                marker,
+                held,
+            }),
             other => bail!("unexpected reply {other:?}"),
         }
+    }
+
+    /// Lets the stopped thread drop the value its evaluation held.
+    pub fn release_value(&mut self, stop: u64) -> Result<()> {
+        self.request_within(Op::Release { stop }, Some(RENDER_LIMIT)).map(drop)
     }
 
     /// `len` bytes of the program's memory at `addr`.

@@ -33,6 +33,9 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
         "print plain::double(round) + seen[0] + plain::OPENING as u64",
         // A method returning a borrow, and a closure over it.
         "print account.largest().map(|e| e.amount)",
+        // Temporaries without Debug: rendered from debug info while they live.
+        "print plain::ledger::Report::of(&account)",
+        "print plain::ledger::Filter { at_least: round as i64 + 4 }",
         // Moved into `post` on the line before: not available.
         "print entry",
         // Immutable binding.
@@ -64,6 +67,8 @@ fn expressions_at_a_stop_in_main_evaluate_and_set_changes_what_the_program_compu
             "account.balance + 0: i64 = 102",
             "plain::double(round) + seen[0] + plain::OPENING as u64: u64 = 202",
             "account.largest().map(|e| e.amount): core::option::Option<i64> = Some(100)",
+            "plain::ledger::Report::of(&account): plain::ledger::Report<'_> = Report { account: Account { name: \"cash\", balance: 102, history: [Entry { amount: 100, credit: true }, Entry { amount: 0, credit: true }, Entry { amount: 2, credit: true }] } }",
+            "plain::ledger::Filter { at_least: round as i64 + 4 }: plain::ledger::Filter = Filter { at_least: 5 }",
             "error: ",
             "`entry` is not available at this stop",
             "error: ",

@@ -72,6 +72,7 @@ pub(crate) enum StopCmd {
     Backtrace(Answer),
     Resume(protocol::Resume),
     Eval { entry: crate::debug::eval::Entry, names: Vec<String>, reply: Answer },
+    Release(Answer),
 }
 
 /// Where a stopped thread sends its answer: straight to the tool, so the
@@ -227,6 +228,7 @@ impl Agent {
             Op::Locals { stop } => (stop, Box::new(StopCmd::Locals)),
             Op::Inspect { stop, name, path } => (stop, Box::new(|reply| StopCmd::Inspect { name, path, reply })),
             Op::Backtrace { stop } => (stop, Box::new(StopCmd::Backtrace)),
+            Op::Release { stop } => (stop, Box::new(StopCmd::Release)),
             Op::Eval { stop, eval, names } => {
                 let Some(&entry) = self.evals.get(eval) else { return Some(Err(format!("no eval #{eval}"))) };
                 // SAFETY: the address `load_eval` read from an eval library.
@@ -273,7 +275,9 @@ impl Agent {
                 Ok(Reply::EvalLoaded { eval: self.evals.len() - 1, base: load_base(entry) })
             }
             Op::ReadMemory { addr, len } => read_memory(addr, len),
-            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Eval { .. } => unreachable!("answered by the stopped thread"),
+            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Eval { .. } | Op::Release { .. } => {
+                unreachable!("answered by the stopped thread")
+            }
             Op::Resume { stop, how } => {
                 self.stop_sender(stop)?.send(StopCmd::Resume(how)).map_err(|_| format!("stop #{stop} is gone"))?;
                 Ok(Reply::Done)

@@ -70,6 +70,9 @@ pub enum Op {
     /// site's, in its order); replies `Value`, its `result` numbering the
     /// value for `Inspect` (as `$N`).
     Eval { stop: u64, eval: usize, names: Vec<String> },
+    /// Let go of a value an evaluation holds for rendering (see
+    /// `Reply::Evaluated::held`); replies `Done`.
+    Release { stop: u64 },
     /// `len` bytes of the program's memory at `addr`; replies `Memory`.
     ReadMemory { addr: u64, len: u64 },
 }
@@ -177,6 +180,10 @@ pub enum Reply {
         truncated: bool,
         address: u64,
         marker: u64,
+        /// A temporary without `Debug` lives on at `address` until
+        /// `Release`: its thread waits, so its memory can be read.
+        #[serde(default)]
+        held: bool,
     },
     /// Hex of the bytes read.
     Memory { hex: String },
@@ -203,6 +210,7 @@ mod tests {
             Op::LoadEval { path: "/e.so".into() },
             Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()] },
             Op::ReadMemory { addr: 4096, len: 8 },
+            Op::Release { stop: 4 },
         ];
         for op in ops {
             let line = serde_json::to_string(&Request { id: 9, op: op.clone() }).unwrap();

@@ -46,8 +46,7 @@ impl Session {
             }
         }
         let value = self.evaluate(stop, expr, expr)?;
-        self.show(expr, value);
-        Ok(())
+        self.show(stop, expr, value)
     }
 
     /// A value from the program's debug info and memory (see `values.rs`).
@@ -64,15 +63,18 @@ impl Session {
         let expr = format!("{{ {place} = ({value}); &{place} }}");
         let shown = format!("{place} = {value}");
         let now = self.evaluate(stop, &expr, &shown)?;
+        if now.held {
+            self.dbg.release_value(stop)?;
+        }
         self.say(Out::Value { expr: place.to_string(), type_name: String::new(), value: now.view.summary, fields: Vec::new(), truncated: false });
         Ok(())
     }
 
-    fn show(&mut self, expr: &str, value: Evaluated) {
+    fn show(&mut self, stop: u64, expr: &str, value: Evaluated) -> Result<()> {
         let type_name = value.type_name.clone();
         let mut view = value.view;
-        // Without `Debug`: from debug info, where the value outlives the
-        // evaluation (a place of the frame or behind a reference).
+        // Without `Debug`: from debug info, where the value lives (a place
+        // of the frame, behind a reference, or a temporary held for this).
         if !value.debug && value.address != 0 && value.marker != 0 {
             if let Ok(node) = self.render_value(value.marker, value.address, &[]) {
                 view.summary = node.summary;
@@ -80,7 +82,11 @@ impl Session {
                 view.truncated = node.truncated;
             }
         }
+        if value.held {
+            self.dbg.release_value(stop)?;
+        }
         self.say(Out::Value { expr: expr.to_string(), type_name, value: view.summary, fields: view.children, truncated: view.truncated });
+        Ok(())
     }
 
     /// Runs `expr` at `stop`, building its eval library first unless this

@@ -31,17 +31,26 @@ const STACK_REACH: usize = 64 << 20;
 /// # Safety
 /// `entry` comes from an eval library built for this stop's function and
 /// line, and `ptrs` are the addresses of the locals its site names.
-pub(crate) unsafe fn call(entry: Entry, ptrs: &[*mut ()]) -> Outcome {
+pub(crate) unsafe fn call(entry: Entry, ptrs: &[*mut ()], hold: &mut dyn FnMut(&Outcome)) -> Outcome {
     quiet_panics_while_evaluating();
     let here = 0u8;
     BOUNDARY.with(|b| b.set(std::hint::black_box(&here) as *const u8 as usize));
+    // SAFETY: only the lifetime is erased; the pointer is cleared below,
+    // before `hold` goes out of scope.
+    let hold: *mut (dyn FnMut(&Outcome) + 'static) = unsafe { std::mem::transmute(hold as *mut dyn FnMut(&Outcome)) };
+    HOLD.with(|h| h.set(Some(hold)));
     let outcome = eval_run(|| unsafe { entry(ptrs.as_ptr()) });
+    HOLD.with(|h| h.set(None));
     BOUNDARY.with(|b| b.set(0));
     PANIC_AT.with(|p| p.take());
     outcome
 }
 
 thread_local! {
+    /// Called with the outcome of a temporary without `Debug` while the
+    /// value still lives: it answers the tool and waits until the tool has
+    /// read the value's memory.
+    static HOLD: std::cell::Cell<Option<*mut (dyn FnMut(&Outcome) + 'static)>> = const { std::cell::Cell::new(None) };
     /// Where the expression being evaluated on this thread panicked.
     static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
@@ -74,6 +83,8 @@ pub struct Outcome {
     pub address: Option<usize>,
     pub marker: usize,
     pub panic: Option<String>,
+    /// Answered from inside the evaluation, while the value lived.
+    pub held: bool,
 }
 
 /// The entry a loaded eval library publishes.
@@ -188,7 +199,7 @@ pub fn eval_run(f: impl FnOnce() -> Outcome) -> Outcome {
             Some(at) if !at.is_empty() => format!("{message} (at {at})"),
             _ => message,
         };
-        Outcome { type_name: "", pretty: None, address: None, marker: 0, panic: Some(message) }
+        Outcome { type_name: "", pretty: None, address: None, marker: 0, panic: Some(message), held: false }
     })
 }
 
@@ -203,6 +214,16 @@ pub fn eval_outcome(local: Local<'_>, copies: &[(usize, usize, usize)]) -> Outco
     // does not outlive it.
     let boundary = BOUNDARY.with(std::cell::Cell::get);
     let temporary = at < boundary && at > boundary.saturating_sub(STACK_REACH);
-    let address = address.or((!temporary).then_some(at));
-    Outcome { type_name: local.type_name, pretty, address, marker: local.marker, panic: None }
+    let mut outcome = Outcome { type_name: local.type_name, pretty, address: address.or((!temporary).then_some(at)), marker: local.marker, panic: None, held: false };
+    if outcome.pretty.is_none() && outcome.address.is_none() {
+        // A temporary without `Debug` (`Report::of(&a)`): the tool reads it
+        // from debug info now, while it lives.
+        if let Some(hold) = HOLD.with(std::cell::Cell::get) {
+            outcome.address = Some(at);
+            // SAFETY: set by `call` for the duration of this evaluation.
+            unsafe { (*hold)(&outcome) };
+            outcome.held = true;
+        }
+    }
+    outcome
 }

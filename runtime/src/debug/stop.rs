@@ -218,7 +218,16 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
     let mut mode = Mode::Continue;
     // `{:#?}` of the values evaluated at this stop, for `Inspect` as `$N`.
     let mut results: Vec<(String, bool)> = Vec::new();
-    while let Ok(cmd) = stop.commands.recv() {
+    // Commands that came while an evaluation held its value.
+    let mut deferred: Vec<StopCmd> = Vec::new();
+    loop {
+        let cmd = match deferred.is_empty() {
+            false => deferred.remove(0),
+            true => match stop.commands.recv() {
+                Ok(cmd) => cmd,
+                Err(_) => break,
+            },
+        };
         match cmd {
             StopCmd::Locals(reply) => {
                 let vars = locals
@@ -247,7 +256,28 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 let _ = reply.send(result);
             }
             StopCmd::Eval { entry, names, reply } => {
-                let _ = reply.send(evaluate(entry, &names, locals, &mut results));
+                let mut reply = Some(reply);
+                let result = evaluate(entry, &names, locals, &mut results, &mut |answer| {
+                    if let Some(reply) = reply.take() {
+                        let _ = reply.send(answer);
+                    }
+                    // Serve until the tool has read the held value.
+                    while let Ok(cmd) = stop.commands.recv() {
+                        match cmd {
+                            StopCmd::Release(done) => {
+                                let _ = done.send(Ok(Reply::Done));
+                                return;
+                            }
+                            other => deferred.push(other),
+                        }
+                    }
+                });
+                if let Some(reply) = reply.take() {
+                    let _ = reply.send(result);
+                }
+            }
+            StopCmd::Release(done) => {
+                let _ = done.send(Err("no value is held at this stop".into()));
             }
             StopCmd::Inspect { name, path, reply } => {
                 let result = match locals.iter().rev().find(|l| l.name == name) {
@@ -285,7 +315,13 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
 
 /// Runs a loaded eval over this stop's `locals` named `names` (the eval
 /// site's, in its order).
-fn evaluate(entry: super::eval::Entry, names: &[String], locals: &[Local<'_>], results: &mut Vec<(String, bool)>) -> Result<Reply, String> {
+fn evaluate(
+    entry: super::eval::Entry,
+    names: &[String],
+    locals: &[Local<'_>],
+    results: &mut Vec<(String, bool)>,
+    hold: &mut dyn FnMut(Result<Reply, String>),
+) -> Result<Reply, String> {
     let mut ptrs = Vec::with_capacity(names.len());
     for name in names {
         let local = locals.iter().rev().find(|l| l.name == name).ok_or_else(|| format!("`{name}` is not available at this stop"))?;
@@ -293,7 +329,22 @@ fn evaluate(entry: super::eval::Entry, names: &[String], locals: &[Local<'_>], r
     }
     // SAFETY: the tool built the eval for this function's stop line, over
     // these locals, whose frame is paused below us.
-    let outcome = unsafe { super::eval::call(entry, &ptrs) };
+    let outcome = unsafe {
+        super::eval::call(entry, &ptrs, &mut |held| {
+            let reply = Reply::Evaluated {
+                result: usize::MAX,
+                type_name: held.type_name.to_string(),
+                debug: false,
+                summary: format!("<{}>", held.type_name),
+                children: Vec::new(),
+                truncated: false,
+                address: held.address.unwrap_or(0) as u64,
+                marker: held.marker as u64,
+                held: true,
+            };
+            hold(Ok(reply))
+        })
+    };
     if let Some(message) = outcome.panic {
         return Err(format!("the expression panicked: {message}"));
     }
@@ -314,6 +365,7 @@ fn evaluate(entry: super::eval::Entry, names: &[String], locals: &[Local<'_>], r
         truncated,
         address: outcome.address.unwrap_or(0) as u64,
         marker: outcome.marker as u64,
+        held: false,
     })
 }
 
