@@ -16,7 +16,9 @@ pub struct Crate {
     /// Relative to the workspace, as rustc names it.
     pub file: String,
     pub break_line: u32,
-    /// A stdin command that makes the program run the break line.
+    /// A stdin command that makes the program run the break line (a
+    /// generated program also runs `call N` for each argument `N`, before
+    /// reading stdin: a session that gives it no stdin reaches the line).
     pub call_command: String,
     pub lines: usize,
 }
@@ -56,7 +58,9 @@ impl Crate {
             writeln!(main, "    m{m}::f_{m}_{j},")?;
         }
         main.push_str(
-            "];\n\nfn main() {\n    use std::io::BufRead;\n    println!(\"ready\");\n    for line in std::io::stdin().lock().lines().map_while(Result::ok) {\n        \
+            "];\n\nfn main() {\n    use std::io::BufRead;\n    println!(\"ready\");\n    \
+             for k in std::env::args().skip(1).filter_map(|a| a.parse::<usize>().ok()) {\n        \
+             println!(\"> {}\", FNS[k % FNS.len()](k as u64));\n    }\n    for line in std::io::stdin().lock().lines().map_while(Result::ok) {\n        \
              if let Some(k) = line.strip_prefix(\"call \").and_then(|k| k.trim().parse::<usize>().ok()) {\n            \
              println!(\"> {}\", FNS[k % FNS.len()](k as u64));\n        }\n    }\n}\n",
         );

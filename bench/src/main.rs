@@ -4,13 +4,15 @@
 //! run (A and B interleaved, medians with min/max) and prints a table:
 //! nothing armed, armed elsewhere, compiled conditions vs gdb, arming
 //! latency on generated crates vs edit-build-restart, memory, and real
-//! crates from crates.io as they are (builds, arming, their own workload).
+//! crates from crates.io as they are (builds, arming, their own workload),
+//! and evaluation at a stop (`print EXPR`: a new expression, the same again).
 //!
 //! Options: `--reps N` (default 11; arming always takes at least 10),
 //! `--layouts N` (code layouts of the nothing-armed workload, default 4),
 //! `--sizes 1000,5000,20000,50000`, `--only SECTION[,SECTION]` (overhead,
-//! tool, gdb, arming, memory, real).
+//! tool, gdb, arming, memory, real, eval).
 
+mod eval;
 mod gen;
 mod real;
 mod stats;
@@ -86,6 +88,10 @@ fn main() -> Result<()> {
     }
     if opts.wants("real") {
         real::real_crates(&ws, opts.reps)?;
+    }
+    if opts.wants("eval") {
+        let size = opts.sizes.iter().copied().find(|&s| s >= 20_000).unwrap_or(20_000);
+        eval::evaluation(&ws, opts.reps, size)?;
     }
     Ok(())
 }
@@ -276,7 +282,7 @@ fn bench_config(ws: &Path) -> Result<HostConfig> {
     Ok(config)
 }
 
-fn line_of(ws: &Path, file: &str, needle: &str) -> Result<u32> {
+pub(crate) fn line_of(ws: &Path, file: &str, needle: &str) -> Result<u32> {
     let text = std::fs::read_to_string(ws.join(file))?;
     Ok(text.lines().position(|l| l.contains(needle)).with_context(|| format!("{needle} not in {file}"))? as u32 + 1)
 }

@@ -62,6 +62,15 @@ pub fn real_crates(ws: &Path, reps: usize) -> Result<()> {
     Ok(())
 }
 
+/// The sources of the real crate `name` (fetched once), its lines of Rust
+/// under `src/`, and its name and version: for the other sections.
+pub fn fetched(ws: &Path, name: &str) -> Result<(PathBuf, usize, String)> {
+    let c = CRATES.iter().find(|c| c.name == name).with_context(|| format!("no real crate {name}"))?;
+    let dir = fetch(ws, c)?;
+    let lines = rust_lines(&dir.join("src"));
+    Ok((dir, lines, format!("{} {}", c.name, c.version)))
+}
+
 /// The package's sources, fetched through cargo at the pinned version and
 /// copied outside any workspace (once).
 fn fetch(ws: &Path, c: &Real) -> Result<PathBuf> {
@@ -97,7 +106,7 @@ fn fetch(ws: &Path, c: &Real) -> Result<PathBuf> {
     Ok(copy)
 }
 
-fn rust_lines(dir: &Path) -> usize {
+pub fn rust_lines(dir: &Path) -> usize {
     let mut n = 0;
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
@@ -110,8 +119,12 @@ fn rust_lines(dir: &Path) -> usize {
     n
 }
 
+/// The crate's own target dir, even when `CARGO_TARGET_DIR` is set (the
+/// cold builds clear `dir/target/hotbreak`).
 fn config(dir: &Path) -> Result<HostConfig> {
-    Ok(HostConfig::for_workspace(dir, &std::env::current_exe()?))
+    let mut config = HostConfig::for_workspace(dir, &std::env::current_exe()?);
+    config.hotbreak_dir = dir.join("target/hotbreak");
+    Ok(config)
 }
 
 fn host_build(dir: &Path, c: &Real, release: bool) -> Result<HostBuild> {

@@ -25,6 +25,12 @@ pub(super) struct LoadedEval {
 pub(super) type EvalKey = (u32, u64, u32, String);
 
 impl Session {
+    /// The timings of the last eval library this session built, if any
+    /// (what `HOTBREAK_TIMINGS` prints; the benchmark reads them).
+    pub fn last_eval_timings(&self) -> Option<crate::Timings> {
+        self.last_eval
+    }
+
     pub(super) fn print(&mut self, expr: &str) -> Result<()> {
         let stop = self.current_stop()?;
         if let Ok((name, path)) = parse_path(expr) {
@@ -112,6 +118,7 @@ impl Session {
                 let slot = self.patcher_slot(&from.key, &from.file)?;
                 let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
                 let library = patcher.build_eval(&self.dbg, &from, event.line, expr).map_err(|e| anyhow!("{}:{}: {e:#}", event.file, event.line))?;
+                self.last_eval = Some(library.timings);
                 if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
                     eprintln!("hotbreak: eval `{shown}`: {}", library.timings);
                 }

@@ -70,6 +70,8 @@ pub struct Session {
     builds: u64,
     /// Eval libraries loaded in the program (see `evaluate.rs`).
     evals: HashMap<evaluate::EvalKey, evaluate::LoadedEval>,
+    /// How the last eval library was built (for the benchmark).
+    last_eval: Option<crate::Timings>,
     /// Debug info for values without `Debug`, read on first need.
     values: Option<values::Values>,
     launch: Launch,
@@ -123,6 +125,7 @@ impl Session {
             built: HashMap::new(),
             builds: 0,
             evals: HashMap::new(),
+            last_eval: None,
             values: None,
             watches: Vec::new(),
             stops: Vec::new(),
