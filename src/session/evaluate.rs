@@ -136,6 +136,9 @@ impl Session {
             anyhow!("{}", site.iter().fold(text, |t, s| t.replace(s.as_str(), "")))
         })?;
         if value.type_name.ends_with("::NotAvailableHere") {
+            if value.held {
+                self.dbg.release_value(stop)?;
+            }
             bail!("`{shown}` is not available at this stop (moved, borrowed mutably or not set yet at this line)");
         }
         Ok(value)

@@ -261,15 +261,14 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                     if let Some(reply) = reply.take() {
                         let _ = reply.send(answer);
                     }
-                    // Serve until the tool has read the held value.
-                    while let Ok(cmd) = stop.commands.recv() {
-                        match cmd {
-                            StopCmd::Release(done) => {
-                                let _ = done.send(Ok(Reply::Done));
-                                return;
-                            }
-                            other => deferred.push(other),
+                    // Wait until the tool has read the held value: its
+                    // `Release`, or any other command, which comes after.
+                    match stop.commands.recv() {
+                        Ok(StopCmd::Release(done)) => {
+                            let _ = done.send(Ok(Reply::Done));
                         }
+                        Ok(other) => deferred.push(other),
+                        Err(_) => {}
                     }
                 });
                 if let Some(reply) = reply.take() {
