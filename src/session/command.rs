@@ -267,4 +267,23 @@ mod tests {
         assert_eq!(parse("b main.rs:3 hits").unwrap_err(), "`hits` needs a count: hits N, hits >= N or hits % N");
         assert_eq!(parse("disable x").unwrap_err(), "`disable` needs a breakpoint number, got `x`");
     }
+
+    #[test]
+    fn set_splits_at_the_assignment_not_at_comparisons() {
+        let split = |t: &str| split_assignment(t).map(|(p, v)| format!("{p}|{v}"));
+        assert_eq!(split("x = 5").as_deref(), Some("x|5"));
+        assert_eq!(split("v[0] = a == b").as_deref(), Some("v[0]|a == b"));
+        assert_eq!(split("self.k = |x| x >= 2").as_deref(), Some("self.k||x| x >= 2"));
+        assert_eq!(split("a == b"), None);
+        assert_eq!(split("x += 1"), None);
+        assert_eq!(parse("set x"), Err("`set` needs `PLACE = EXPR`".into()));
+        assert_eq!(parse("p v.len()"), Ok(Command::Print("v.len()".into())));
+    }
+
+    #[test]
+    fn only_fields_and_indices_make_a_path() {
+        assert_eq!(parse_path("self.items[2].name"), Ok(("self".into(), vec!["items".into(), "[2]".into(), "name".into()])));
+        assert!(parse_path("v.len()").is_err());
+        assert!(parse_path("a + b").is_err());
+    }
 }

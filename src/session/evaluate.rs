@@ -39,9 +39,17 @@ impl Session {
             // `Debug`, or one its debug info describes.
             let local = self.dbg.locals(stop)?.into_iter().rev().find(|v| v.name == name);
             if name.starts_with('$') || local.as_ref().is_some_and(|v| v.debug) {
-                let view = self.dbg.inspect(stop, &name, &parts)?;
-                self.say(Out::Value { expr: expr.to_string(), type_name: view.type_name, value: view.summary, fields: view.children, truncated: view.truncated });
-                return Ok(());
+                match self.dbg.inspect(stop, &name, &parts) {
+                    Ok(view) => {
+                        let (type_name, value, fields) = (view.type_name, view.summary, view.children);
+                        self.say(Out::Value { expr: expr.to_string(), type_name, value, fields, truncated: view.truncated });
+                        return Ok(());
+                    }
+                    // A field a custom `Debug` does not show: debug info or
+                    // a build answer it.
+                    Err(_) if !path.is_empty() && !name.starts_with('$') => {}
+                    Err(e) => return Err(e),
+                }
             }
             if let Some(local) = local.filter(|v| v.marker != 0) {
                 if let Ok(node) = self.render_value(local.marker, local.address, &path) {
