@@ -153,3 +153,20 @@ fn an_expression_that_never_ends_is_given_up_on_and_the_session_goes_on() {
     };
     assert_in_order(&run.stdout, &["the expression still runs after 1.5s", "1 examples/plain/src/main.rs:", "program killed"]);
 }
+
+#[test]
+fn a_release_build_without_debug_info_still_shows_values_without_debug() {
+    // The release profile has no debug info; patches carry their own.
+    let at = line_of(LEDGER, "let before = self.balance;");
+    let script = [&format!("break ledger.rs:{at}"), "continue", "locals", "print self.balance + delta", "delete 1", "continue", ""].join("\n");
+    let run = hotbreak(&["run", "--release", "-p", "plain", "--batch", "--", "2"], &script, &fresh_state("evaluate-release"));
+    assert!(run.success, "{}\n{}", run.stdout, run.stderr);
+    assert_in_order(
+        &run.stdout,
+        &[
+            "self: &mut plain::ledger::Account = Account { name: \"cash\", balance: 0, history: [] }",
+            "self.balance + delta: i64 = 100",
+            "program exited with status 0",
+        ],
+    );
+}

@@ -254,7 +254,7 @@ pub const PATCH_BUILD_ENV: &str = "HOTBREAK_PATCH_BUILD";
 /// The recorded command, retargeted at objects in `objdir`.
 fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &Path, origin: &Path) -> Vec<String> {
     let drop_with_value = ["--emit", "--out-dir", "-o", "--error-format", "--json", "--diagnostic-width", "--cap-lints"];
-    let drop_codegen = ["incremental", "codegen-units", "extra-filename", "relocation-model", "code-model"];
+    let drop_codegen = ["incremental", "codegen-units", "extra-filename", "relocation-model", "code-model", "debuginfo"];
     let mut out = Vec::new();
     let mut i = 0;
     while i < recorded.len() {
@@ -286,6 +286,11 @@ fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &P
         "relocation-model=static".into(),
         "-C".into(),
         "code-model=large".into(),
+        // Full debug info in every profile: values without `Debug` at a
+        // stop are read through the types a patch's debug info describes
+        // (a release host has none).
+        "-C".into(),
+        "debuginfo=2".into(),
         "--error-format=json".into(),
         // The user's lint levels (`#![deny(warnings)]`, `#![forbid(unsafe_code)]`)
         // were checked by the host build; in a patch they would only judge

@@ -187,24 +187,33 @@ pub unsafe fn eval_put_back<T>(local: *mut T, copy: T) {
 }
 
 /// Runs the expression; a panic becomes the outcome's message.
+///
+/// Generic, so compiled into each eval library: it must not touch the
+/// runtime's thread-locals itself (a patch cannot reach another module's
+/// TLS), only call the host's functions that do.
 pub fn eval_run(f: impl FnOnce() -> Outcome) -> Outcome {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_string());
-        let at = PANIC_AT.try_with(|p| p.borrow_mut().take()).ok().flatten();
-        let message = match at {
-            Some(at) if !at.is_empty() => format!("{message} (at {at})"),
-            _ => message,
-        };
-        Outcome { type_name: "", pretty: None, address: None, marker: 0, panic: Some(message), held: false }
-    })
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(panicked)
+}
+
+/// The outcome of an expression that panicked with `payload`.
+#[inline(never)]
+pub fn panicked(payload: Box<dyn std::any::Any + Send>) -> Outcome {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    let at = PANIC_AT.try_with(|p| p.borrow_mut().take()).ok().flatten();
+    let message = match at {
+        Some(at) if !at.is_empty() => format!("{message} (at {at})"),
+        _ => message,
+    };
+    Outcome { type_name: "", pretty: None, address: None, marker: 0, panic: Some(message), held: false }
 }
 
 /// Renders the value the expression gave, `local`; `copies` map places in
 /// the closure's copies back to the frame's locals.
+#[inline(never)]
 pub fn eval_outcome(local: Local<'_>, copies: &[(usize, usize, usize)]) -> Outcome {
     let pretty = local.value.map(|v| value::render(v, true, value::EXPAND_LIMIT));
     let at = local.addr;

@@ -121,7 +121,7 @@ macro_rules! __load_flag {
 
 /// Entry points instrumented code calls; taking their addresses here keeps
 /// them in every host (a patch can only call what the host has).
-pub struct EntryPoints(#[allow(dead_code)] [*const (); 9]);
+pub struct EntryPoints(#[allow(dead_code)] [*const (); 11]);
 
 // SAFETY: only addresses, never called through.
 unsafe impl Sync for EntryPoints {}
@@ -142,6 +142,8 @@ pub(crate) const ENTRY_POINTS: EntryPoints = EntryPoints([
     Frame::breakpoint as *const (),
     stop::frame_returned as *const (),
     Hits::hit as *const (),
+    eval::eval_outcome as *const (),
+    eval::panicked as *const (),
 ]);
 
 #[cfg(test)]
