@@ -26,7 +26,7 @@
 use crate::attrs::{self, Reading};
 use crate::items::{self, Body, Func, Impl, Member, Parsed};
 use crate::shim;
-use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, returns_never, returns_no_borrow, unpatchable_reason};
+use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, instance_path, is_generic, returns_never, returns_no_borrow, unpatchable_reason};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
@@ -98,7 +98,7 @@ fn expand_free_fn(mut f: Func, as_written: TokenStream, patch_build: bool, besid
         return Ok(as_written);
     }
     let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
-    if let Some(why) = reason(&[&reading], &f.sig) {
+    if let Some(why) = reason(&[&reading], &f.sig).or_else(|| generic_free_reason(&f.sig)) {
         take_patch_marker(&mut f.attrs);
         refuse_patch(patch_target, &f.sig, &why)?;
         let registration = registration(&Owner::Free, &f.sig, &f.body, Some(&why), quote!());
@@ -205,6 +205,9 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
         let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
         let why = match generic {
             true => Some("method of a generic impl".to_string()),
+            // A generic method's instance would be named `Self::m::<T>`:
+            // not yet.
+            false if is_generic(&f.sig) => Some("generic fn".to_string()),
             false => reason(&[&impl_reading, &reading], &f.sig),
         };
         if let Some(why) = why {
@@ -241,6 +244,27 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
 /// its signature's reason.
 fn reason(readings: &[&Reading], sig: &Signature) -> Option<String> {
     readings.iter().find_map(|r| r.reason()).or_else(|| unpatchable_reason(sig).map(Into::into))
+}
+
+/// Why a generic fn under its own attribute cannot be patched: its entry
+/// check names its instance as `name::<T..>` (see `expand_fn`), which only
+/// a free fn can be named by, and passes its arguments to `callN`. A
+/// receiver or `Self` says it is a method; more arguments than `callN`
+/// takes, another ABI or `-> !` take a spelled pointer type (not yet for
+/// generic fns). `impl Trait` arguments are refused by
+/// `unpatchable_reason` (a turbofish cannot name their instance).
+fn generic_free_reason(sig: &Signature) -> Option<String> {
+    if !is_generic(sig) {
+        return None;
+    }
+    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    let plain = sig.receiver().is_none()
+        && !shim::mentions_self(sig.to_token_stream())
+        && rust_abi
+        && sig.inputs.len() <= MAX_CALL_ARGS
+        && !returns_never(sig)
+        && sig.variadic.is_none();
+    (!plain).then(|| "generic fn".to_string())
 }
 
 /// A patch of an unpatchable function is refused with the reason.
@@ -303,11 +327,26 @@ fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refus
     } else {
         quote!()
     };
+    // A generic fn's slot holds a table of its instances while armed:
+    // this instance looks up its patch by its own address, and runs its
+    // native code when the patch lacks it (runtime's `instances.rs`).
+    let entry = if is_generic(sig) {
+        let instance = instance_path(sig);
+        quote! {
+            match __HOTBREAK_SLOT.load() {
+                0 => 0,
+                // SAFETY: a generic fn's slot holds only tables.
+                table => unsafe { #rt::instance_entry(table, #instance as *const () as usize) },
+            }
+        }
+    } else {
+        quote!(__HOTBREAK_SLOT.load())
+    };
     let prologue = quote! {
         #registration
         #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
         ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
-            let __hotbreak_entry: usize = __HOTBREAK_SLOT.load();
+            let __hotbreak_entry: usize = #entry;
             if __hotbreak_entry != 0 {
                 // SAFETY: the tool stores only the address of this same
                 // function compiled from patched source: same signature.
@@ -351,6 +390,7 @@ pub(crate) fn registration(
     let last_line = body.last_line();
     let rt = quote!(::hotbreak::__private);
 
+    let generic = reason.is_none() && is_generic(sig);
     let (slot_static, slot_ref, why) = match reason {
         None => (
             quote! {
@@ -375,6 +415,7 @@ pub(crate) fn registration(
             last_line: #last_line,
             slot: #slot_ref,
             unpatchable: #why,
+            generic: #generic,
             anchor: &#rt::hotbreak_anchor,
         };
     }

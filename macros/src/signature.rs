@@ -6,7 +6,27 @@ use quote::{format_ident, quote};
 use syn::visit::Visit;
 use syn::{FnArg, GenericParam, Pat, ReturnType, Signature, Type};
 
-/// Why a function with this signature cannot be patched yet, if so.
+/// Whether a function has type or const parameters (lifetimes alone do
+/// not make instances).
+pub fn is_generic(sig: &Signature) -> bool {
+    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
+}
+
+/// `name::<T, N>`: the instance a generic fn's body runs as, named from
+/// inside it by its type and const parameters (lifetimes are inferred).
+pub fn instance_path(sig: &Signature) -> TokenStream {
+    let name = &sig.ident;
+    let params = sig.generics.params.iter().filter_map(|p| match p {
+        GenericParam::Type(t) => Some(&t.ident),
+        GenericParam::Const(c) => Some(&c.ident),
+        GenericParam::Lifetime(_) => None,
+    });
+    quote!(#name::<#(#params),*>)
+}
+
+/// Why a function with this signature cannot be patched yet, if so. A
+/// generic signature is patchable here; whether its owner lets the entry
+/// check name the instance is the caller's to decide.
 pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
     if sig.constness.is_some() {
         return Some("const fn");
@@ -16,9 +36,6 @@ pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
     }
     if sig.variadic.is_some() {
         return Some("variadic fn");
-    }
-    if sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_))) {
-        return Some("generic fn");
     }
     let arg_has_impl = sig.inputs.iter().any(|arg| match arg {
         FnArg::Typed(t) => mentions_impl_trait(&t.ty),

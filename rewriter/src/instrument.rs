@@ -240,13 +240,14 @@ pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrume
         inserts.push(Insert { at, close: false, seq, pieces });
     };
     push(index.offset(site.sig_start), vec![Piece::Text("#[hotbreak::__patch] ".into())]);
-    push(index.offset(body.brace_token.span.open().end()), prelude(req));
-    let getter = format!(
-        " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {}() -> usize {{ {} as usize }}",
-        req.getter,
-        site.path_from_container()
-    );
-    push(index.offset(site.container_end), vec![Piece::Text(getter)]);
+    let mut prelude = prelude(req);
+    let getter = site.getter_item(req.getter);
+    if site.getter_inside() {
+        prelude.push(Piece::Text(getter));
+    } else {
+        push(index.offset(site.container_end), vec![Piece::Text(getter)]);
+    }
+    push(index.offset(body.brace_token.span.open().end()), prelude);
     for bp in req.breakpoints {
         if let Some(log) = &bp.log {
             log_format(log).map_err(|message| InstrumentError::BadLog { line: bp.line, message })?;
@@ -873,14 +874,14 @@ mod line_tests {
 
     #[test]
     fn unpatchable_functions_say_why() {
-        let src = "#[hotbreak::debuggable]\nfn g<T: Copy>(x: T) -> T {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
+        let src = "#[hotbreak::debuggable]\nconst fn g(x: u8) -> u8 {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
         let run = |line: u32| {
             let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
             instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
                 .unwrap_err()
                 .to_string()
         };
-        assert_eq!(run(3), "`g` (line 2) cannot be debugged yet: generic fn");
+        assert_eq!(run(3), "`g` (line 2) cannot be debugged yet: const fn");
         assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: async fn");
         assert!(run(10).starts_with("`plain` (line 9) is not debuggable: add #[hotbreak::debuggable]"));
     }

@@ -32,9 +32,38 @@ pub struct FnSite {
     pub debuggable: bool,
     /// Why it cannot be patched, if it cannot.
     pub unpatchable: Option<&'static str>,
+    /// A generic free fn: its patch's getter goes inside its body (a path
+    /// outside cannot name an instance), see `replace.rs`.
+    pub generic: bool,
 }
 
+/// The static a generic fn's patch getter returns the address of: its
+/// symbol's path is the function's (`krate::f::__HB_HERE`), which tells the
+/// patch linker the function, and its address the patch's load base.
+pub const GENERIC_ANCHOR: &str = "__HB_HERE";
+
 impl FnSite {
+    /// The patch's `#[no_mangle]` entry getter `getter`: after the container,
+    /// returning the function's address; for a generic fn, whose instances
+    /// no path outside can name, inside its body (`getter_inside`),
+    /// returning the address of [`GENERIC_ANCHOR`] beside it.
+    pub fn getter_item(&self, getter: &str) -> String {
+        if self.generic {
+            format!(
+                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{GENERIC_ANCHOR} as *const u8 as usize }} \
+                 #[doc(hidden)] static {GENERIC_ANCHOR}: u8 = 0; "
+            )
+        } else {
+            format!(" #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ {} as usize }}", self.path_from_container())
+        }
+    }
+
+    /// Whether [`FnSite::getter_item`] goes at the top of the function's
+    /// body rather than after its container.
+    pub fn getter_inside(&self) -> bool {
+        self.generic
+    }
+
     /// How the getter, emitted right after the container, names the function.
     pub fn path_from_container(&self) -> String {
         match &self.owner {
@@ -247,14 +276,15 @@ fn consider(
     }
     found.push(FnSite {
         name: sig.ident.to_string(),
-        owner,
         fn_line,
         last_line: end.line as u32,
         sig_start,
         end,
         container_end,
         debuggable,
-        unpatchable: owner_reason.or_else(|| signature_reason(sig)),
+        generic: owner == Owner::Module && is_generic(sig),
+        unpatchable: owner_reason.or_else(|| signature_reason(sig, owner == Owner::Module)),
+        owner,
     });
 }
 
@@ -289,19 +319,33 @@ fn contains_ident(tree: proc_macro2::TokenTree, name: &str) -> bool {
     }
 }
 
-/// Mirrors what `#[debuggable]` refuses to patch.
-fn signature_reason(sig: &Signature) -> Option<&'static str> {
+/// Mirrors what `#[debuggable]` refuses to patch. A generic free fn is
+/// patchable (its instances look themselves up in a table); a generic
+/// method not yet.
+fn signature_reason(sig: &Signature, free: bool) -> Option<&'static str> {
     if sig.constness.is_some() {
         Some("const fn")
     } else if sig.asyncness.is_some() {
         Some("async fn")
-    } else if sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_))) {
-        Some("generic fn")
     } else if sig.to_token_stream().to_string().contains("impl ") {
         Some("impl Trait in the signature")
+    } else if is_generic(sig) && !(free && generic_free_fits(sig)) {
+        Some("generic fn")
     } else {
         None
     }
+}
+
+fn is_generic(sig: &Signature) -> bool {
+    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
+}
+
+/// What the macro's `generic_free_reason` accepts: a Rust-ABI fn that
+/// `callN` can call (at most 12 arguments, not `-> !`).
+fn generic_free_fits(sig: &Signature) -> bool {
+    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    let never = matches!(&sig.output, syn::ReturnType::Type(_, t) if matches!(**t, syn::Type::Never(_)));
+    rust_abi && sig.inputs.len() <= 12 && !never && sig.variadic.is_none()
 }
 
 /// The signature and body of the function whose `fn` keyword is on `fn_line`.

@@ -25,18 +25,32 @@ pub fn replace_function(source: &str, line: u32, new_fn: &str, getter: &str) -> 
     }
     let index = LineIndex::new(source);
     let (start, end, container_end) = (index.offset(site.sig_start), index.offset(site.end), index.offset(site.container_end));
-    let getter_item = format!(
-        " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ {} as usize }}",
-        site.path_from_container()
-    );
+    let getter_item = site.getter_item(getter);
+    let new_fn = new_fn.trim();
+    let new_fn = match site.getter_inside() {
+        true => with_item_in_body(new_fn, &getter_item)?,
+        false => new_fn.to_string(),
+    };
     let mut text = String::with_capacity(source.len() + new_fn.len() + getter_item.len() + 32);
     text.push_str(&source[..start]);
     text.push_str("#[hotbreak::__patch] ");
-    text.push_str(new_fn.trim());
+    text.push_str(&new_fn);
     text.push_str(&source[end..container_end]);
-    text.push_str(&getter_item);
+    if !site.getter_inside() {
+        text.push_str(&getter_item);
+    }
     text.push_str(&source[container_end..]);
     Ok(Patched { text, site })
+}
+
+/// `item` inserted in `new_fn`'s body, after its `{` and inner attributes,
+/// on the same line.
+fn with_item_in_body(new_fn: &str, item: &str) -> Result<String, String> {
+    let f: syn::ItemFn = syn::parse_str(new_fn).map_err(|e| format!("the new function does not parse: {e}"))?;
+    let inner_end = f.attrs.iter().filter(|a| matches!(a.style, syn::AttrStyle::Inner(_))).map(|a| a.bracket_token.span.close().end()).max();
+    let at = inner_end.unwrap_or_else(|| f.block.brace_token.span.open().end());
+    let at = LineIndex::new(new_fn).offset(at);
+    Ok(format!("{}{item}{}", &new_fn[..at], &new_fn[at..]))
 }
 
 #[cfg(test)]
@@ -65,6 +79,16 @@ mod tests {
         let src = "#[hotbreak::debuggable]\nimpl<'a> R<'a, 'static> for &'a Q<'a> {\n    fn m(&self) -> u8 {\n        1\n    }\n}\n";
         let p = replace_function(src, 4, "fn m(&self) -> u8 {\n        2\n    }", "g").unwrap();
         assert!(p.text.contains("{ <& '_ Q < '_ > as R < '_ , 'static >>::m as usize }"), "{}", p.text);
+    }
+
+    #[test]
+    fn a_generic_fn_gets_its_getter_inside_its_body() {
+        let src = "#[hotbreak::debuggable]\nfn g<T: Clone, const N: usize>(x: T) -> [T; N] {\n    std::array::from_fn(|_| x.clone())\n}\n";
+        let p = replace_function(src, 3, "fn g<T: Clone, const N: usize>(x: T) -> [T; N] {\n    std::array::from_fn(|_| x.clone())\n}", "gt").unwrap();
+        assert!(p.text.contains("-> [T; N] { #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn gt() -> usize { &__HB_HERE as *const u8 as usize }"), "{}", p.text);
+        assert!(p.text.contains("static __HB_HERE: u8 = 0; \n    std::array"), "{}", p.text);
+        assert!(!p.text.contains("} #[unsafe"), "{}", p.text);
+        assert_eq!(p.text.lines().count(), src.lines().count());
     }
 
     #[test]

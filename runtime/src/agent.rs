@@ -261,6 +261,13 @@ impl Agent {
                 slot_of(function)?.point_at(entry)?;
                 Ok(Reply::Done)
             }
+            Op::ArmInstances { function, table } => {
+                if !functions().get(function).is_some_and(|f| f.generic) {
+                    return Err(format!("function #{function} is not generic: arm it with a patch"));
+                }
+                slot_of(function)?.point_at(crate::instances::leak_table(table))?;
+                Ok(Reply::Done)
+            }
             Op::Disarm { function } => {
                 slot_of(function)?.point_at(0)?;
                 Ok(Reply::Done)
@@ -399,5 +406,6 @@ fn describe(f: &crate::registry::FnInfo) -> FunctionDesc {
         first_line: f.first_line,
         last_line: f.last_line,
         unpatchable: f.unpatchable.map(Into::into),
+        generic: f.generic,
     }
 }

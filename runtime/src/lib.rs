@@ -16,6 +16,7 @@ mod build_id;
 #[doc(hidden)]
 pub mod debug;
 pub mod protocol;
+mod instances;
 mod native_names;
 mod registry;
 mod sites;
@@ -28,6 +29,7 @@ pub use registry::{functions, FnInfo};
 pub mod __private {
     pub use crate::agent::{AgentAnchor, hotbreak_anchor};
     pub use crate::call::*;
+    pub use crate::instances::instance_entry;
     pub use crate::registry::{FnInfo, FUNCTIONS};
     pub use crate::native_names::{method_native, shim_of, NATIVE};
     pub use crate::slot::Slot;

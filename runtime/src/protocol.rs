@@ -33,6 +33,9 @@ pub struct FunctionDesc {
     pub last_line: u32,
     /// Why the function cannot be patched, if it cannot.
     pub unpatchable: Option<String>,
+    /// Generic: armed with an instance table ([`Op::ArmInstances`]).
+    #[serde(default)]
+    pub generic: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +55,10 @@ pub enum Op {
     LoadPatch { path: String, getter: String },
     /// Point a function's slot at a loaded patch.
     Arm { function: usize, patch: usize },
+    /// Point a generic function's slot at a table of its instances: (host
+    /// instance address, patch instance address), runtime addresses. An
+    /// instance not in the table keeps running its native code.
+    ArmInstances { function: usize, table: Vec<(u64, u64)> },
     /// Restore a function's native body.
     Disarm { function: usize },
     /// Switch a compiled-in breakpoint on or off, effective immediately.
@@ -201,6 +208,7 @@ mod tests {
             Op::Start,
             Op::LoadPatch { path: "/p.so".into(), getter: "g".into() },
             Op::Arm { function: 1, patch: 2 },
+            Op::ArmInstances { function: 1, table: vec![(16, 32)] },
             Op::Disarm { function: 1 },
             Op::SetBreakpoint { breakpoint: 3, enabled: false },
             Op::Locals { stop: 4 },

@@ -17,6 +17,9 @@ pub struct FnInfo {
     /// `None` when the function cannot be patched; then `unpatchable` says why.
     pub slot: Option<&'static Slot>,
     pub unpatchable: Option<&'static str>,
+    /// A generic function: one slot for all its instances, which holds an
+    /// instance table while armed (see `instances.rs`), not an entry.
+    pub generic: bool,
     /// Referencing the agent anchor from every entry keeps the runtime's
     /// start-up hook linked into any program that has a debuggable function.
     pub anchor: &'static AgentAnchor,
