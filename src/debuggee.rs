@@ -36,6 +36,9 @@ pub struct Debuggee {
     next_id: u64,
     /// Libraries loaded into the program and where (for their debug info).
     pub libraries: Vec<(std::path::PathBuf, u64)>,
+    /// Patches of generic functions: the instance table each is armed with
+    /// (host instance, patch instance; runtime addresses).
+    instance_tables: std::collections::HashMap<usize, Vec<(u64, u64)>>,
     _dir: PrivateDir,
 }
 
@@ -333,8 +336,19 @@ impl Debuggee {
         }
     }
 
+    /// Points `function` at a loaded patch: a generic function at the
+    /// patch's instance table ([`Debuggee::set_instance_table`]).
     pub fn arm(&mut self, function: usize, patch: usize) -> Result<()> {
-        self.request(Op::Arm { function, patch }).map(drop)
+        match self.instance_tables.get(&patch) {
+            Some(table) => self.request(Op::ArmInstances { function, table: table.clone() }).map(drop),
+            None => self.request(Op::Arm { function, patch }).map(drop),
+        }
+    }
+
+    /// The patch `patch` is of a generic function: arming it sends this
+    /// instance table instead of the patch's entry.
+    pub fn set_instance_table(&mut self, patch: usize, table: Vec<(u64, u64)>) {
+        self.instance_tables.insert(patch, table);
     }
 
     pub fn disarm(&mut self, function: usize) -> Result<()> {
@@ -439,7 +453,7 @@ impl Connection {
                 }
             }
         });
-        Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending, next_id: 0, libraries: Vec::new(), _dir: dir }
+        Debuggee { child, hello, writer, replies, events, event_tx: own_tx, pending, next_id: 0, libraries: Vec::new(), instance_tables: Default::default(), _dir: dir }
     }
 }
 

@@ -4,7 +4,7 @@ use crate::debuggee::Debuggee;
 use crate::host::{HostBuild, HostConfig};
 use anyhow::{anyhow, Result};
 use hotbreak::protocol::ANCHOR_SYMBOL;
-use hotbreak_hotreload::patch::GETTER_PREFIX;
+use hotbreak_hotreload::patch::{GenericPatch, GETTER_PREFIX};
 use hotbreak_hotreload::{CompiledPatch, Diagnostic, Invocation, PatchBuilder, PatchError};
 use hotbreak_rewriter::{Breakpoint, CaptureId, Instrumented};
 use std::collections::BTreeSet;
@@ -64,6 +64,30 @@ pub struct AppliedPatch {
     pub timings: Timings,
     /// Captures rustc rejected: its stops hold every other local in scope.
     pub pruned: BTreeSet<CaptureId>,
+    /// A generic function's instances the patch covers and those it does
+    /// not (they run native code), named from the function's name on.
+    pub coverage: Option<Coverage>,
+}
+
+/// Which of a generic function's instances in the program a patch covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub covered: Vec<String>,
+    pub not_covered: Vec<String>,
+}
+
+impl Coverage {
+    /// `` `f`: covers f::<u8>, f::<String>; not covered (native code): f::<T> ``.
+    pub fn describe(&self, function: &str) -> String {
+        let mut s = match self.covered.is_empty() {
+            true => format!("`{function}`: the patch covers none of its instances in the program"),
+            false => format!("`{function}`: covers {}", self.covered.join(", ")),
+        };
+        if !self.not_covered.is_empty() {
+            s.push_str(&format!("; not covered, these run their native code: {}", self.not_covered.join(", ")));
+        }
+        s
+    }
 }
 
 /// How a function's running patch was built: what an evaluation at one of
@@ -319,9 +343,18 @@ impl Patcher {
         let linked = self.builder.link(&prepared.compiled, bias)?;
         let started = Instant::now();
         let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
+        let coverage = match &linked.generic {
+            Some(generic) => {
+                let base = debuggee.libraries.last().map_or(0, |(_, base)| *base);
+                let (table, coverage) = instance_table(&host.instances(&generic.path), generic, bias, base);
+                debuggee.set_instance_table(patch, table);
+                Some(coverage)
+            }
+            None => None,
+        };
         debuggee.arm(function, patch)?;
         let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
-        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone() })
+        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage })
     }
 
     /// A patch is linked against one build: refuse any other program.
@@ -382,6 +415,31 @@ impl Patcher {
         let timings = Timings { rewrite, rustc: compiled.rustc_time, symbols: linked.symbols_time, link: linked.link_time, ..Timings::default() };
         Ok(EvalLibrary { path: linked.path, names: instrumented.eval_names, timings })
     }
+}
+
+/// The instance table of a generic function's patch loaded at `base`, for
+/// the host's `instances` (link-time addresses, loaded with `bias`): each
+/// host instance the patch has under the same name, at runtime addresses.
+/// Host instances the patch lacks are named as not covered.
+fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, base: u64) -> (Vec<(u64, u64)>, Coverage) {
+    let short = |name: &str| {
+        let from = patch.path.rfind("::").map_or(0, |i| i + 2);
+        name.get(from..).unwrap_or(name).to_string()
+    };
+    let mut table = Vec::new();
+    let mut coverage = Coverage::default();
+    for (name, host_addr) in instances {
+        match patch.instances.iter().find(|(n, _)| n == name) {
+            Some((_, patch_addr)) => {
+                table.push((host_addr.wrapping_add(bias), patch_addr.wrapping_add(base)));
+                coverage.covered.push(short(name));
+            }
+            None => coverage.not_covered.push(short(name)),
+        }
+    }
+    coverage.covered.dedup();
+    coverage.not_covered.dedup();
+    (table, coverage)
 }
 
 /// A getter name unique among the patches this process builds.

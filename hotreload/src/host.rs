@@ -133,6 +133,8 @@ struct HostSymbol {
 /// The host executable's full symbol table, local symbols included.
 pub struct HostSymbols {
     symbols: HashMap<String, HostSymbol>,
+    /// Every address of a name defined at more than one (local copies).
+    duplicates: HashMap<String, Vec<u64>>,
     /// Debug-build shims by their function's demangled path: the address of
     /// the slot whose `call` field they jump through.
     shim_slots: HashMap<String, u64>,
@@ -158,6 +160,7 @@ impl HostSymbols {
         let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let file = object::File::parse(&*data)?;
         let mut symbols: HashMap<String, HostSymbol> = HashMap::new();
+        let mut duplicates: HashMap<String, Vec<u64>> = HashMap::new();
         for sym in file.symbols() {
             if sym.is_undefined() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
                 continue;
@@ -167,10 +170,14 @@ impl HostSymbols {
                 continue;
             }
             let new = HostSymbol { address: sym.address(), tls: sym.kind() == SymbolKind::Tls, ambiguous: false };
-            symbols
-                .entry(name.to_string())
-                .and_modify(|old| old.ambiguous |= old.address != new.address)
-                .or_insert(new);
+            let entry = symbols.entry(name.to_string()).or_insert(new);
+            if entry.address != new.address {
+                entry.ambiguous = true;
+                let all = duplicates.entry(name.to_string()).or_insert_with(|| vec![entry.address]);
+                if !all.contains(&new.address) {
+                    all.push(new.address);
+                }
+            }
         }
         if symbols.is_empty() {
             bail!("{} has no symbol table (was it stripped?)", path.display());
@@ -180,7 +187,7 @@ impl HostSymbols {
             Some(id) => id.iter().map(|b| format!("{b:02x}")).collect(),
             None => String::new(),
         };
-        Ok(HostSymbols { symbols, shim_slots, build_id, path: path.to_path_buf() })
+        Ok(HostSymbols { symbols, duplicates, shim_slots, build_id, path: path.to_path_buf() })
     }
 
     /// Link-time address of `name` in the host (add the load bias for runtime).
@@ -204,6 +211,32 @@ impl HostSymbols {
     }
 
     /// Runtime minus link-time address of the anchor symbol: the load bias.
+    /// Every instance of the generic function `path` in the host
+    /// (`krate::m::f::<u8>`, demangled without hashes) and its link-time
+    /// address. An instance defined at two addresses (local copies that
+    /// differ) is listed once per address.
+    pub fn instances(&self, path: &str) -> Vec<(String, u64)> {
+        // v0 spells each identifier as is: a cheap filter before demangling.
+        let ident = path.rsplit("::").next().unwrap_or(path);
+        let mut found: Vec<(String, u64)> = self
+            .symbols
+            .iter()
+            .filter(|(name, s)| !s.tls && name.starts_with("_R") && name.contains(ident))
+            .flat_map(|(name, s)| {
+                let demangled = format!("{:#}", rustc_demangle::demangle(name));
+                let addresses = match self.duplicates.get(name) {
+                    Some(all) => all.clone(),
+                    None => vec![s.address],
+                };
+                let found = crate::patch::instance_of(&demangled, path);
+                addresses.into_iter().filter(move |_| found).map(move |a| (demangled.clone(), a))
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
     pub fn load_bias(&self, anchor_symbol: &str, anchor_runtime: u64) -> Result<u64> {
         match self.lookup(anchor_symbol) {
             Lookup::Address(a) => Ok(anchor_runtime.wrapping_sub(a)),
@@ -259,7 +292,7 @@ mod tests {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s))
         .collect();
-        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic6double"), Lookup::Shim(0x277608));
         assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic8describe"), Lookup::Address(0xb71f0));
         // Another crate's function of the same path is another function.
@@ -280,7 +313,7 @@ mod tests {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s))
         .collect();
-        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher5write"), Lookup::Shim(0x1660f8));
         assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher4read"), Lookup::Missing);
     }
@@ -299,7 +332,7 @@ mod tests {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s))
         .collect();
-        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, build_id: String::new(), path: PathBuf::new() };
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup(next), Lookup::Shim(0x168828));
     }
 }

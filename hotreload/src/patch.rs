@@ -109,6 +109,22 @@ pub struct LinkedPatch {
     pub redirected: usize,
     pub symbols_time: Duration,
     pub link_time: Duration,
+    /// For a generic function: its instances in the library.
+    pub generic: Option<GenericPatch>,
+}
+
+/// What the library of a generic function's patch holds: the instances its
+/// entry checks look up (see the runtime's `instances.rs`).
+#[derive(Debug, Clone)]
+pub struct GenericPatch {
+    /// The function's path (`krate::m::f`), as v0 names demangle.
+    pub path: String,
+    /// Link-time address of the anchor static the getter returns: the
+    /// getter's value minus this is the library's load base.
+    pub anchor: u64,
+    /// Each instance's demangled name (`krate::m::f::<u8>`) and link-time
+    /// address in the library.
+    pub instances: Vec<(String, u64)>,
 }
 
 /// Builds patches of one crate against one host executable.
@@ -220,6 +236,9 @@ impl PatchBuilder {
         let path = self.work.join(format!("patch-{}.so", compiled.id));
         let out = Command::new("ld")
             .args(["-shared", "--gc-sections", "--eh-frame-hdr", "-z", "notext", "-u", &compiled.getter])
+            // A generic function's instances: nothing in the patch need
+            // call them, the program's entry checks do.
+            .args(plan.roots.iter().flat_map(|name| ["-u", name.as_str()]))
             // Kept by the script's assignments alone: make them roots.
             .args(plan.trampolines.iter().enumerate().flat_map(|(i, _)| ["-u".to_string(), trampolines::symbol(i)]))
             .arg("-o")
@@ -232,7 +251,12 @@ impl PatchBuilder {
             return Err(PatchError::Other(anyhow!("ld failed: {}", String::from_utf8_lossy(&out.stderr))));
         }
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        let generic = match &plan.generic {
+            Some(pattern) => Some(generic_patch(&path, pattern)?),
+            None => None,
+        };
         Ok(LinkedPatch {
+            generic,
             size: std::fs::metadata(&path)?.len(),
             path,
             getter: compiled.getter.clone(),
@@ -386,10 +410,13 @@ fn read_object(path: PathBuf) -> anyhow::Result<ObjectInfo> {
             .filter_map(|(_, rel)| match rel.target() {
                 RelocationTarget::Symbol(s) => file.symbol_by_index(s).ok().and_then(|s| {
                     if s.kind() == SymbolKind::Section {
-                        // A section-relative reference: name the function at that offset.
+                        // A section-relative reference: name the function
+                        // (or a generic fn's anchor static) at that offset.
                         let addend = rel.addend() as u64;
                         file.symbols()
-                            .find(|f| f.section_index() == s.section_index() && f.kind() == SymbolKind::Text && f.address() == addend)
+                            .find(|f| {
+                                f.section_index() == s.section_index() && matches!(f.kind(), SymbolKind::Text | SymbolKind::Data) && f.address() == addend
+                            })
                             .and_then(|f| f.name().ok().map(str::to_owned))
                     } else {
                         s.name().ok().map(str::to_owned)
@@ -412,6 +439,65 @@ struct LinkPlan {
     /// Names of debug-build shims given a trampoline through the host's
     /// slot at this (link-time) address.
     trampolines: Vec<(String, u64)>,
+    /// Names kept whether referenced or not (`ld -u`): a generic
+    /// function's instances.
+    roots: Vec<String>,
+    /// A generic function's path, when the patch is one.
+    generic: Option<String>,
+}
+
+/// Suffix of the anchor static a generic fn's getter returns (the
+/// rewriter's `GENERIC_ANCHOR`, nested in the function).
+const GENERIC_ANCHOR_SUFFIX: &str = "::__HB_HERE";
+
+/// Whether a demangled symbol is an instance of the function `path`:
+/// `path` itself or `path::<..>` with its generic arguments, nothing
+/// inside it (`path::<u8>::{closure#0}` is a closure of the instance).
+pub fn instance_of(demangled: &str, path: &str) -> bool {
+    let Some(rest) = demangled.strip_prefix(path) else { return false };
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(args) = rest.strip_prefix("::<") else { return false };
+    let mut depth = 1usize;
+    for (i, c) in args.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1 == args.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The instances and anchor of a generic function's linked patch.
+fn generic_patch(library: &Path, path: &str) -> anyhow::Result<GenericPatch> {
+    let data = std::fs::read(library)?;
+    let file = object::File::parse(&*data)?;
+    let anchor_name = format!("{path}{GENERIC_ANCHOR_SUFFIX}");
+    let mut anchor = None;
+    let mut instances = Vec::new();
+    for sym in file.symbols() {
+        let Ok(name) = sym.name() else { continue };
+        if sym.is_undefined() || !name.starts_with("_R") {
+            continue;
+        }
+        let demangled = format!("{:#}", rustc_demangle::demangle(name));
+        if demangled == anchor_name {
+            anchor = Some(sym.address());
+        } else if sym.kind() == SymbolKind::Text && instance_of(&demangled, path) {
+            instances.push((demangled, sym.address()));
+        }
+    }
+    instances.sort();
+    instances.dedup();
+    let anchor = anchor.ok_or_else(|| anyhow!("{}: no {anchor_name}", library.display()))?;
+    Ok(GenericPatch { path: path.to_string(), anchor, instances })
 }
 
 fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow::Result<LinkPlan> {
@@ -420,11 +506,22 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
         .position(|o| o.defined.contains_key(getter))
         .ok_or_else(|| anyhow!("no object defines the patch entry {getter}"))?;
     let targets = objects[getter_obj].getter_targets.clone().unwrap_or_default();
-    let replaced_fn = targets
-        .iter()
-        .find(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
-        .ok_or_else(|| anyhow!("the patch entry {getter} does not point at a function"))?;
-    let replaced_path = format!("{:#}", rustc_demangle::demangle(replaced_fn));
+    // A generic function's getter returns its anchor static instead (no
+    // path outside the function names an instance of it).
+    let generic = targets.iter().find_map(|n| {
+        let demangled = format!("{:#}", rustc_demangle::demangle(n));
+        demangled.strip_suffix(GENERIC_ANCHOR_SUFFIX).map(str::to_owned)
+    });
+    let replaced_path = match &generic {
+        Some(path) => path.clone(),
+        None => {
+            let replaced_fn = targets
+                .iter()
+                .find(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
+                .ok_or_else(|| anyhow!("the patch entry {getter} does not point at a function"))?;
+            format!("{:#}", rustc_demangle::demangle(replaced_fn))
+        }
+    };
 
     // The replaced function's code: it, its closures and nested fns, and
     // generic instances over them. Their names all carry its path, or, for
@@ -432,6 +529,7 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let replaced_paths: Vec<String> = [Some(replaced_path.clone()), method_native(&replaced_path)].into_iter().flatten().collect();
     let mut replaced: HashSet<&str> = HashSet::new();
     let mut definer: HashMap<&str, usize> = HashMap::new();
+    let mut roots: Vec<(String, usize)> = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         for (name, kind) in &o.defined {
             definer.entry(name.as_str()).or_insert(i);
@@ -441,9 +539,15 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
             let demangled = format!("{:#}", rustc_demangle::demangle(name));
             if replaced_paths.iter().any(|p| names_path(&demangled, p)) {
                 replaced.insert(name.as_str());
+                // Every instance of a generic function the crate makes:
+                // the program's entry checks call them by address.
+                if generic.is_some() && instance_of(&demangled, &replaced_path) {
+                    roots.push((name.clone(), i));
+                }
             }
         }
     }
+    roots.sort();
     // What the host gives a name: its address, or, for a debug-build shim
     // of the program (no symbol), a trampoline on its slot, never the
     // patch's own copy. Missing for the patch's own code.
@@ -458,6 +562,12 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let mut included = vec![false; objects.len()];
     let mut queue = vec![getter_obj];
     included[getter_obj] = true;
+    for &(_, i) in &roots {
+        if !included[i] {
+            included[i] = true;
+            queue.push(i);
+        }
+    }
     while let Some(i) = queue.pop() {
         for name in &objects[i].undefined {
             if in_host(name) {
@@ -495,7 +605,8 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     redirects.sort();
     let mut trampolines: Vec<(String, u64)> = trampolines.into_iter().collect();
     trampolines.sort();
-    Ok(LinkPlan { objects: chosen, redirects, trampolines })
+    let roots = roots.into_iter().map(|(name, _)| name).collect();
+    Ok(LinkPlan { objects: chosen, redirects, trampolines, roots, generic })
 }
 
 /// Whether a demangled symbol names `path` itself or something inside it
@@ -523,6 +634,19 @@ mod tests {
         assert!(!names_path("fixture::logic::step_two", p));
         assert!(!names_path("myfixture::logic::step", p));
         assert!(!names_path("other::fixture::logic::step", p));
+    }
+
+    #[test]
+    fn instance_of_matches_instances_not_what_they_contain() {
+        let p = "fixture::logic::gen";
+        assert!(instance_of("fixture::logic::gen::<alloc::vec::Vec<u8>>", p));
+        assert!(instance_of("fixture::logic::gen::<alloc::string::String, 3>", p));
+        assert!(instance_of("fixture::logic::gen::<<u8 as core::ops::Add>::Output>", p));
+        assert!(instance_of(p, p));
+        assert!(!instance_of("fixture::logic::gen::<u8>::{closure#0}", p));
+        assert!(!instance_of("fixture::logic::gen_two::<u8>", p));
+        assert!(!instance_of("fixture::logic::gen::__HB_HERE", p));
+        assert!(!instance_of("<std::thread::LocalKey<u8>>::with::<fixture::logic::gen<u8>::{closure#0}, ()>", p));
     }
 
     #[test]

@@ -644,6 +644,10 @@ impl Session {
         let slot = self.patcher_slot(&key, file)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
         let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
+        if let Some(coverage) = &applied.coverage {
+            // Never a silent miss: an instance the patch lacks runs native code.
+            self.say(Out::Info { message: coverage.describe(&site.name) });
+        }
         self.patches.insert(index, applied.patch);
         self.builds += 1;
         let from = BuiltFrom { file: file.to_string(), source, function_line: line, key, breakpoints: compiled, watches, pruned: applied.pruned };
