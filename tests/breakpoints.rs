@@ -369,3 +369,63 @@ fn bad_lines_get_a_precise_message() {
     let err = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, 1, &[bp(3, 1)]).unwrap_err().to_string();
     assert_eq!(err, format!("{LOGIC_RS}:1: line 1 is not inside a function"));
 }
+
+/// A generic free fn: one breakpoint stops in its `Vec<u8>` instance and
+/// in its `String` instance, each with its own locals; arming names the
+/// instances it covers; removing it restores native code in every one.
+#[test]
+fn a_breakpoint_in_a_generic_fn_stops_in_each_instance() {
+    let (mut patcher, mut dbg, mut program) = session("generic");
+    assert_eq!(program.send("generics 2"), "generics(2) = 5 7 6");
+    let line = line_of(LOGIC_RS, "let weighed = items.len() * weight;");
+    let applied = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, line, &[bp(1, line)]).unwrap();
+    let coverage = applied.coverage.clone().expect("a generic fn's patch reports its instances");
+    let covered = coverage.covered.join(", ");
+    assert!(covered.contains("measure_all::<alloc::vec::Vec<u8>>") && covered.contains("measure_all::<alloc::string::String>"), "{coverage:?}");
+    assert!(coverage.not_covered.is_empty(), "{coverage:?}");
+
+    program.post("generics 2");
+    let bytes = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((bytes.line, bytes.name.as_str(), &bytes.reason), (line, "measure_all", &StopReason::Breakpoint { id: 1 }));
+    let vars = locals(&mut dbg, &bytes);
+    assert_eq!(local(&vars, "items"), "[[0, 0], [1, 1]]");
+    assert_eq!(local(&vars, "weight"), "2");
+    assert_eq!(local(&vars, "first"), "Some([0, 0])");
+    dbg.resume(bytes.stop, Resume::Next).unwrap();
+    let next = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((next.line, local(&locals(&mut dbg, &next), "weighed").to_string()), (line + 1, "4".to_string()));
+    dbg.resume(next.stop, Resume::Continue).unwrap();
+
+    let words = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((words.line, &words.reason), (line, &StopReason::Breakpoint { id: 1 }));
+    let vars = locals(&mut dbg, &words);
+    assert_eq!(local(&vars, "items"), "[\"w0\", \"w1\"]");
+    assert_eq!(local(&vars, "weight"), "3");
+    assert_eq!(local(&vars, "first"), "Some(\"w0\")");
+    let types = dbg.locals(words.stop).unwrap();
+    assert_eq!(types.iter().find(|v| v.name == "first").unwrap().type_name, "core::option::Option<alloc::string::String>");
+    dbg.resume(words.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "generics(2) = 5 7 6");
+
+    // Removed: native code in both instances, no stop.
+    dbg.set_breakpoint_enabled(1, false).unwrap();
+    dbg.disarm(applied.function).unwrap();
+    assert_eq!(program.send("generics 3"), "generics(3) = 7 10 9");
+    assert!(dbg.drain_events().is_empty());
+}
+
+/// A const-generic fn stops in its `N = 3` instance.
+#[test]
+fn a_breakpoint_in_a_const_generic_fn_stops() {
+    let (mut patcher, mut dbg, mut program) = session("const-generic");
+    let line = line_of(LOGIC_RS, "cells.iter().sum()");
+    let applied = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, line, &[bp(1, line)]).unwrap();
+    let coverage = applied.coverage.clone().unwrap();
+    assert_eq!(coverage.covered, ["window::<3>"], "{coverage:?}");
+    program.post("generics 2");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.line, stop.name.as_str()), (line, "window"));
+    assert_eq!(local(&locals(&mut dbg, &stop), "cells"), "[2, 2, 2]");
+    dbg.resume(stop.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "generics(2) = 5 7 6");
+}
