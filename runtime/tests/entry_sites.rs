@@ -146,3 +146,35 @@ fn threads_calling_through_a_site_while_it_is_rewritten_see_one_version_or_the_o
     });
     assert_eq!(twice(7), 14);
 }
+
+/// A generic fn: its instances share one slot, armed with a table of
+/// (instance, patch) addresses (`instances.rs`): a listed instance runs its
+/// patch, an unlisted one its native code; disarming restores both.
+#[debuggable]
+fn sized<T: Default + PartialEq>(x: T) -> usize {
+    usize::from(x == T::default()) + std::mem::size_of::<T>()
+}
+
+fn sized_patch_u16(_: u16) -> usize {
+    1600
+}
+
+/// The runtime's table layout (`InstanceTable`): length, then entries.
+#[repr(C)]
+struct Table {
+    len: usize,
+    entries: *const (usize, usize),
+}
+
+#[test]
+fn a_generic_fn_runs_the_patch_of_the_instances_its_table_lists() {
+    assert!(functions().iter().find(|f| f.key.ends_with("::sized")).unwrap().generic);
+    assert_eq!((sized(1u16), sized(1u32)), (2, 4));
+    let entries: &'static [(usize, usize)] = Box::leak(Box::new([(sized::<u16> as *const () as usize, sized_patch_u16 as *const () as usize)]));
+    let table: &'static Table = Box::leak(Box::new(Table { len: 1, entries: entries.as_ptr() }));
+    let slot = slot_of("sized");
+    slot.point_at(table as *const Table as usize).unwrap();
+    assert_eq!((sized(1u16), sized(1u32), sized(0u32)), (1600, 4, 5), "u16 patched, u32 native");
+    slot.point_at(0).unwrap();
+    assert_eq!((sized(1u16), sized(1u32)), (2, 4));
+}

@@ -336,6 +336,11 @@ fn module_registers_nested_functions_with_their_module_path() {
         assert_patchable(key, text);
     }
     assert_patchable("shapes::never", "pub fn never(");
+    // A generic free fn: one slot for its instances, armed with a table.
+    assert_patchable("shapes::generic", "pub fn generic<");
+    assert!(entry("shapes::generic").generic);
+    assert!(!entry("shapes::doubled").generic);
+    assert_eq!(shapes::generic::<u8>(), 0);
     assert_patchable("shapes::c_abi", "pub extern \"C\" fn c_abi");
     assert_eq!(shapes::doubled(4), 8);
     assert_eq!(shapes::nested::tripled(4), 12);
@@ -354,7 +359,6 @@ fn unsupported_shapes_compile_unchanged_and_say_why() {
     let cases = [
         ("shapes::constant", "const fn"),
         ("shapes::later", "async fn"),
-        ("shapes::generic", "generic fn"),
         ("shapes::shows", "impl Trait argument (a generic fn)"),
         ("shapes::evens", "returns impl Trait"),
         ("Wrapper<T>::inner", "method of a generic impl"),
@@ -366,7 +370,6 @@ fn unsupported_shapes_compile_unchanged_and_say_why() {
     }
     const C: u32 = shapes::constant();
     assert_eq!(C, 3);
-    assert_eq!(shapes::generic::<u8>(), 0);
     assert_eq!(shapes::shows(5), "<5>");
     assert_eq!(shapes::evens(5).collect::<Vec<_>>(), [0, 2, 4]);
     assert_eq!(Wrapper(9).inner(), 9);
