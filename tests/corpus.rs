@@ -69,7 +69,8 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
     assert!(functions.len() >= 40, "only {} patchable shapes", functions.len());
     let mut unpatchable: Vec<_> = dbg.hello.functions.iter().filter(|f| f.file == SHAPES && f.unpatchable.is_some()).map(|f| f.name.clone()).collect();
     unpatchable.sort();
-    assert_eq!(unpatchable, ["make_evens", "max_of"], "generic and impl-Trait-returning shapes are registered as unpatchable");
+    // `max_of` is generic: patchable, each of its instances looks itself up.
+    assert_eq!(unpatchable, ["make_evens"], "impl-Trait-returning shapes are registered as unpatchable");
 
     let mut stops = 0;
     let native: BTreeMap<String, String> = functions
