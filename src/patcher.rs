@@ -437,8 +437,10 @@ fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, 
             None => coverage.not_covered.push(short(name)),
         }
     }
-    coverage.covered.dedup();
-    coverage.not_covered.dedup();
+    for names in [&mut coverage.covered, &mut coverage.not_covered] {
+        names.sort();
+        names.dedup();
+    }
     (table, coverage)
 }
 
@@ -494,4 +496,29 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic], br
         }
     }
     Ok(rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An instance only the program has (made by a crate the patch build
+    /// does not compile) is named as not covered, never left out silently.
+    #[test]
+    fn instances_the_patch_lacks_are_named_not_covered() {
+        let host = [("k::m::f::<u8>".to_string(), 0x100), ("k::m::f::<bin::Thing>".to_string(), 0x200), ("k::m::f::<u8>".to_string(), 0x300)];
+        let patch = GenericPatch {
+            path: "k::m::f".into(),
+            anchor: 0x40,
+            instances: vec![("k::m::f::<u8>".into(), 0x10), ("k::m::f::<u16>".into(), 0x20)],
+        };
+        let (table, coverage) = instance_table(&host, &patch, 0x1000, 0x9000);
+        assert_eq!(table, [(0x1100, 0x9010), (0x1300, 0x9010)], "both copies of f::<u8> go to the patch's");
+        assert_eq!(coverage.covered, ["f::<u8>"]);
+        assert_eq!(coverage.not_covered, ["f::<bin::Thing>"]);
+        assert_eq!(
+            coverage.describe("f"),
+            "`f`: covers f::<u8>; not covered, these run their native code: f::<bin::Thing>"
+        );
+    }
 }

@@ -453,26 +453,82 @@ const GENERIC_ANCHOR_SUFFIX: &str = "::__HB_HERE";
 /// Whether a demangled symbol is an instance of the function `path`:
 /// `path` itself or `path::<..>` with its generic arguments, nothing
 /// inside it (`path::<u8>::{closure#0}` is a closure of the instance).
+///
+/// A method of a generic impl has a path with `_` for the impl's
+/// parameters (`<krate::W<_>>::m`, `<_ as krate::Tr>::m`): each `_`
+/// standing for a whole generic argument matches one balanced argument.
 pub fn instance_of(demangled: &str, path: &str) -> bool {
-    let Some(rest) = demangled.strip_prefix(path) else { return false };
+    let Some(matched) = match_prefix(demangled, path) else { return false };
+    let rest = &demangled[matched..];
     if rest.is_empty() {
         return true;
     }
     let Some(args) = rest.strip_prefix("::<") else { return false };
-    let mut depth = 1usize;
-    for (i, c) in args.char_indices() {
-        match c {
-            '<' => depth += 1,
-            '>' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1 == args.len();
-                }
-            }
-            _ => {}
+    // One or more arguments, then the `>` that ends the name.
+    let t = args.as_bytes();
+    let mut from = 0;
+    loop {
+        let end = balanced_arg_end(t, from);
+        match t.get(end) {
+            Some(b',') => from = end + 1,
+            Some(b'>') => return end + 1 == t.len(),
+            _ => return false,
         }
     }
-    false
+}
+
+/// Where the generic argument starting at `from` ends: the index of the
+/// `,` or closing bracket after it at depth 0 (`->` is not a bracket).
+fn balanced_arg_end(t: &[u8], from: usize) -> usize {
+    arg_end(t, from, false)
+}
+
+/// [`balanced_arg_end`], or at a space at depth 0 when `at_space` (the
+/// self type of `<T as Tr>`).
+fn arg_end(t: &[u8], from: usize, at_space: bool) -> usize {
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < t.len() {
+        match t[i] {
+            b' ' if at_space && depth == 0 => return i,
+            b'-' if t.get(i + 1) == Some(&b'>') => i += 1,
+            b'<' | b'(' | b'[' => depth += 1,
+            b'>' | b')' | b']' if depth == 0 => return i,
+            b'>' | b')' | b']' => depth -= 1,
+            b',' if depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    t.len()
+}
+
+/// The length of `text`'s prefix that `pattern` matches, `_` standing
+/// alone as a generic argument (after `<`, `(` or `, `; before `>`, `,`,
+/// `)` or ` as`) matching one balanced argument.
+fn match_prefix(text: &str, pattern: &str) -> Option<usize> {
+    let (t, p) = (text.as_bytes(), pattern.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while j < p.len() {
+        let wild = p[j] == b'_'
+            && j > 0
+            && matches!(p[j - 1], b'<' | b'(' | b' ')
+            && matches!(p.get(j + 1), Some(b'>' | b',' | b')' | b' '));
+        if wild {
+            let end = arg_end(t, i, p.get(j + 1) == Some(&b' '));
+            if end == i {
+                return None;
+            }
+            i = end;
+        } else {
+            if t.get(i) != Some(&p[j]) {
+                return None;
+            }
+            i += 1;
+        }
+        j += 1;
+    }
+    Some(i)
 }
 
 /// The instances and anchor of a generic function's linked patch.
@@ -611,10 +667,13 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
 
 /// Whether a demangled symbol names `path` itself or something inside it
 /// (`path::{closure#0}`, `f::<path::{closure#0}>`), not merely a longer name.
+/// A generic impl's `_` matches any one argument (see [`instance_of`]).
 fn names_path(demangled: &str, path: &str) -> bool {
-    demangled.match_indices(path).any(|(at, _)| {
+    let Some(first) = path.chars().next() else { return false };
+    demangled.match_indices(first).any(|(at, _)| {
+        let Some(len) = match_prefix(&demangled[at..], path) else { return false };
         let before = demangled[..at].chars().next_back();
-        let after = demangled[at + path.len()..].chars().next();
+        let after = demangled[at + len..].chars().next();
         let boundary_before = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
         let boundary_after = after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
         boundary_before && boundary_after
@@ -647,6 +706,17 @@ mod tests {
         assert!(!instance_of("fixture::logic::gen_two::<u8>", p));
         assert!(!instance_of("fixture::logic::gen::__HB_HERE", p));
         assert!(!instance_of("<std::thread::LocalKey<u8>>::with::<fixture::logic::gen<u8>::{closure#0}, ()>", p));
+        assert!(instance_of("fixture::logic::gen::<fn(u8) -> u8>", p));
+        // Methods of generic impls: `_` is one whole argument.
+        let m = "<k::W<_>>::m";
+        assert!(instance_of("<k::W<u8>>::m", m));
+        assert!(instance_of("<k::W<alloc::vec::Vec<(u8, fn() -> u8)>>>::m::<u16>", m));
+        assert!(!instance_of("<k::W<u8, u16>>::m", m));
+        assert!(!instance_of("<k::W<u8>>::m2", m));
+        assert!(instance_of("<u8 as k::Tr<i8>>::p", "<_ as k::Tr<_>>::p"));
+        assert!(instance_of("<k::my_W<u8>>::m", "<k::my_W<_>>::m"));
+        assert!(names_path("<std::thread::LocalKey<u8>>::with::<<k::W<u8>>::m::{closure#0}, ()>", m));
+        assert!(!names_path("<k::W<u8>>::mm", m));
     }
 
     #[test]

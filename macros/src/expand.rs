@@ -68,7 +68,16 @@ pub(crate) enum Owner {
     Free,
     /// `this` names the impl's methods from their bodies: `Self`, or
     /// `<Self as Trait>` (an inherent method of the same name would win).
-    Impl { qualifier: String, this: TokenStream },
+    /// `generic`: the impl has type or const parameters.
+    Impl { qualifier: String, this: TokenStream, generic: bool },
+}
+
+impl Owner {
+    /// Whether a function of this owner with `sig` has instances (one
+    /// slot for all, armed with an instance table).
+    fn generic(&self, sig: &Signature) -> bool {
+        is_generic(sig) || matches!(self, Owner::Impl { generic: true, .. })
+    }
 }
 
 /// A fn or an impl is read with its bodies unparsed (`items.rs`); any
@@ -184,7 +193,7 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
         None => (format!("{ty}::"), quote!(Self)),
     };
     let generic = header.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
-    let owner = Owner::Impl { qualifier, this };
+    let owner = Owner::Impl { qualifier, this, generic };
     let impl_reading = attrs::read(&header.attrs);
     let impl_cfgs: Vec<Attribute> = header.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
     let home = shim::method_home(imp);
@@ -203,13 +212,11 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
             continue;
         }
         let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
-        let why = match generic {
-            true => Some("method of a generic impl".to_string()),
-            // A generic method's instance would be named `Self::m::<T>`:
-            // not yet.
-            false if is_generic(&f.sig) => Some("generic fn".to_string()),
-            false => reason(&[&impl_reading, &reading], &f.sig),
-        };
+        let why = reason(&[&impl_reading, &reading], &f.sig).or_else(|| match owner.generic(&f.sig) && !callable(&f.sig) {
+            true if generic => Some("method of a generic impl".to_string()),
+            true => Some("generic fn".to_string()),
+            false => None,
+        });
         if let Some(why) = why {
             take_patch_marker(&mut f.attrs);
             refuse_patch(patch_target, &f.sig, &why)?;
@@ -257,14 +264,16 @@ fn generic_free_reason(sig: &Signature) -> Option<String> {
     if !is_generic(sig) {
         return None;
     }
-    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
-    let plain = sig.receiver().is_none()
-        && !shim::mentions_self(sig.to_token_stream())
-        && rust_abi
-        && sig.inputs.len() <= MAX_CALL_ARGS
-        && !returns_never(sig)
-        && sig.variadic.is_none();
+    let plain = sig.receiver().is_none() && !shim::mentions_self(sig.to_token_stream()) && callable(sig);
     (!plain).then(|| "generic fn".to_string())
+}
+
+/// Whether the armed path can call the patch through `callN`, typed by
+/// the values (what a generic function's instances need: a spelled or
+/// witnessed pointer type would have to name the instance).
+fn callable(sig: &Signature) -> bool {
+    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    rust_abi && sig.inputs.len() <= MAX_CALL_ARGS && !returns_never(sig) && sig.variadic.is_none()
 }
 
 /// A patch of an unpatchable function is refused with the reason.
@@ -330,8 +339,14 @@ fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refus
     // A generic fn's slot holds a table of its instances while armed:
     // this instance looks up its patch by its own address, and runs its
     // native code when the patch lacks it (runtime's `instances.rs`).
-    let entry = if is_generic(sig) {
-        let instance = instance_path(sig);
+    let entry = if owner.generic(sig) {
+        let instance = match owner {
+            Owner::Free => instance_path(sig),
+            Owner::Impl { this, .. } => {
+                let method = instance_path(sig);
+                quote!(#this::#method)
+            }
+        };
         quote! {
             match __HOTBREAK_SLOT.load() {
                 0 => 0,
@@ -390,7 +405,7 @@ pub(crate) fn registration(
     let last_line = body.last_line();
     let rt = quote!(::hotbreak::__private);
 
-    let generic = reason.is_none() && is_generic(sig);
+    let generic = reason.is_none() && owner.generic(sig);
     let (slot_static, slot_ref, why) = match reason {
         None => (
             quote! {

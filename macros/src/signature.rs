@@ -21,7 +21,11 @@ pub fn instance_path(sig: &Signature) -> TokenStream {
         GenericParam::Const(c) => Some(&c.ident),
         GenericParam::Lifetime(_) => None,
     });
-    quote!(#name::<#(#params),*>)
+    let params: Vec<_> = params.collect();
+    match params.is_empty() {
+        true => quote!(#name),
+        false => quote!(#name::<#(#params),*>),
+    }
 }
 
 /// Why a function with this signature cannot be patched yet, if so. A

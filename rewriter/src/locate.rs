@@ -32,8 +32,9 @@ pub struct FnSite {
     pub debuggable: bool,
     /// Why it cannot be patched, if it cannot.
     pub unpatchable: Option<&'static str>,
-    /// A generic free fn: its patch's getter goes inside its body (a path
-    /// outside cannot name an instance), see `replace.rs`.
+    /// A generic fn or a method of a generic impl: its patch's getter goes
+    /// inside its body (a path outside cannot name an instance), see
+    /// `replace.rs`.
     pub generic: bool,
 }
 
@@ -212,10 +213,14 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                     if let ImplItem::Fn(f) = it {
                         let d = d || has_debuggable(&f.attrs);
                         let owner = Owner::Impl { qualified: qualified.clone() };
-                        let why = generic.then_some("method of a generic impl");
+                        // A method of a generic impl has instances like a generic fn.
+                        let why = (generic && !generic_fits(&f.sig)).then_some("method of a generic impl");
                         let end = f.block.brace_token.span.close().end();
                         if may_contain(&f.attrs, &f.sig, end, line) {
                             consider(&f.sig, first_token(f, &f.attrs), end, impl_end, owner, d, why, line, found);
+                            if let Some(site) = found.last_mut().filter(|_| generic) {
+                                site.generic = site.unpatchable.is_none();
+                            }
                         }
                     }
                 }
@@ -282,8 +287,8 @@ fn consider(
         end,
         container_end,
         debuggable,
-        generic: owner == Owner::Module && is_generic(sig),
-        unpatchable: owner_reason.or_else(|| signature_reason(sig, owner == Owner::Module)),
+        generic: is_generic(sig) && owner_reason.or_else(|| signature_reason(sig)).is_none(),
+        unpatchable: owner_reason.or_else(|| signature_reason(sig)),
         owner,
     });
 }
@@ -319,17 +324,17 @@ fn contains_ident(tree: proc_macro2::TokenTree, name: &str) -> bool {
     }
 }
 
-/// Mirrors what `#[debuggable]` refuses to patch. A generic free fn is
-/// patchable (its instances look themselves up in a table); a generic
-/// method not yet.
-fn signature_reason(sig: &Signature, free: bool) -> Option<&'static str> {
+/// Mirrors what `#[debuggable]` refuses to patch. A generic fn or method
+/// is patchable (its instances look themselves up in a table) when the
+/// armed path can call its patch typed by the values.
+fn signature_reason(sig: &Signature) -> Option<&'static str> {
     if sig.constness.is_some() {
         Some("const fn")
     } else if sig.asyncness.is_some() {
         Some("async fn")
     } else if sig.to_token_stream().to_string().contains("impl ") {
         Some("impl Trait in the signature")
-    } else if is_generic(sig) && !(free && generic_free_fits(sig)) {
+    } else if is_generic(sig) && !generic_fits(sig) {
         Some("generic fn")
     } else {
         None
@@ -340,9 +345,9 @@ fn is_generic(sig: &Signature) -> bool {
     sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
 }
 
-/// What the macro's `generic_free_reason` accepts: a Rust-ABI fn that
-/// `callN` can call (at most 12 arguments, not `-> !`).
-fn generic_free_fits(sig: &Signature) -> bool {
+/// What the macro's `callable` accepts for generic functions: a Rust-ABI
+/// fn that `callN` can call (at most 12 arguments, not `-> !`).
+fn generic_fits(sig: &Signature) -> bool {
     let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
     let never = matches!(&sig.output, syn::ReturnType::Type(_, t) if matches!(**t, syn::Type::Never(_)));
     rust_abi && sig.inputs.len() <= 12 && !never && sig.variadic.is_none()

@@ -178,3 +178,31 @@ fn a_generic_fn_runs_the_patch_of_the_instances_its_table_lists() {
     slot.point_at(0).unwrap();
     assert_eq!((sized(1u16), sized(1u32)), (2, 4));
 }
+
+struct Boxed<T>(T);
+
+/// A method of a generic impl: its instances (`<Boxed<u8>>::widen`...)
+/// share one slot too, and each names itself `Self::widen`.
+#[debuggable]
+impl<T: Copy + Into<u64>> Boxed<T> {
+    fn widen(&self, by: u64) -> u64 {
+        self.0.into() + by
+    }
+}
+
+fn widen_patch_u8(_: &Boxed<u8>, by: u64) -> u64 {
+    800 + by
+}
+
+#[test]
+fn a_method_of_a_generic_impl_runs_the_patch_of_the_listed_instance() {
+    assert!(functions().iter().find(|f| f.name == "widen").unwrap().generic);
+    let entries: &'static [(usize, usize)] =
+        Box::leak(Box::new([(Boxed::<u8>::widen as *const () as usize, widen_patch_u8 as *const () as usize)]));
+    let table: &'static Table = Box::leak(Box::new(Table { len: 1, entries: entries.as_ptr() }));
+    let slot = slot_of("widen");
+    slot.point_at(table as *const Table as usize).unwrap();
+    assert_eq!((Boxed(1u8).widen(1), Boxed(1u16).widen(1)), (801, 2), "u8 patched, u16 native");
+    slot.point_at(0).unwrap();
+    assert_eq!(Boxed(1u8).widen(1), 2);
+}
