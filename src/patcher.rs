@@ -422,8 +422,10 @@ impl Patcher {
 /// host instance the patch has under the same name, at runtime addresses.
 /// Host instances the patch lacks are named as not covered.
 fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, base: u64) -> (Vec<(u64, u64)>, Coverage) {
+    // `f::<u8>` for a free fn; a method's instance differs in its self
+    // type: `<krate::W<u8>>::m` whole.
     let short = |name: &str| {
-        let from = patch.path.rfind("::").map_or(0, |i| i + 2);
+        let from = if patch.path.starts_with('<') { 0 } else { patch.path.rfind("::").map_or(0, |i| i + 2) };
         name.get(from..).unwrap_or(name).to_string()
     };
     let mut table = Vec::new();

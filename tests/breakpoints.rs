@@ -376,7 +376,7 @@ fn bad_lines_get_a_precise_message() {
 #[test]
 fn a_breakpoint_in_a_generic_fn_stops_in_each_instance() {
     let (mut patcher, mut dbg, mut program) = session("generic");
-    assert_eq!(program.send("generics 2"), "generics(2) = 5 7 6");
+    assert_eq!(program.send("generics 2"), "generics(2) = 5 7 6 b1:Some(2) s2:Some(\"x\")");
     let line = line_of(LOGIC_RS, "let weighed = items.len() * weight;");
     let applied = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, line, &[bp(1, line)]).unwrap();
     let coverage = applied.coverage.clone().expect("a generic fn's patch reports its instances");
@@ -405,12 +405,12 @@ fn a_breakpoint_in_a_generic_fn_stops_in_each_instance() {
     let types = dbg.locals(words.stop).unwrap();
     assert_eq!(types.iter().find(|v| v.name == "first").unwrap().type_name, "core::option::Option<alloc::string::String>");
     dbg.resume(words.stop, Resume::Continue).unwrap();
-    assert_eq!(program.answer(), "generics(2) = 5 7 6");
+    assert_eq!(program.answer(), "generics(2) = 5 7 6 b1:Some(2) s2:Some(\"x\")");
 
     // Removed: native code in both instances, no stop.
     dbg.set_breakpoint_enabled(1, false).unwrap();
     dbg.disarm(applied.function).unwrap();
-    assert_eq!(program.send("generics 3"), "generics(3) = 7 10 9");
+    assert_eq!(program.send("generics 3"), "generics(3) = 7 10 9 b1:Some(3) s3:Some(\"x\")");
     assert!(dbg.drain_events().is_empty());
 }
 
@@ -427,5 +427,31 @@ fn a_breakpoint_in_a_const_generic_fn_stops() {
     assert_eq!((stop.line, stop.name.as_str()), (line, "window"));
     assert_eq!(local(&locals(&mut dbg, &stop), "cells"), "[2, 2, 2]");
     dbg.resume(stop.stop, Resume::Continue).unwrap();
-    assert_eq!(program.answer(), "generics(2) = 5 7 6");
+    assert_eq!(program.answer(), "generics(2) = 5 7 6 b1:Some(2) s2:Some(\"x\")");
+}
+
+/// A method of a generic impl stops in its `Shelf<u8>` and `Shelf<&str>`
+/// instances.
+#[test]
+fn a_breakpoint_in_a_method_of_a_generic_impl_stops_in_each_instance() {
+    let (mut patcher, mut dbg, mut program) = session("generic-impl");
+    let line = line_of(LOGIC_RS, "let count = self.items.len();");
+    let applied = patcher.arm_breakpoints(&mut dbg, LOGIC_RS, line, &[bp(1, line)]).unwrap();
+    let coverage = applied.coverage.clone().unwrap();
+    assert_eq!(coverage.covered, ["<fixture::logic::Shelf<&str>>::label", "<fixture::logic::Shelf<u8>>::label"], "{coverage:?}");
+    assert!(coverage.not_covered.is_empty(), "{coverage:?}");
+    program.post("generics 2");
+    let bytes = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((bytes.line, bytes.name.as_str()), (line, "label"));
+    let vars = locals(&mut dbg, &bytes);
+    assert_eq!(local(&vars, "prefix"), "\"b\"");
+    dbg.resume(bytes.stop, Resume::Continue).unwrap();
+    let strs = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!(local(&locals(&mut dbg, &strs), "prefix"), "\"s\"");
+    dbg.resume(strs.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), "generics(2) = 5 7 6 b1:Some(2) s2:Some(\"x\")");
+    dbg.set_breakpoint_enabled(1, false).unwrap();
+    dbg.disarm(applied.function).unwrap();
+    assert_eq!(program.send("generics 3"), "generics(3) = 7 10 9 b1:Some(3) s3:Some(\"x\")");
+    assert!(dbg.drain_events().is_empty());
 }
