@@ -33,6 +33,21 @@ pub fn checksum(values: &[u64]) -> u64 {
     util::fold(sum)
 }
 
+/// The widest of `items`: generic over how the text is held.
+pub fn widest<T: AsRef<str>>(items: &[T]) -> usize {
+    let mut best = 0;
+    for item in items {
+        let width = item.as_ref().chars().count();
+        best = best.max(width);
+    }
+    best
+}
+
+/// `widest` over owned names: an instance this crate makes itself.
+pub fn widest_name(names: &[String]) -> usize {
+    widest(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

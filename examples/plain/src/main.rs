@@ -21,6 +21,8 @@ fn main() {
     println!("plain: {big} entries of at least 5");
     let largest = account.largest().map(|e| e.amount).unwrap_or(0);
     println!("plain: largest {largest}, triple {}, checksum {}", plain::triple(largest as u64), plain::checksum(&seen));
+    // `widest::<&str>` is made by this crate, `widest::<String>` by the library.
+    println!("plain: widths {} {}", plain::widest(&["ab", "cdef"]), plain::widest_name(&[String::from("cash")]));
     match parse_line("credit") {
         Ok(_) => println!("plain: parsed a short line"),
         Err(e) => println!("plain: rejected: {e}"),
