@@ -455,3 +455,18 @@ fn a_breakpoint_in_a_method_of_a_generic_impl_stops_in_each_instance() {
     assert_eq!(program.send("generics 3"), "generics(3) = 7 10 9 b1:Some(3) s3:Some(\"x\")");
     assert!(dbg.drain_events().is_empty());
 }
+
+/// An edit of a generic fn takes effect in every instance the crate makes.
+#[test]
+fn an_edit_of_a_generic_fn_takes_effect_in_each_instance() {
+    let (mut patcher, mut dbg, mut program) = session("generic-edit");
+    let line = line_of(LOGIC_RS, "pub(crate) fn measure_all<");
+    let new_fn = "pub(crate) fn measure_all<T: std::fmt::Debug + Clone>(items: &[T], weight: usize) -> usize {\n    \
+                  let first = items.first().cloned();\n    let weighed = items.len() * weight;\n    \
+                  1000 + weighed + usize::from(first.is_some())\n}";
+    let applied = patcher.replace_function(&mut dbg, LOGIC_RS, line, new_fn).unwrap();
+    assert_eq!(applied.coverage.unwrap().covered.len(), 2);
+    assert_eq!(program.send("generics 2"), "generics(2) = 1005 1007 6 b1:Some(2) s2:Some(\"x\")");
+    dbg.disarm(applied.function).unwrap();
+    assert_eq!(program.send("generics 2"), "generics(2) = 5 7 6 b1:Some(2) s2:Some(\"x\")");
+}
