@@ -258,6 +258,10 @@ impl Agent {
             }
             Op::Arm { function, patch } => {
                 let entry = *self.patches.get(patch).ok_or_else(|| format!("no patch #{patch}"))?;
+                if functions().get(function).is_some_and(|f| f.generic) {
+                    // Its entry checks read the slot as a table.
+                    return Err(format!("function #{function} is generic: arm it with an instance table"));
+                }
                 slot_of(function)?.point_at(entry)?;
                 Ok(Reply::Done)
             }
