@@ -426,7 +426,11 @@ fn a_breakpoint_in_a_const_generic_fn_stops() {
     let stop = dbg.wait_stop(LIMIT).unwrap();
     assert_eq!((stop.line, stop.name.as_str()), (line, "window"));
     assert_eq!(local(&locals(&mut dbg, &stop), "cells"), "[2, 2, 2]");
-    dbg.resume(stop.stop, Resume::Continue).unwrap();
+    // finish: out of the instance with its value.
+    dbg.resume(stop.stop, Resume::Finish).unwrap();
+    let returned = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((returned.name.as_str(), &returned.reason), ("window", &StopReason::Return { value: "6".into() }));
+    dbg.resume(returned.stop, Resume::Continue).unwrap();
     assert_eq!(program.answer(), "generics(2) = 5 7 6 b1:Some(2) s2:Some(\"x\")");
 }
 

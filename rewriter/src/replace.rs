@@ -92,6 +92,15 @@ mod tests {
     }
 
     #[test]
+    fn a_method_of_a_generic_impl_gets_its_getter_inside_its_body() {
+        let src = "#[hotbreak::debuggable]\nimpl<T: Copy> W<T> {\n    fn m(&self) -> T {\n        #![allow(unused)]\n        self.0\n    }\n}\n";
+        let p = replace_function(src, 5, "fn m(&self) -> T {\n        #![allow(unused)]\n        self.0\n    }", "g").unwrap();
+        assert!(p.text.contains("#![allow(unused)] #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn g() -> usize { &__HB_HERE"), "{}", p.text);
+        assert!(!p.text.contains("} #[unsafe"), "{}", p.text);
+        assert_eq!(p.text.lines().count(), src.lines().count());
+    }
+
+    #[test]
     fn cfg_attr_debuggable_counts() {
         let src = "#[cfg_attr(feature = \"dbg\", hotbreak::debuggable)]\nfn a() {\n    let x = 1;\n}\n";
         assert!(replace_function(src, 3, "fn a() {}", "g").is_ok());
