@@ -14,7 +14,9 @@ const LIMIT: Duration = Duration::from_secs(20 * 60);
 /// What the session answered to a command: each `break` gets one.
 #[derive(Debug, Clone)]
 pub enum Answer {
-    Armed { file: String, line: u32 },
+    /// `not_covered`: the tool said, arming it, that some instances of the
+    /// (generic) function run their native code.
+    Armed { file: String, line: u32, not_covered: bool },
     Error(String),
 }
 
@@ -96,6 +98,8 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
         tool_status: out.status.to_string(),
         tool_ok: out.status.success(),
     };
+    // Said (before its `armed`) of the breakpoint being armed.
+    let mut not_covered = false;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         let at = || (e["file"].as_str().unwrap_or_default().to_string(), e["line"].as_u64().unwrap_or_default() as u32);
@@ -105,11 +109,12 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
             "started" => s.debuggable = e["debuggable"].as_u64(),
             "armed" => {
                 let (file, line) = at();
-                s.answers.push(Answer::Armed { file, line });
+                s.answers.push(Answer::Armed { file, line, not_covered: std::mem::take(&mut not_covered) });
                 s.arm_ms.extend(e["ms"].as_u64());
             }
             "log" => *s.logs.entry(at()).or_default() += 1,
             "error" => s.answers.push(Answer::Error(e["message"].as_str().unwrap_or_default().to_string())),
+            "info" => not_covered |= e["message"].as_str().unwrap_or_default().contains("not covered, these run their native code"),
             "exited" => s.program.code = e["code"].as_i64().map(|c| c as i32),
             "value" => {
                 let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
