@@ -318,12 +318,12 @@ fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refus
     };
     let (args, rebinds) = forwardable_args(sig);
     let never = returns_never(sig);
-    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    let via_call_n = callable(sig);
     // Out of line and cold, so the native body is laid out and inlined
     // as if the check were not there (a `-> !` call needs no return).
     let call_patched = if never {
         quote!(unsafe { __hotbreak_patched(#(#args),*) })
-    } else if rust_abi && args.len() <= MAX_CALL_ARGS {
+    } else if via_call_n {
         // Typed by the values passed and the return type (see the
         // runtime's `call.rs`): `patched` is not needed.
         let call = format_ident!("call{}", args.len());
@@ -331,7 +331,7 @@ fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refus
     } else {
         quote!(return #rt::cold_call(move || unsafe { __hotbreak_patched(#(#args),*) });)
     };
-    let bind_patched = if never || !(rust_abi && args.len() <= MAX_CALL_ARGS) {
+    let bind_patched = if !via_call_n {
         quote!(let __hotbreak_patched = unsafe { #patched };)
     } else {
         quote!()
