@@ -148,12 +148,23 @@ pub struct Driver {
 impl Driver {
     /// Starts `cargo hotbreak run --batch -- ARGS` in the scratch crate `dir`.
     pub fn start(dir: &Path, args: &[&str]) -> Driver {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
-            .args(["hotbreak", "run", "--batch", "--"])
-            .args(args)
-            .current_dir(dir)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"));
+        command.args(["hotbreak", "run", "--batch", "--"]).args(args).current_dir(dir).env("HOTBREAK_STATE", dir.join("state"));
+        Driver::spawn(command)
+    }
+
+    /// Starts `cargo hotbreak run -p PACKAGE --batch -- ARGS` on a package
+    /// of this workspace, with a fresh state dir named `state`.
+    pub fn start_package(package: &str, args: &[&str], state: &str) -> Driver {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"));
+        let state = workspace().join("target/hotbreak/test-state").join(fresh_state(state));
+        command.args(["hotbreak", "run", "-p", package, "--batch", "--"]).args(args).current_dir(workspace()).env("HOTBREAK_STATE", state);
+        Driver::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> Driver {
+        let mut child = command
             .env("CARGO_TARGET_DIR", workspace().join("target"))
-            .env("HOTBREAK_STATE", dir.join("state"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -1,6 +1,7 @@
 //! Pausing a thread, stepping state, and serving requests while paused.
 
 use super::value::{self, Local};
+use super::tasks::{self, TaskFrame, Wait};
 use super::{FnMeta, STEPPING};
 use crate::agent::{self, StopCmd};
 use crate::protocol::{Reply, StopEvent, StopReason, VarDesc};
@@ -109,16 +110,53 @@ pub struct Frame {
     meta: &'static FnMeta,
     depth: Cell<u32>,
     call: Cell<u64>,
+    /// An async fn's frame (see `tasks.rs`): it lives in its future, not
+    /// on a thread's stack, and is not in any thread's `FRAMES`.
+    asynchronous: bool,
+    /// Of an async frame: the patched async frame that awaits it.
+    awaiter: Cell<Option<TaskFrame>>,
+}
+
+/// Call numbers of async frames: any thread may run them.
+static TASK_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How a stop relates to an async frame, which decides how stepping on
+/// from it works (`tasks.rs`).
+#[derive(Clone, Copy)]
+enum TaskStop {
+    /// A line of this async frame.
+    At(TaskFrame),
+    /// Its return; `awaiter` resumes next.
+    Returning { awaiter: Option<TaskFrame> },
 }
 
 impl Frame {
     pub const fn new(meta: &'static FnMeta) -> Frame {
-        Frame { meta, depth: Cell::new(0), call: Cell::new(0) }
+        Frame { meta, depth: Cell::new(0), call: Cell::new(0), asynchronous: false, awaiter: Cell::new(None) }
+    }
+
+    /// The frame of an async fn.
+    pub const fn new_async(meta: &'static FnMeta) -> Frame {
+        Frame { meta, depth: Cell::new(0), call: Cell::new(0), asynchronous: true, awaiter: Cell::new(None) }
+    }
+
+    /// Which async frame this is, for its `.await`s (see `tasks::awaiting`).
+    pub fn id(&self) -> (usize, u64) {
+        (self.at(), self.call.get())
+    }
+
+    fn task(&self) -> TaskFrame {
+        TaskFrame { at: self.at(), call: self.call.get() }
     }
 
     /// Records this frame; `self` must be a local of the patched function,
     /// whose address stands for the frame.
     pub fn enter(&self) {
+        if self.asynchronous {
+            self.call.set(TASK_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            self.awaiter.set(tasks::awaiter());
+            return;
+        }
         let at = self.at();
         let call = CALLS.with(|c| {
             c.set(c.get() + 1);
@@ -144,16 +182,29 @@ impl Frame {
     /// A step point of this frame whose thread is stepping (the caller
     /// checked `STEPPING`).
     pub fn step(&self, line: u32, locals: &[Local<'_>]) {
+        if self.asynchronous {
+            // Its own step, on any thread, or a step into it: from the
+            // async fn awaiting it, or from a sync caller on this thread.
+            let me = self.task();
+            if tasks::take_line(me, self.awaiter.get()) || MODE.with(Cell::get) == Mode::StepIn {
+                pause(self.meta, line, StopReason::Step, 0, locals, Some(TaskStop::At(me)));
+            }
+            return;
+        }
         let (depth, alive) = position(Some(self.at()));
         if stops_here(depth, alive) {
-            pause(self.meta, line, StopReason::Step, depth, locals);
+            pause(self.meta, line, StopReason::Step, depth, locals, None);
         }
     }
 
     /// A breakpoint of this frame whose condition and hit count said "pause".
     pub fn breakpoint(&self, line: u32, id: u32, locals: &[Local<'_>]) {
+        if self.asynchronous {
+            pause(self.meta, line, StopReason::Breakpoint { id }, 0, locals, Some(TaskStop::At(self.task())));
+            return;
+        }
         let (depth, _) = position(Some(self.at()));
-        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals);
+        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals, None);
     }
 
     /// The region returns `value`: pauses when stepping out of this frame.
@@ -163,12 +214,20 @@ impl Frame {
 }
 
 pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>]) {
+    if frame.asynchronous {
+        if tasks::take_return(frame.task()) && !std::thread::panicking() {
+            let shown = value::summary(&value);
+            let stop = TaskStop::Returning { awaiter: frame.awaiter.get() };
+            pause(frame.meta, line, StopReason::Return { value: shown }, 0, locals, Some(stop));
+        }
+        return;
+    }
     let depth = frame.depth.get();
     let stepping_here = matches!(MODE.with(Cell::get), Mode::Next(n) | Mode::Finish(n) if n == depth);
     let here = stepping_here && depth <= position(Some(frame.at())).1;
     if here && !std::thread::panicking() {
         let shown = value::summary(&value);
-        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals);
+        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals, None);
     }
     // Gone now: a step point of the caller must not see this frame.
     let _ = FRAMES.try_with(|frames| {
@@ -185,14 +244,14 @@ pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals:
 pub fn step(meta: &'static FnMeta, line: u32, locals: &[Local<'_>]) {
     let (depth, alive) = position(None);
     if stops_here(depth, alive) {
-        pause(meta, line, StopReason::Step, depth, locals);
+        pause(meta, line, StopReason::Step, depth, locals, None);
     }
 }
 
 /// A breakpoint whose condition and hit count said "pause".
 pub fn breakpoint(meta: &'static FnMeta, line: u32, id: u32, locals: &[Local<'_>]) {
     let (depth, _) = position(None);
-    pause(meta, line, StopReason::Breakpoint { id }, depth, locals);
+    pause(meta, line, StopReason::Breakpoint { id }, depth, locals, None);
 }
 
 /// A log point: reported to the tool, the thread does not pause.
@@ -202,7 +261,7 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 
 /// Blocks this thread until the tool resumes it, serving its requests about
 /// this frame meanwhile. Returns at once when no tool is connected.
-fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>]) {
+fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>) {
     let thread = std::thread::current();
     let event = StopEvent {
         stop: 0,
@@ -306,10 +365,31 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
         }
     }
     agent::unregister_stop(stop.id);
+    if let Some(task) = task {
+        return step_on_in_task(task, mode);
+    }
     // Stepping remembers the calls it starts from (see `stops_here`).
     let chain = if mode == Mode::Continue { Vec::new() } else { FRAMES.try_with(|f| f.borrow().iter().take(depth as usize).map(|e| e.call).collect()).unwrap_or_default() };
     let _ = CHAIN.try_with(|c| *c.borrow_mut() = chain);
     set_mode(mode);
+}
+
+/// How a thread goes on from a stop in an async frame: stepping waits
+/// for that frame (or, from its return, for its awaiter) on any thread;
+/// `step` also enters an async fn it awaits. Not a sync callee: a
+/// per-thread mode would outlive the task's move to another thread and
+/// stop an unrelated task here.
+fn step_on_in_task(task: TaskStop, mode: Mode) {
+    let _ = CHAIN.try_with(|c| c.borrow_mut().clear());
+    let wait = match (task, mode) {
+        (_, Mode::Continue) => None,
+        (TaskStop::At(me), Mode::Finish(_)) => Some(Wait::Return(me)),
+        (TaskStop::At(me), Mode::StepIn) => Some(Wait::Into(me)),
+        (TaskStop::At(me), _) => Some(Wait::Line(me)),
+        (TaskStop::Returning { awaiter }, _) => awaiter.map(Wait::Line),
+    };
+    tasks::set_target(wait);
+    set_mode(Mode::Continue);
 }
 
 /// Runs a loaded eval over this stop's `locals` named `names` (the eval
@@ -391,8 +471,28 @@ fn backtrace() -> Vec<String> {
         .iter()
         .position(|f| f.0.contains("__rust_begin_short_backtrace") || f.0.starts_with("std::rt::lang_start"))
         .unwrap_or(frames.len());
-    let frames = without_shims(frames.drain(start..end.max(start)));
+    let frames = without_adapters(without_shims(frames.drain(start..end.max(start))));
     frames.into_iter().map(|(name, at)| if let Some(at) = at { format!("{name} ({at})") } else { name }).collect()
+}
+
+/// Drops what an armed async fn adds between the patch's body and its
+/// poller: the boxed future's `poll` and the program's own body awaiting
+/// it (same name as the patch's), so the task's chain reads as written.
+fn without_adapters(frames: Vec<(String, Option<String>)>) -> Vec<(String, Option<String>)> {
+    let mut kept: Vec<(String, Option<String>)> = Vec::with_capacity(frames.len());
+    let mut frames = frames.into_iter().peekable();
+    while let Some((name, at)) = frames.next() {
+        if name.starts_with("<hotbreak::futures::Erased<") {
+            if let (Some(body), Some((next, _))) = (kept.last(), frames.peek()) {
+                if *next == body.0 {
+                    frames.next();
+                }
+            }
+            continue;
+        }
+        kept.push((name, at));
+    }
+    kept
 }
 
 /// Renames `f::__hotbreak_native` frames (a method's sibling body:
