@@ -203,16 +203,27 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 /// Blocks this thread until the tool resumes it, serving its requests about
 /// this frame meanwhile. Returns at once when no tool is connected.
 fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>]) {
-    let thread = std::thread::current();
     let event = StopEvent {
         stop: 0,
         thread: unsafe { libc::gettid() } as u64,
-        thread_name: thread.name().unwrap_or("").to_string(),
+        thread_name: std::thread::current().name().unwrap_or("").to_string(),
         function: meta.key.to_string(),
         name: meta.name.to_string(),
         file: meta.file.to_string(),
         line,
         reason,
+    };
+    pause_event(event, depth, locals)
+}
+
+/// [`pause`] for a stop described whole by its event: a panic (see
+/// `panics.rs`) pauses this way, with no locals of its own.
+pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>]) {
+    // Where a panic happened: its backtrace starts at that frame, below
+    // std's panic machinery.
+    let panic_at = match &event.reason {
+        StopReason::Panic { file, line, .. } => Some((file.clone(), *line)),
+        _ => None,
     };
     let Some(stop) = agent::register_stop(event) else { return };
     let mut mode = Mode::Continue;
@@ -255,6 +266,11 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 };
                 let _ = reply.send(result);
             }
+            StopCmd::Eval { reply, .. } if panic_at.is_some() => {
+                // The thread is inside the panic hook: a panic of the
+                // expression would be a panic while panicking, an abort.
+                let _ = reply.send(Err("cannot evaluate at a panic stop: a panic of the expression would abort the program".into()));
+            }
             StopCmd::Eval { entry, names, reply } => {
                 let mut reply = Some(reply);
                 let result = evaluate(entry, &names, locals, &mut results, &mut |answer| {
@@ -292,10 +308,14 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 let _ = reply.send(result);
             }
             StopCmd::Backtrace(reply) => {
-                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace() }));
+                let at = panic_at.as_ref().map(|(file, line)| (file.as_str(), *line));
+                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace(at) }));
             }
             StopCmd::Resume(how) => {
+                // A panicking thread can only go on panicking: it unwinds
+                // (or aborts) as it would have without the tool.
                 mode = match how {
+                    _ if panic_at.is_some() => Mode::Continue,
                     crate::protocol::Resume::Continue => Mode::Continue,
                     crate::protocol::Resume::Next => Mode::Next(depth),
                     crate::protocol::Resume::Step => Mode::StepIn,
@@ -372,7 +392,9 @@ fn evaluate(
 /// `function (file:line)`; the debugger's own frames are left out, and so
 /// are a debug build's call-through shims (see `__call_through!`): a function
 /// shows once, by its own name, not as `f::__hotbreak_native` under `f`.
-fn backtrace() -> Vec<String> {
+/// At a panic (`panic_at`: its file and line) std's panic machinery is
+/// left out too: the first frame is the one that panicked.
+fn backtrace(panic_at: Option<(&str, u32)>) -> Vec<String> {
     let text = std::backtrace::Backtrace::force_capture().to_string();
     let mut frames: Vec<(String, Option<String>)> = Vec::new();
     for line in text.lines() {
@@ -386,7 +408,10 @@ fn backtrace() -> Vec<String> {
         }
     }
     let ours = |f: &(String, _)| ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.0.starts_with(p));
-    let start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    let mut start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    if let Some((file, line)) = panic_at {
+        start = super::panics::panicking_frame(&frames, start, file, line);
+    }
     let end = frames
         .iter()
         .position(|f| f.0.contains("__rust_begin_short_backtrace") || f.0.starts_with("std::rt::lang_start"))
