@@ -148,12 +148,20 @@ pub struct Driver {
 impl Driver {
     /// Starts `cargo hotbreak run --batch -- ARGS` in the scratch crate `dir`.
     pub fn start(dir: &Path, args: &[&str]) -> Driver {
+        Driver::start_with(dir, &[], args, &dir.join("state"))
+    }
+
+    /// Starts `cargo hotbreak run OPTIONS --batch -- ARGS` in `dir` (the
+    /// workspace, with `-p NAME`: one of its examples), saving in `state`.
+    pub fn start_with(dir: &Path, options: &[&str], args: &[&str], state: &Path) -> Driver {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
-            .args(["hotbreak", "run", "--batch", "--"])
+            .args(["hotbreak", "run"])
+            .args(options)
+            .args(["--batch", "--"])
             .args(args)
             .current_dir(dir)
             .env("CARGO_TARGET_DIR", workspace().join("target"))
-            .env("HOTBREAK_STATE", dir.join("state"))
+            .env("HOTBREAK_STATE", state)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -1,6 +1,6 @@
 //! Averages batches of samples on worker threads, recovering from some bad
 //! input and not from other. Knows nothing of hotbreak: the panic tests
-//! drive it (`cargo hotbreak run -p panics -- worker|caught`).
+//! drive it (`cargo hotbreak run -p panics -- worker|caught|serve`).
 
 use std::panic;
 use std::thread;
@@ -47,12 +47,26 @@ fn caught() {
     println!("level {level}");
 }
 
+/// Serves a request every 20 ms, one batch each; every 25th batch is
+/// empty, and the server recovers from it.
+fn serve() {
+    for round in 1u32.. {
+        let batch = if round % 25 == 0 { vec![] } else { vec![round, round + 1] };
+        match panic::catch_unwind(|| mean(&batch)) {
+            Ok(m) => println!("round {round}: mean {m}"),
+            Err(_) => println!("round {round}: bad batch"),
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("worker") => worker(),
         Some("caught") => caught(),
+        Some("serve") => serve(),
         _ => {
-            eprintln!("usage: panics worker|caught");
+            eprintln!("usage: panics worker|caught|serve");
             std::process::exit(2);
         }
     }

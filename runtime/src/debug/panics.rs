@@ -23,7 +23,7 @@ use super::stop;
 use crate::protocol::{CatchMode, StopEvent, StopReason};
 use std::cell::Cell;
 use std::panic::PanicHookInfo;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -48,8 +48,9 @@ fn mode() -> CatchMode {
     }
 }
 
-/// What the tool asked for: takes effect at once for the decision, and
-/// puts our hook in place (or takes it out) within a second or two.
+/// What the tool asked for: takes effect at once for the decision; our
+/// hook is in place (or out) when this returns, unless a thread is paused
+/// inside it (then once that thread resumes).
 pub(crate) fn set_catch(mode: CatchMode, outermost: Vec<u64>) -> Result<(), String> {
     *OUTERMOST.write().unwrap_or_else(|e| e.into_inner()) = outermost.into_iter().map(|a| a as usize).collect();
     MODE.store(mode as u8, Ordering::Relaxed);
@@ -61,13 +62,17 @@ pub(crate) fn set_catch(mode: CatchMode, outermost: Vec<u64>) -> Result<(), Stri
             let _ = done.send(());
         })
         .map_err(|e| format!("cannot start a thread to set the panic hook: {e}"))?;
-    match wait.recv_timeout(Duration::from_secs(2)) {
-        Ok(()) => Ok(()),
-        // A thread paused inside the hook holds its lock: the change waits
-        // for it, and panics meanwhile follow the new mode anyway.
-        Err(_) => Err("the panic hook is busy (a thread is stopped inside it): the change completes once it resumes".into()),
+    // A thread paused inside our hook holds std's hook lock: the change
+    // waits for it to resume, and panics meanwhile follow the new mode
+    // anyway (ours is in place, or a stop could not exist).
+    if PAUSED.load(Ordering::Relaxed) == 0 {
+        let _ = wait.recv_timeout(Duration::from_secs(2));
     }
+    Ok(())
 }
+
+/// Threads paused inside our hook now.
+static PAUSED: AtomicUsize = AtomicUsize::new(0);
 
 /// The tool is gone: no more stops, and the program's own hook back.
 pub(crate) fn disconnected() {
@@ -122,7 +127,9 @@ thread_local! {
 fn on_panic(info: &PanicHookInfo<'_>, chained: &Chained) {
     let outer = INSIDE.try_with(|n| n.replace(n.get() + 1) == 0).unwrap_or(false);
     if outer && stops(info) {
+        PAUSED.fetch_add(1, Ordering::Relaxed);
         pause(info);
+        PAUSED.fetch_sub(1, Ordering::Relaxed);
     }
     if let Some(previous) = chained.previous.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
         previous(info);
