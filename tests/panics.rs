@@ -8,7 +8,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::{assert_in_order, fresh_state, workspace, Driver};
+use hotbreak::protocol::{CatchMode, Resume, StopReason};
+use std::time::Duration;
+use support::{assert_in_order, fixture_host, fresh_state, workspace, Driver, Fixture};
 
 const MAIN_RS: &str = "examples/panics/src/main.rs";
 
@@ -226,4 +228,40 @@ fn a_panic_inside_a_crate_from_crates_io_stops_at_its_line() {
     let (line, column) = text.lines().enumerate().find_map(|(i, l)| l.find("crate::range(range, self.len())").map(|c| (i + 1, c + 1))).unwrap();
     assert!(rest.starts_with(&format!("{line}:{column} in thread 'main': range end out of bounds: 10 <= 5")), "{stop}");
     assert_in_order(&out, &["#0 bytes::bytes::Bytes::slice (", &format!("bytes.rs:{line}:{column})"), "#1 panics_bytes::header", "#2 panics_bytes::main", "program exited with status 101"]);
+}
+
+/// The fixture sets its own panic hook first thing in `main` (it records
+/// the last panic), inside which `risky 13` panics under `catch_unwind`.
+#[test]
+fn the_hook_chains_the_programs_own_and_steps_aside_when_the_tool_goes() {
+    let limit = Duration::from_secs(60);
+    let caught = "caught panic: unlucky 13 @ examples/fixture/src/logic.rs:58";
+    // Catching from before `main`: the program's `set_hook` then replaces
+    // ours, and its panics are not caught...
+    let (mut dbg, mut fx) = Fixture::launch_after(fixture_host(), |dbg| dbg.set_catch(CatchMode::All, Vec::new()).unwrap());
+    assert_eq!(fx.send("risky 13"), caught);
+    // ...until `catch panic` again wraps the hook in place.
+    dbg.set_catch(CatchMode::All, Vec::new()).unwrap();
+    fx.post("risky 13");
+    let stop = dbg.wait_stop(limit).unwrap();
+    match &stop.reason {
+        StopReason::Panic { message, file, line, .. } => assert_eq!((message.as_str(), file.as_str(), *line), ("unlucky 13", "examples/fixture/src/logic.rs", 58)),
+        other => panic!("{other:?}"),
+    }
+    assert!(dbg.backtrace(stop.stop).unwrap()[0].starts_with("fixture::logic::risky ("));
+    assert!(dbg.locals(stop.stop).unwrap().is_empty(), "a panic stop has no locals of its own");
+    // On resume the program's own hook runs, then the unwinding into its
+    // catch_unwind: what it answers is what it would have answered.
+    dbg.resume(stop.stop, Resume::Continue).unwrap();
+    assert_eq!(fx.answer(), caught);
+    // Off: no stop.
+    dbg.set_catch(CatchMode::Off, Vec::new()).unwrap();
+    assert_eq!(fx.send("risky 13"), caught);
+    // On, then the tool goes: no stop, the program's hook as before.
+    dbg.set_catch(CatchMode::All, Vec::new()).unwrap();
+    dbg.disconnect();
+    assert_eq!(fx.next_error_line(), "hotbreak: debugger disconnected; native code restored");
+    assert_eq!(fx.send("risky 13"), caught);
+    assert_eq!(fx.send("call 1").split(' ').next(), Some("native"));
+    let _ = dbg.child.kill();
 }

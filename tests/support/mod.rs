@@ -52,6 +52,15 @@ impl Fixture {
         (dbg, fixture)
     }
 
+    /// Starts the fixture under hotbreak, doing `prepare` before its `main` runs.
+    pub fn launch_after(host: &HostBuild, prepare: impl FnOnce(&mut Debuggee)) -> (Debuggee, Fixture) {
+        let mut dbg = Debuggee::launch_held(Self::command(&host.executable)).expect("launch under hotbreak");
+        prepare(&mut dbg);
+        dbg.release().expect("main runs");
+        let fixture = Fixture::take(&mut dbg.child);
+        (dbg, fixture)
+    }
+
     /// Starts the fixture as a plain program, without the tool.
     pub fn plain(exe: &Path) -> (std::process::Child, Fixture) {
         let mut child = Self::command(exe).spawn().unwrap();
