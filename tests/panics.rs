@@ -91,6 +91,8 @@ fn a_worker_panic_stops_before_unwinding_while_main_runs_on() {
     tool.wait_for("the stopped worker", |l| l.contains("worker: stopped at examples/panics/src/main.rs:12 in panic"));
     tool.send("print samples.len()");
     tool.wait_for("an error: no locals at a panic stop", |l| l.contains("error: a panic stop has no locals of its own"));
+    tool.send("next");
+    tool.wait_for("stepping refused", |l| l.contains("error: `next` cannot step a panicking thread"));
     tool.send("continue");
     tool.wait_for("the program's end", |l| l.contains("program exited with status 101"));
     assert!(tool.seen.iter().all(|l| !l.contains("hotbreak::debug")), "the tool's frames never show:\n{}", tool.seen.join("\n"));

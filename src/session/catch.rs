@@ -67,6 +67,16 @@ impl Session {
         self.dbg.set_catch(self.catch_mode, outermost)
     }
 
+    /// A thread stopped at a panic can only go on panicking: `next`,
+    /// `step` and `finish` say so instead of acting as `continue`.
+    pub(super) fn refuse_stepping_a_panic(&self, what: &str) -> Result<()> {
+        let current = self.current.and_then(|id| self.stops.iter().find(|s| s.stop == id));
+        if current.is_some_and(|s| matches!(s.reason, hotbreak::protocol::StopReason::Panic { .. })) {
+            anyhow::bail!("`{what}` cannot step a panicking thread: `continue` lets the panic go on (unwinding, or aborting)");
+        }
+        Ok(())
+    }
+
     /// At a start: the saved mode, applied and said when it is on.
     pub(super) fn apply_saved_catch(&mut self) {
         self.catch_sent = false;

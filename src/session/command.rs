@@ -67,7 +67,10 @@ commands (short forms in brackets):
   threads / thread N          list threads / select a stopped thread
   watch EXPR                  a Rust expression shown at each stop
   catch panic                 stop a thread that panics, before it unwinds (`continue`: the panic goes on)
-  catch panic uncaught        only panics no catch_unwind of the program catches (see README: how it decides)
+  catch panic uncaught        only panics no catch_unwind of the program will catch, read from the unwind
+                              tables of the thread's frames as the unwinder reads them; a panic that ends
+                              its thread or main is uncaught; a catch in FFI/C++ code, or a framework's
+                              (tokio's task harness), counts as caught; panic=abort: all are uncaught
   catch off [uncatch]         stop catching panics; `catch` alone shows the setting
   run [r]                     start the program again (killing it if it runs)
   help [h] / quit [q]";

@@ -347,12 +347,19 @@ impl Session {
                 self.add_breakpoint(spec, true)?;
                 self.resume(Resume::Continue, true)?
             }
-            Command::Next => self.resume(Resume::Next, false)?,
+            Command::Next => {
+                self.refuse_stepping_a_panic("next")?;
+                self.resume(Resume::Next, false)?
+            }
             Command::Step => {
+                self.refuse_stepping_a_panic("step")?;
                 self.prepare_step_in()?;
                 self.resume(Resume::Step, false)?
             }
-            Command::Finish => self.resume(Resume::Finish, false)?,
+            Command::Finish => {
+                self.refuse_stepping_a_panic("finish")?;
+                self.resume(Resume::Finish, false)?
+            }
             Command::Locals => {
                 let stop = self.current_stop()?;
                 let mut vars: Vec<_> = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
