@@ -267,3 +267,21 @@ fn the_hook_chains_the_programs_own_and_steps_aside_when_the_tool_goes() {
     assert_eq!(fx.send("call 1").split(' ').next(), Some("native"));
     let _ = dbg.child.kill();
 }
+
+/// `panic = "abort"`: `catch_unwind` catches nothing, so every panic is
+/// uncaught; `continue` lets it abort as it would have.
+#[test]
+fn in_a_panic_abort_build_every_panic_is_uncaught() {
+    let dir = workspace().join("target/hotbreak/test-crates/panics-abort");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let manifest = "[package]\nname = \"panics-abort\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[profile.dev]\npanic = \"abort\"\n\n[workspace]\n";
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    let main_rs = "fn check(n: u32) -> u32 {\n    assert!(n < 3, \"too big: {n}\");\n    n\n}\n\nfn main() {\n    let r = std::panic::catch_unwind(|| check(7));\n    println!(\"never printed {r:?}\");\n}\n";
+    std::fs::write(dir.join("src/main.rs"), main_rs).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"));
+    command.args(["hotbreak", "run", "--batch"]).current_dir(&dir).env("CARGO_TARGET_DIR", workspace().join("target")).env("HOTBREAK_STATE", dir.join("state"));
+    let out = run_script(command, "catch panic uncaught\ncontinue\ncontinue\n");
+    assert_in_order(&out, &["stopped: panic at src/main.rs:2:5 in thread 'main': too big: 7", "program killed by signal 6"]);
+    assert!(!out.contains("never printed"), "{out}");
+}
