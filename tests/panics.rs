@@ -285,3 +285,13 @@ fn in_a_panic_abort_build_every_panic_is_uncaught() {
     assert_in_order(&out, &["stopped: panic at src/main.rs:2:5 in thread 'main': too big: 7", "program killed by signal 6"]);
     assert!(!out.contains("never printed"), "{out}");
 }
+
+/// An evaluated expression's panic is its answer, never a panic stop.
+#[test]
+fn a_panicking_expression_at_a_breakpoint_does_not_stop_as_a_panic() {
+    let line = divide().split(':').nth(1).unwrap().to_string();
+    let script = format!("catch panic\nbreak {MAIN_RS}:{line}\ncontinue\nprint samples[99]\nprint samples.len() * 10\nquit\n");
+    let (out, _) = hotbreak(&["hotbreak", "run", "-p", "panics", "--batch", "--", "serve"], &script, "panic-eval");
+    assert_in_order(&out, &[&format!("stopped (breakpoint 1) at {MAIN_RS}:{line} in `mean`"), "the expression panicked: index out of bounds", "samples.len() * 10: usize = 20", "program killed"]);
+    assert!(!out.contains("stopped: panic"), "{out}");
+}

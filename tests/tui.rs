@@ -21,7 +21,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(width: u16, height: u16, command: &str) -> Tmux {
-        let tmux = Tmux { socket: format!("hotbreak-test-{}", std::process::id()) };
+        // One server per test: tests of this file run at once.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmux = Tmux { socket: format!("hotbreak-test-{}-{n}", std::process::id()) };
         let status = tmux
             .cmd()
             .args(["new-session", "-d", "-s", "t", "-x", &width.to_string(), "-y", &height.to_string(), command])
