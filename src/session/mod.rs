@@ -488,7 +488,7 @@ impl Session {
             StopReason::Panic { .. } => ("panic", None, None),
         };
         let panic = match &stop.reason {
-            StopReason::Panic { message, file, line, column } => Some(PanicView { message: message.clone(), file: file.clone(), line: *line, column: *column }),
+            StopReason::Panic { message, file, line, column } => Some(Box::new(PanicView { message: message.clone(), file: file.clone(), line: *line, column: *column })),
             _ => None,
         };
         let watches = if self.watches.is_empty() {

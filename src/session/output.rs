@@ -60,7 +60,7 @@ pub struct StopView {
     /// Watch expressions and their values here.
     pub watches: Vec<(String, String)>,
     /// At a panic stop (`reason` is `panic`): its message and location.
-    pub panic: Option<PanicView>,
+    pub panic: Option<Box<PanicView>>,
 }
 
 /// A panic that stopped its thread before unwinding.
