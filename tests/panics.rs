@@ -295,3 +295,29 @@ fn a_panicking_expression_at_a_breakpoint_does_not_stop_as_a_panic() {
     assert_in_order(&out, &[&format!("stopped (breakpoint 1) at {MAIN_RS}:{line} in `mean`"), "the expression panicked: index out of bounds", "samples.len() * 10: usize = 20", "program killed"]);
     assert!(!out.contains("stopped: panic"), "{out}");
 }
+
+/// libtest runs each test inside a `__rust_begin_short_backtrace` of its
+/// own, under its `catch_unwind`: a failing test is uncaught, a panic the
+/// test itself catches is not.
+#[test]
+fn a_failing_test_is_an_uncaught_panic() {
+    let dir = workspace().join("target/hotbreak/test-crates/panics-tests");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"panics-tests\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n").unwrap();
+    let lib_rs = "pub fn half(n: u32) -> u32 {\n    n / 2\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn recovers() {\n        assert!(std::panic::catch_unwind(|| super::half(3) == 7 || panic!(\"inner\")).is_err());\n    }\n\n    #[test]\n    fn fails() {\n        assert_eq!(super::half(3), 7);\n    }\n}\n";
+    std::fs::write(dir.join("src/lib.rs"), lib_rs).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"));
+    command
+        .args(["hotbreak", "test", "--batch", "--", "--test-threads=1"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target"))
+        .env("HOTBREAK_STATE", dir.join("state"));
+    let out = run_script(command, "catch panic uncaught\ncontinue\nbacktrace\ncontinue\n");
+    // libtest runs them in name order: `fails`, then `recovers`.
+    assert_in_order(
+        &out,
+        &["stopped: panic at src/lib.rs:14:9 in thread 'tests::fails': assertion `left == right` failed", "#0 panics_tests::tests::fails (", "FAILED", "test tests::recovers ... ok", "program exited with status 101"],
+    );
+    assert_eq!(out.matches("stopped: panic").count(), 1, "{out}");
+}
