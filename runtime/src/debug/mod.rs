@@ -10,8 +10,10 @@
 //! might hold.
 
 pub mod eval;
+pub(crate) mod panics;
 mod stop;
 pub mod tasks;
+mod unwind;
 pub mod value;
 
 pub use eval::{eval_copy, eval_outcome, eval_put_back, eval_run, eval_site, eval_take, NotAvailableHere};

@@ -123,7 +123,7 @@ static TASK_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 /// How a stop relates to an async frame, which decides how stepping on
 /// from it works (`tasks.rs`).
 #[derive(Clone, Copy)]
-enum TaskStop {
+pub(super) enum TaskStop {
     /// A line of this async frame.
     At(TaskFrame),
     /// Its return; `awaiter` resumes next.
@@ -262,16 +262,27 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 /// Blocks this thread until the tool resumes it, serving its requests about
 /// this frame meanwhile. Returns at once when no tool is connected.
 fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>) {
-    let thread = std::thread::current();
     let event = StopEvent {
         stop: 0,
         thread: unsafe { libc::gettid() } as u64,
-        thread_name: thread.name().unwrap_or("").to_string(),
+        thread_name: std::thread::current().name().unwrap_or("").to_string(),
         function: meta.key.to_string(),
         name: meta.name.to_string(),
         file: meta.file.to_string(),
         line,
         reason,
+    };
+    pause_event(event, depth, locals, task)
+}
+
+/// [`pause`] for a stop described whole by its event: a panic (see
+/// `panics.rs`) pauses this way, with no locals of its own.
+pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>) {
+    // Where a panic happened: its backtrace starts at that frame, below
+    // std's panic machinery.
+    let panic_at = match &event.reason {
+        StopReason::Panic { file, line, .. } => Some((file.clone(), *line)),
+        _ => None,
     };
     let Some(stop) = agent::register_stop(event) else { return };
     let mut mode = Mode::Continue;
@@ -314,6 +325,11 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 };
                 let _ = reply.send(result);
             }
+            StopCmd::Eval { reply, .. } if panic_at.is_some() => {
+                // The thread is inside the panic hook: a panic of the
+                // expression would be a panic while panicking, an abort.
+                let _ = reply.send(Err("cannot evaluate at a panic stop: a panic of the expression would abort the program".into()));
+            }
             StopCmd::Eval { entry, names, reply } => {
                 let mut reply = Some(reply);
                 let result = evaluate(entry, &names, locals, &mut results, &mut |answer| {
@@ -351,10 +367,14 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 let _ = reply.send(result);
             }
             StopCmd::Backtrace(reply) => {
-                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace() }));
+                let at = panic_at.as_ref().map(|(file, line)| (file.as_str(), *line));
+                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace(at) }));
             }
             StopCmd::Resume(how) => {
+                // A panicking thread can only go on panicking: it unwinds
+                // (or aborts) as it would have without the tool.
                 mode = match how {
+                    _ if panic_at.is_some() => Mode::Continue,
                     crate::protocol::Resume::Continue => Mode::Continue,
                     crate::protocol::Resume::Next => Mode::Next(depth),
                     crate::protocol::Resume::Step => Mode::StepIn,
@@ -452,7 +472,9 @@ fn evaluate(
 /// `function (file:line)`; the debugger's own frames are left out, and so
 /// are a debug build's call-through shims (see `__call_through!`): a function
 /// shows once, by its own name, not as `f::__hotbreak_native` under `f`.
-fn backtrace() -> Vec<String> {
+/// At a panic (`panic_at`: its file and line) std's panic machinery is
+/// left out too: the first frame is the one that panicked.
+fn backtrace(panic_at: Option<(&str, u32)>) -> Vec<String> {
     let text = std::backtrace::Backtrace::force_capture().to_string();
     let mut frames: Vec<(String, Option<String>)> = Vec::new();
     for line in text.lines() {
@@ -465,14 +487,25 @@ fn backtrace() -> Vec<String> {
             frames.push((name.to_string(), None));
         }
     }
-    let ours = |f: &(String, _)| ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.0.starts_with(p));
-    let start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    // (Not an `.await` of a patched async fn: it runs between user frames.)
+    let ours = |f: &(String, _)| {
+        ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.0.starts_with(p)) && !is_awaiting(&f.0)
+    };
+    let mut start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    if let Some((file, line)) = panic_at {
+        start = super::panics::panicking_frame(&frames, start, file, line);
+    }
     let end = frames
         .iter()
         .position(|f| f.0.contains("__rust_begin_short_backtrace") || f.0.starts_with("std::rt::lang_start"))
         .unwrap_or(frames.len());
     let frames = without_adapters(without_shims(frames.drain(start..end.max(start))));
     frames.into_iter().map(|(name, at)| if let Some(at) = at { format!("{name} ({at})") } else { name }).collect()
+}
+
+/// `tasks::Awaiting::poll`: a patched async fn's `.await`.
+fn is_awaiting(name: &str) -> bool {
+    name.starts_with("<hotbreak::debug::tasks::Awaiting<")
 }
 
 /// Drops what an armed async fn adds between the patch's body and its
@@ -482,6 +515,9 @@ fn without_adapters(frames: Vec<(String, Option<String>)>) -> Vec<(String, Optio
     let mut kept: Vec<(String, Option<String>)> = Vec::with_capacity(frames.len());
     let mut frames = frames.into_iter().peekable();
     while let Some((name, at)) = frames.next() {
+        if is_awaiting(&name) {
+            continue;
+        }
         if name.starts_with("<hotbreak::futures::Erased<") {
             if let (Some(body), Some((next, _))) = (kept.last(), frames.peek()) {
                 if *next == body.0 {
