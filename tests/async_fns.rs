@@ -92,6 +92,13 @@ fn step_enters_an_awaited_async_fn_and_finish_returns_to_the_awaiting_line() {
     hb.send("locals");
     hb.wait_for("price's receiver", |l| l.starts_with("self: &tasks::shop::Order = Order { id: 2,"));
     hb.wait_for("price's own local", |l| l == "base: u32 = 10");
+    // The task's chain: the awaited fn, then the fn awaiting it (the
+    // boxed patch futures and `.await` wrappers left out).
+    hb.send("backtrace");
+    let inner = hb.wait_for("the innermost frame", |l| l.starts_with("#0 "));
+    assert!(inner.contains("Order>::price::{closure#0}"), "{inner}");
+    let outer = hb.wait_for("the awaiting frame", |l| l.starts_with("#1 "));
+    assert!(outer.contains("tasks::shop::total::{closure#0}"), "{outer}");
     hb.send("finish");
     let ret = hb.wait_for("price's return", stopped);
     assert!(ret.starts_with(&format!("stopped (returned 12) at {SHOP}:{priced} in `price`")), "{ret}");
