@@ -115,7 +115,8 @@ fn each_file_is_patched_with_its_own_crate_in_subfolders_path_modules_and_the_bi
     assert!(!out.contains("error"), "{out}");
     // Each fired: the log lines carry the program's values.
     for logged in ["words [\"credit\", \"0\"]", "fold 0", "weight 0", "signed entry", "closing cash", "amount 0", "kept [Entry { amount: 100, credit: true }]"] {
-        assert!(out.contains(logged), "no log line {logged:?} in:\n{out}");
+        // (Seen once under load with none of them: the tool's stderr says more.)
+        assert!(out.contains(logged), "no log line {logged:?} in:\n{out}\n-- stderr:\n{err}");
     }
     assert_eq!(program_lines(&out), program_lines(&run_plain(&plain_build(), &["2"])));
 }
