@@ -346,7 +346,7 @@ impl Patcher {
         let coverage = match &linked.generic {
             Some(generic) => {
                 let base = debuggee.libraries.last().map_or(0, |(_, base)| *base);
-                let (table, coverage) = instance_table(&host.instances(&generic.path), generic, bias, base);
+                let (table, coverage) = instance_table(&host.instances(&generic.pattern), generic, bias, base);
                 debuggee.set_instance_table(patch, table);
                 Some(coverage)
             }
@@ -425,7 +425,8 @@ fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, 
     // `f::<u8>` for a free fn; a method's instance differs in its self
     // type: `<krate::W<u8>>::m` whole.
     let short = |name: &str| {
-        let from = if patch.path.starts_with('<') { 0 } else { patch.path.rfind("::").map_or(0, |i| i + 2) };
+        let path = &patch.pattern.path;
+        let from = if path.starts_with('<') { 0 } else { path.rfind("::").map_or(0, |i| i + 2) };
         name.get(from..).unwrap_or(name).to_string()
     };
     let mut table = Vec::new();
@@ -510,7 +511,7 @@ mod tests {
     fn instances_the_patch_lacks_are_named_not_covered() {
         let host = [("k::m::f::<u8>".to_string(), 0x100), ("k::m::f::<bin::Thing>".to_string(), 0x200), ("k::m::f::<u8>".to_string(), 0x300)];
         let patch = GenericPatch {
-            path: "k::m::f".into(),
+            pattern: hotbreak_hotreload::instances::InstancePattern::from_anchor("k::m::f::__HB_HERE").unwrap(),
             anchor: 0x40,
             instances: vec![("k::m::f::<u8>".into(), 0x10), ("k::m::f::<u16>".into(), 0x20)],
         };

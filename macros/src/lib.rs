@@ -6,6 +6,7 @@ use proc_macro::TokenStream;
 mod attrs;
 mod expand;
 mod items;
+mod provided;
 mod shim;
 mod signature;
 

@@ -6,7 +6,7 @@
 use crate::text::LineIndex;
 use proc_macro2::LineColumn;
 use syn::spanned::Spanned;
-use syn::{Attribute, ImplItem, Item};
+use syn::{Attribute, ImplItem, Item, TraitItem};
 
 /// What the build inserts in front of each item.
 pub const ATTRIBUTE: &str = "#[::hotbreak::debuggable]";
@@ -134,6 +134,10 @@ fn visit(items: &[Item], parents: &mut Vec<String>, found: &mut Found) {
             Item::Impl(imp) if !marked(&imp.attrs) && imp.items.iter().any(|i| matches!(i, ImplItem::Fn(_))) => {
                 found.items.push(place(&imp.attrs, item))
             }
+            // Its provided methods have an instance per implementor.
+            Item::Trait(t) if !marked(&t.attrs) && t.items.iter().any(|i| matches!(i, TraitItem::Fn(f) if f.default.is_some())) => {
+                found.items.push(place(&t.attrs, item))
+            }
             Item::Mod(m) if marked(&m.attrs) => {}
             Item::Mod(m) => match &m.content {
                 Some((_, inner)) => {
@@ -204,9 +208,9 @@ mod tests {
 
     #[test]
     fn every_fn_and_impl_is_marked_and_no_line_moves() {
-        let src = "use std::fmt;\n\nfn a() {}\n\n/// Doc.\npub fn b() -> u8 {\n    1\n}\nstruct S;\nimpl S {\n    fn m(&self) {}\n}\nimpl Copy for S {}\n";
+        let src = "use std::fmt;\n\nfn a() {}\n\n/// Doc.\npub fn b() -> u8 {\n    1\n}\nstruct S;\nimpl S {\n    fn m(&self) {}\n}\nimpl Copy for S {}\ntrait P {\n    fn p(&self) {}\n}\ntrait R {\n    fn r(&self);\n}\n";
         let out = annotate(src, ATTRIBUTE).unwrap();
-        assert_eq!(out.items, 3);
+        assert_eq!(out.items, 4);
         assert_eq!(
             lines(&out.text),
             [
@@ -222,7 +226,13 @@ mod tests {
                 "impl S {",
                 "    fn m(&self) {}",
                 "}",
-                "impl Copy for S {}",
+                "impl Copy for S {}#[::hotbreak::debuggable]",
+                "trait P {",
+                "    fn p(&self) {}",
+                "}",
+                "trait R {",
+                "    fn r(&self);",
+                "}",
             ]
         );
     }

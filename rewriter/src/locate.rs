@@ -12,6 +12,9 @@ pub enum Owner {
     Module,
     /// A method; `qualified` is `<Type>` or `<Type as Trait>` as written.
     Impl { qualified: String },
+    /// A trait's provided method: each implementor that keeps it has an
+    /// instance (`<Type as Trait>::m`), like a generic impl's method.
+    Trait { name: String },
 }
 
 /// A function found in a source file.
@@ -43,6 +46,11 @@ pub struct FnSite {
 /// patch linker the function, and its address the patch's load base.
 pub const GENERIC_ANCHOR: &str = "__HB_HERE";
 
+/// The same for a trait's provided method (`krate::Tr::m::__HB_PROVIDED`):
+/// its instances are the trait-item symbols (`_RNvY`) of the implementors
+/// that keep it, never an override (`_RNvX`) demangled the same.
+pub const PROVIDED_ANCHOR: &str = "__HB_PROVIDED";
+
 impl FnSite {
     /// The patch's `#[no_mangle]` entry getter `getter`: after the container,
     /// returning the function's address; for a generic fn, whose instances
@@ -50,9 +58,13 @@ impl FnSite {
     /// returning the address of [`GENERIC_ANCHOR`] beside it.
     pub fn getter_item(&self, getter: &str) -> String {
         if self.generic {
+            let anchor = match self.owner {
+                Owner::Trait { .. } => PROVIDED_ANCHOR,
+                _ => GENERIC_ANCHOR,
+            };
             format!(
-                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{GENERIC_ANCHOR} as *const u8 as usize }} \
-                 #[doc(hidden)] static {GENERIC_ANCHOR}: u8 = 0; "
+                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{anchor} as *const u8 as usize }} \
+                 #[doc(hidden)] static {anchor}: u8 = 0; "
             )
         } else {
             format!(" #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ {} as usize }}", self.path_from_container())
@@ -70,6 +82,7 @@ impl FnSite {
         match &self.owner {
             Owner::Module => self.name.clone(),
             Owner::Impl { qualified } => format!("{qualified}::{}", self.name),
+            Owner::Trait { name } => format!("{name}::{}", self.name),
         }
     }
 }
@@ -123,9 +136,9 @@ pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, Lo
 }
 
 /// The `macro_rules!` (at any module depth) whose text holds `line`.
-/// A function holding `line` that no patch can replace yet: a trait's
-/// provided method, or a fn nested in another function's body (neither
-/// gets `#[debuggable]`, and a patch replaces whole top-level functions).
+/// A function holding `line` that no patch can replace yet: a fn nested in
+/// another function's body (it gets no `#[debuggable]`, and a patch
+/// replaces whole top-level functions).
 fn not_yet_at(file: &syn::File, line: u32) -> Option<(String, &'static str)> {
     struct Finder {
         line: u32,
@@ -159,7 +172,9 @@ fn not_yet_at(file: &syn::File, line: u32) -> Option<(String, &'static str)> {
         fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
             if let Some(block) = &f.default {
                 if self.covers(f.sig.fn_token.span, block.brace_token.span.close()) {
-                    self.found = Some((f.sig.ident.to_string(), "a provided method of a trait (methods of impls can be)"));
+                    self.depth += 1;
+                    syn::visit::visit_trait_item_fn(self, f);
+                    self.depth -= 1;
                 }
             }
         }
@@ -221,6 +236,24 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                             if let Some(site) = found.last_mut().filter(|_| generic) {
                                 site.generic = site.unpatchable.is_none();
                             }
+                        }
+                    }
+                }
+            }
+            Item::Trait(t) => {
+                let d = debuggable || has_debuggable(&t.attrs);
+                let trait_end = t.brace_token.span.close().end();
+                for it in &t.items {
+                    let syn::TraitItem::Fn(f) = it else { continue };
+                    let Some(block) = &f.default else { continue };
+                    let d = d || has_debuggable(&f.attrs);
+                    let owner = Owner::Trait { name: t.ident.to_string() };
+                    let why = (!generic_fits(&f.sig)).then_some("provided method");
+                    let end = block.brace_token.span.close().end();
+                    if may_contain(&f.attrs, &f.sig, end, line) {
+                        consider(&f.sig, first_token(f, &f.attrs), end, trait_end, owner, d, why, line, found);
+                        if let Some(site) = found.last_mut() {
+                            site.generic = site.unpatchable.is_none();
                         }
                     }
                 }
@@ -332,8 +365,8 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
         Some("const fn")
     } else if sig.asyncness.is_some() {
         Some("async fn")
-    } else if sig.to_token_stream().to_string().contains("impl ") {
-        Some("impl Trait in the signature")
+    } else if impl_trait_unfit(sig) {
+        Some("impl Trait in a signature hotbreak cannot call (see ARCHITECTURE.md)")
     } else if is_generic(sig) && !generic_fits(sig) {
         Some("generic fn")
     } else {
@@ -341,8 +374,54 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
     }
 }
 
+/// Type or const parameters, named or anonymous (`impl Trait` arguments).
 fn is_generic(sig: &Signature) -> bool {
-    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
+    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_))) || has_impl_arg(sig)
+}
+
+fn mentions_impl(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "impl",
+        proc_macro2::TokenTree::Group(g) => mentions_impl(g.stream()),
+        _ => false,
+    })
+}
+
+fn has_impl_arg(sig: &Signature) -> bool {
+    sig.inputs.iter().any(|a| mentions_impl(a.to_token_stream()))
+}
+
+/// Mirrors the macro's refusals of `impl Trait` signatures: an opaque
+/// return the armed path cannot infer (another ABI, more than 12
+/// arguments), or an `impl Trait` argument beside a type parameter that no
+/// argument's type names outside bounds and projections.
+fn impl_trait_unfit(sig: &Signature) -> bool {
+    let returns_impl = matches!(&sig.output, syn::ReturnType::Type(_, t) if mentions_impl(t.to_token_stream()));
+    if returns_impl && (sig.inputs.len() > 12 || sig.abi.is_some()) {
+        return true;
+    }
+    if !has_impl_arg(sig) {
+        return false;
+    }
+    struct Named(Vec<String>);
+    impl<'a> syn::visit::Visit<'a> for Named {
+        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {}
+        fn visit_qself(&mut self, _: &'a syn::QSelf) {}
+        fn visit_ident(&mut self, ident: &'a syn::Ident) {
+            self.0.push(ident.to_string());
+        }
+    }
+    let mut named = Named(Vec::new());
+    for arg in &sig.inputs {
+        if let syn::FnArg::Typed(t) = arg {
+            syn::visit::Visit::visit_type(&mut named, &t.ty);
+        }
+    }
+    sig.generics.params.iter().any(|p| match p {
+        GenericParam::Type(t) => !named.0.contains(&t.ident.to_string()),
+        GenericParam::Const(c) => !named.0.contains(&c.ident.to_string()),
+        GenericParam::Lifetime(_) => false,
+    })
 }
 
 /// What the macro's `callable` accepts for generic functions: a Rust-ABI
@@ -360,6 +439,10 @@ pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature,
             Item::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &*f.block)),
             Item::Impl(imp) => imp.items.iter().find_map(|it| match it {
                 ImplItem::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &f.block)),
+                _ => None,
+            }),
+            Item::Trait(t) => t.items.iter().find_map(|it| match it {
+                syn::TraitItem::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => f.default.as_ref().map(|b| (&f.sig, b)),
                 _ => None,
             }),
             Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| function_node(inner, fn_line)),
@@ -406,10 +489,12 @@ mod listing_tests {
     }
 
     #[test]
-    fn provided_trait_methods_and_nested_fns_say_they_cannot_be_debugged_yet() {
+    fn nested_fns_say_they_cannot_be_debugged_yet_provided_methods_are_found() {
         let src = "trait T {\n    fn p(&self) -> u8 {\n        1\n    }\n}\nfn outer() -> u8 {\n    let a = 1;\n    fn inner() -> u8 {\n        2\n    }\n    a + inner()\n}\n";
         let err = |line| find_function(src, line).unwrap_err().to_string();
-        assert_eq!(err(3), "line 3 is in `p`, which cannot be debugged yet: a provided method of a trait (methods of impls can be)");
+        let provided = find_function(src, 3).unwrap();
+        assert_eq!((provided.name.as_str(), &provided.owner, provided.generic), ("p", &Owner::Trait { name: "T".into() }, true));
+        assert!(provided.getter_item("g").contains("static __HB_PROVIDED"), "{}", provided.getter_item("g"));
         assert_eq!(err(9), "line 9 is in `inner`, which cannot be debugged yet: a fn nested in another function's body");
         assert_eq!(find_function(src, 7).unwrap().name, "outer");
         assert_eq!(find_function(src, 11).unwrap().name, "outer");
