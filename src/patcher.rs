@@ -51,6 +51,8 @@ pub struct PreparedPatch {
     timings: Timings,
     /// Captures rustc rejected (what the stopped frames of this patch hold).
     pruned: BTreeSet<CaptureId>,
+    /// The function returns `impl Trait`: its hidden type is checked.
+    opaque: bool,
 }
 
 /// A patch running in a debuggee.
@@ -189,6 +191,7 @@ impl Patcher {
             timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
             compiled,
             file: file.to_string(),
+            opaque: patched.site.returns_opaque,
             name: patched.site.name,
             fn_line: patched.site.fn_line,
             pruned: BTreeSet::new(),
@@ -254,6 +257,7 @@ impl Patcher {
                         return Ok(PreparedPatch {
                             compiled,
                             file: file.to_string(),
+                            opaque: instrumented.site.returns_opaque,
                             name: instrumented.site.name,
                             fn_line: instrumented.site.fn_line,
                             timings,
@@ -341,6 +345,9 @@ impl Patcher {
         let host = self.builder.host();
         let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
         let linked = self.builder.link(&prepared.compiled, bias)?;
+        if prepared.opaque {
+            crate::hidden_type::refuse_another(host, &linked, &prepared.file, prepared.fn_line, &prepared.name)?;
+        }
         let started = Instant::now();
         let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
         let coverage = match &linked.generic {

@@ -118,3 +118,45 @@ fn a_provided_method_stops_for_each_implementor_that_keeps_it() {
     patcher.replace_function(&mut dbg, OPAQUE_RS, fn_line, new_fn).unwrap();
     assert_eq!(program.send("opaque 2"), "opaque(2) = 4 6 5 [0, 2, 4] hi cat! hi fish2? woof.");
 }
+
+/// `-> impl Iterator`: a breakpoint stops inside the function; an edit
+/// that keeps the hidden type runs; one that changes it (another adapter)
+/// is refused with the file and line, and the program runs on unharmed.
+#[test]
+fn an_impl_iterator_return_stops_takes_an_edit_and_refuses_another_hidden_type() {
+    let (mut patcher, mut dbg, mut program) = session("impl-return");
+    let line = line_of(OPAQUE_RS, "let start = limit % 2;");
+    let applied = patcher.arm_breakpoints(&mut dbg, OPAQUE_RS, line, &[bp(1, line)]).unwrap();
+    program.post("opaque 2");
+    let stop = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((stop.line, stop.name.as_str()), (line, "evens"));
+    assert_eq!(local(&locals(&mut dbg, &stop), "limit"), "6");
+    dbg.resume(stop.stop, Resume::Next).unwrap();
+    let next = dbg.wait_stop(LIMIT).unwrap();
+    assert_eq!((next.line, local(&locals(&mut dbg, &next), "start")), (line + 1, "0"));
+    dbg.resume(next.stop, Resume::Continue).unwrap();
+    assert_eq!(program.answer(), NATIVE_2);
+    dbg.set_breakpoint_enabled(1, false).unwrap();
+    dbg.disarm(applied.function).unwrap();
+
+    // The same hidden type (`Filter<Range<u32>, {closure}>`): runs.
+    let fn_line = line_of(OPAQUE_RS, "pub(crate) fn evens(");
+    let same = "pub(crate) fn evens(limit: u32) -> impl Iterator<Item = u32> {\n    let start = limit % 2;\n    (start..limit + 2).filter(|n| n % 2 == 0)\n}";
+    patcher.replace_function(&mut dbg, OPAQUE_RS, fn_line, same).unwrap();
+    let edited = "opaque(2) = 4 6 5 [0, 2, 4, 6] hello cat! hello fish2? woof.";
+    assert_eq!(program.send("opaque 2"), edited);
+
+    // Another hidden type (`StepBy<Range<u32>>`): refused, never run.
+    let other = "pub(crate) fn evens(limit: u32) -> impl Iterator<Item = u32> {\n    let start = limit % 2;\n    (start..limit).step_by(2)\n}";
+    let err = patcher.replace_function(&mut dbg, OPAQUE_RS, fn_line, other).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("{OPAQUE_RS}:{fn_line}: refusing the patch of `evens`")), "{err}");
+    assert!(err.contains("changes its hidden type") && err.contains("StepBy"), "{err}");
+    assert_eq!(program.send("opaque 2"), edited, "the last good patch runs on");
+
+    // A closure capturing another value changes the hidden type's layout
+    // under the same name: refused too.
+    let captures = "pub(crate) fn evens(limit: u32) -> impl Iterator<Item = u32> {\n    let start = limit % 2;\n    (start..limit).filter(move |n| n % 2 == start)\n}";
+    let err = patcher.replace_function(&mut dbg, OPAQUE_RS, fn_line, captures).unwrap_err().to_string();
+    assert!(err.contains("changes its hidden type"), "{err}");
+    assert_eq!(program.send("opaque 2"), edited);
+}

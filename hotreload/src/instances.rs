@@ -58,6 +58,11 @@ impl InstancePattern {
     }
 }
 
+/// A symbol's v0 name as instances are named: without crate hashes.
+pub fn demangled(symbol: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(symbol))
+}
+
 /// The tag of the innermost root of a v0 symbol's own path, past the
 /// nesting (`Nv` value, `NC` closure ...): `Y` a trait item (`<T as
 /// Tr>::m` as the trait provides it), `X` a trait impl's item, `C` a

@@ -112,6 +112,8 @@ pub struct LinkedPatch {
     pub link_time: Duration,
     /// For a generic function: its instances in the library.
     pub generic: Option<GenericPatch>,
+    /// For any other: the replaced function's symbol.
+    pub replaced: Option<String>,
 }
 
 /// What the library of a generic function's patch holds: the instances its
@@ -258,6 +260,7 @@ impl PatchBuilder {
         };
         Ok(LinkedPatch {
             generic,
+            replaced: plan.replaced.clone(),
             size: std::fs::metadata(&path)?.len(),
             path,
             getter: compiled.getter.clone(),
@@ -445,6 +448,8 @@ struct LinkPlan {
     roots: Vec<String>,
     /// A generic function's instances, when the patch is one.
     generic: Option<InstancePattern>,
+    /// The replaced function's symbol, when it is not generic.
+    replaced: Option<String>,
 }
 
 fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow::Result<LinkPlan> {
@@ -456,14 +461,14 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     // A generic function's getter returns its anchor static instead (no
     // path outside the function names an instance of it).
     let generic = targets.iter().find_map(|n| InstancePattern::from_anchor(&format!("{:#}", rustc_demangle::demangle(n))));
-    let replaced_path = match &generic {
-        Some(pattern) => pattern.path.clone(),
+    let (replaced_path, replaced_symbol) = match &generic {
+        Some(pattern) => (pattern.path.clone(), None),
         None => {
             let replaced_fn = targets
                 .iter()
                 .find(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
                 .ok_or_else(|| anyhow!("the patch entry {getter} does not point at a function"))?;
-            format!("{:#}", rustc_demangle::demangle(replaced_fn))
+            (format!("{:#}", rustc_demangle::demangle(replaced_fn)), Some(replaced_fn.clone()))
         }
     };
 
@@ -557,7 +562,7 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let mut trampolines: Vec<(String, u64)> = trampolines.into_iter().collect();
     trampolines.sort();
     let roots = roots.into_iter().map(|(name, _)| name).collect();
-    Ok(LinkPlan { objects: chosen, redirects, trampolines, roots, generic })
+    Ok(LinkPlan { objects: chosen, redirects, trampolines, roots, generic, replaced: replaced_symbol })
 }
 
 #[cfg(test)]

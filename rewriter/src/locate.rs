@@ -39,6 +39,8 @@ pub struct FnSite {
     /// inside its body (a path outside cannot name an instance), see
     /// `replace.rs`.
     pub generic: bool,
+    /// Returns `impl Trait`: a patch must return the program's hidden type.
+    pub returns_opaque: bool,
 }
 
 /// The static a generic fn's patch getter returns the address of: its
@@ -321,6 +323,7 @@ fn consider(
         container_end,
         debuggable,
         generic: is_generic(sig) && owner_reason.or_else(|| signature_reason(sig)).is_none(),
+        returns_opaque: matches!(&sig.output, syn::ReturnType::Type(_, t) if mentions_impl(t.to_token_stream())),
         unpatchable: owner_reason.or_else(|| signature_reason(sig)),
         owner,
     });
