@@ -17,6 +17,11 @@ use syn::{ItemTrait, TraitItem};
 /// patch build but the `__patch` one, stay as written).
 pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal> {
     let trait_reading = attrs::read(&t.attrs);
+    if trait_reading.reason().is_some() {
+        // An attribute macro on the trait (`#[async_trait]`) rewrites its
+        // items after us: the trait stays exactly as written.
+        return Ok(());
+    }
     let name = &t.ident;
     let owner = Owner::Impl { qualifier: format!("{name}::"), this: quote!(Self), generic: true };
     for item in &mut t.items {
