@@ -53,6 +53,8 @@ pub struct PreparedPatch {
     pruned: BTreeSet<CaptureId>,
     /// The function returns `impl Trait`: its hidden type is checked.
     opaque: bool,
+    /// Breakpoint lines inside its closures, when it returns `impl Trait`.
+    escaping: Vec<u32>,
 }
 
 /// A patch running in a debuggee.
@@ -71,22 +73,32 @@ pub struct AppliedPatch {
     pub coverage: Option<Coverage>,
 }
 
-/// Which of a generic function's instances in the program a patch covers.
+/// Which of a generic function's instances in the program a patch covers,
+/// and which of a function's breakpoint lines its returned closures run
+/// outside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     pub covered: Vec<String>,
     pub not_covered: Vec<String>,
+    /// Breakpoint lines in closures of a function returning `impl Trait`:
+    /// a closure it returns is called by the caller's native code.
+    pub escaping: Vec<u32>,
 }
 
 impl Coverage {
     /// `` `f`: covers f::<u8>, f::<String>; not covered (native code): f::<T> ``.
     pub fn describe(&self, function: &str) -> String {
-        let mut s = match self.covered.is_empty() {
-            true => format!("`{function}`: the patch covers none of its instances in the program"),
-            false => format!("`{function}`: covers {}", self.covered.join(", ")),
+        let mut s = match (self.covered.is_empty(), self.not_covered.is_empty()) {
+            (true, true) => format!("`{function}`: covers its own calls"),
+            (true, false) => format!("`{function}`: the patch covers none of its instances in the program"),
+            (false, _) => format!("`{function}`: covers {}", self.covered.join(", ")),
         };
-        if !self.not_covered.is_empty() {
-            s.push_str(&format!("; not covered, these run their native code: {}", self.not_covered.join(", ")));
+        let mut missing = self.not_covered.clone();
+        for line in &self.escaping {
+            missing.push(format!("line {line} when its closure runs after `{function}` returned it (the caller calls the program's copy)"));
+        }
+        if !missing.is_empty() {
+            s.push_str(&format!("; not covered, these run their native code: {}", missing.join(", ")));
         }
         s
     }
@@ -192,6 +204,7 @@ impl Patcher {
             compiled,
             file: file.to_string(),
             opaque: patched.site.returns_opaque,
+            escaping: Vec::new(),
             name: patched.site.name,
             fn_line: patched.site.fn_line,
             pruned: BTreeSet::new(),
@@ -258,6 +271,7 @@ impl Patcher {
                             compiled,
                             file: file.to_string(),
                             opaque: instrumented.site.returns_opaque,
+                            escaping: escaping_lines(&instrumented.site, source, breakpoints),
                             name: instrumented.site.name,
                             fn_line: instrumented.site.fn_line,
                             timings,
@@ -359,6 +373,10 @@ impl Patcher {
             }
             None => None,
         };
+        let coverage = match (coverage, prepared.escaping.is_empty()) {
+            (coverage, true) => coverage,
+            (coverage, false) => Some(Coverage { escaping: prepared.escaping.clone(), ..coverage.unwrap_or_default() }),
+        };
         debuggee.arm(function, patch)?;
         let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
         Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage })
@@ -454,6 +472,19 @@ fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, 
     (table, coverage)
 }
 
+/// The breakpoint lines inside closures of a function returning `impl
+/// Trait`, which may run after it returned (see the rewriter's `closures.rs`).
+fn escaping_lines(site: &hotbreak_rewriter::FnSite, source: &str, breakpoints: &[Breakpoint]) -> Vec<u32> {
+    if !site.returns_opaque {
+        return Vec::new();
+    }
+    let inside = hotbreak_rewriter::closure_body_lines(source, site.fn_line).unwrap_or_default();
+    let mut lines: Vec<u32> = breakpoints.iter().map(|b| b.line).filter(|l| inside.contains(l)).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
 /// A getter name unique among the patches this process builds.
 fn next_getter() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -529,6 +560,12 @@ mod tests {
         assert_eq!(
             coverage.describe("f"),
             "`f`: covers f::<u8>; not covered, these run their native code: f::<bin::Thing>"
+        );
+        let escaping = Coverage { escaping: vec![12], ..Coverage::default() };
+        assert_eq!(
+            escaping.describe("adder"),
+            "`adder`: covers its own calls; not covered, these run their native code: \
+             line 12 when its closure runs after `adder` returned it (the caller calls the program's copy)"
         );
     }
 }
