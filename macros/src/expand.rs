@@ -534,7 +534,7 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let Ok(file) = syn::parse_file(&text) else { continue };
-            for item in file.items.iter().filter(|i| matches!(i, syn::Item::Fn(_) | syn::Item::Impl(_))) {
+            for item in file.items.iter().filter(|i| matches!(i, syn::Item::Fn(_) | syn::Item::Impl(_) | syn::Item::Trait(_))) {
                 let src = quote::ToTokens::to_token_stream(item).to_string();
                 let out = expand(&src).unwrap_or_else(|e| panic!("{}: {e}: {src}", path.display()));
                 syn::parse_str::<syn::File>(&out).unwrap_or_else(|e| panic!("{}: {e}: {out}", path.display()));
