@@ -2,8 +2,8 @@
 //! default runs its own instance of the body (`<Cat as Named>::greet`, an
 //! `_RNvY` symbol), so a provided method is patched like a method of a
 //! generic impl: one slot for all implementors, armed with an instance
-//! table, each instance naming itself `Self::m` (in a default body `Self`
-//! is any implementor, and `Self::m` is the trait's method). An
+//! table, each instance naming itself `<Self as Tr<..>>::m` (in a default
+//! body `Self` is any implementor). An
 //! implementor's override is another function, under its impl's attribute.
 
 use crate::attrs;
@@ -23,7 +23,10 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
         return Ok(());
     }
     let name = &t.ident;
-    let owner = Owner::Impl { qualifier: format!("{name}::"), this: quote!(Self), generic: true };
+    // `<Self as Tr<..>>::m`, not `Self::m`: a supertrait's method of the
+    // same name would make the short path ambiguous (E0034).
+    let (_, args, _) = t.generics.split_for_impl();
+    let owner = Owner::Impl { qualifier: format!("{name}::"), this: quote!(<Self as #name #args>), generic: true };
     for item in &mut t.items {
         let TraitItem::Fn(method) = item else { continue };
         let Some(block) = method.default.clone() else { continue };

@@ -126,11 +126,19 @@ pub(crate) fn parse(source: &str) -> Result<syn::File, LocateError> {
 }
 
 pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, LocateError> {
-    if let Some((name, why)) = not_yet_at(file, line) {
-        return Err(LocateError::NotYet { line, name, why });
-    }
     let mut found = Vec::new();
     visit_items(&file.items, Some(line), false, &mut found);
+    // A fn nested in the function's body (at any depth) is a function of
+    // its own, under its own attribute (the wrapper puts it there).
+    let outer = found.last().and_then(|site| function_node(&file.items, site.fn_line));
+    if let Some(inner) = outer.and_then(|(_, body)| nested_fn_at(body, line)) {
+        if !has_debuggable(&inner.attrs) {
+            let name = inner.sig.ident.to_string();
+            return Err(LocateError::NotYet { line, name, why: "a fn nested in another function's body, without its own #[debuggable]" });
+        }
+        let end = inner.block.brace_token.span.close().end();
+        consider(&inner.sig, first_token(inner, &inner.attrs), end, end, Owner::Module, true, None, Some(line), &mut found);
+    }
     found.pop().ok_or_else(|| match macro_at(&file.items, line) {
         Some(name) => LocateError::InMacro { line, name },
         None => LocateError::NoFunction { line },
@@ -138,54 +146,6 @@ pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, Lo
 }
 
 /// The `macro_rules!` (at any module depth) whose text holds `line`.
-/// A function holding `line` that no patch can replace yet: a fn nested in
-/// another function's body (it gets no `#[debuggable]`, and a patch
-/// replaces whole top-level functions).
-fn not_yet_at(file: &syn::File, line: u32) -> Option<(String, &'static str)> {
-    struct Finder {
-        line: u32,
-        depth: usize,
-        found: Option<(String, &'static str)>,
-    }
-    impl Finder {
-        fn covers(&self, start: proc_macro2::Span, end: proc_macro2::Span) -> bool {
-            (start.start().line as u32..=end.end().line as u32).contains(&self.line)
-        }
-    }
-    impl<'a> syn::visit::Visit<'a> for Finder {
-        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
-            if !self.covers(f.sig.fn_token.span, f.block.brace_token.span.close()) {
-                return;
-            }
-            if self.depth > 0 {
-                self.found = Some((f.sig.ident.to_string(), "a fn nested in another function's body"));
-            }
-            self.depth += 1;
-            syn::visit::visit_item_fn(self, f);
-            self.depth -= 1;
-        }
-        fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
-            if self.covers(f.sig.fn_token.span, f.block.brace_token.span.close()) {
-                self.depth += 1;
-                syn::visit::visit_impl_item_fn(self, f);
-                self.depth -= 1;
-            }
-        }
-        fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
-            if let Some(block) = &f.default {
-                if self.covers(f.sig.fn_token.span, block.brace_token.span.close()) {
-                    self.depth += 1;
-                    syn::visit::visit_trait_item_fn(self, f);
-                    self.depth -= 1;
-                }
-            }
-        }
-    }
-    let mut finder = Finder { line, depth: 0, found: None };
-    syn::visit::Visit::visit_file(&mut finder, file);
-    finder.found
-}
-
 fn macro_at(items: &[Item], line: u32) -> Option<String> {
     items.iter().find_map(|item| match item {
         Item::Macro(m) => {
@@ -435,8 +395,70 @@ fn generic_fits(sig: &Signature) -> bool {
     rust_abi && sig.inputs.len() <= 12 && !never && sig.variadic.is_none()
 }
 
-/// The signature and body of the function whose `fn` keyword is on `fn_line`.
+/// The innermost fn nested in `body` (in its blocks, closures and nested
+/// fns) whose text holds `line`.
+fn nested_fn_at(body: &syn::Block, line: u32) -> Option<&syn::ItemFn> {
+    nested_fn(body, |f| {
+        let start = f.attrs.first().map_or(f.sig.fn_token.span.start().line, |a| a.pound_token.span.start().line.min(f.sig.fn_token.span.start().line));
+        (start as u32..=f.block.brace_token.span.close().end().line as u32).contains(&line)
+    })
+}
+
+/// The innermost fn nested in `body` that `wanted` accepts.
+fn nested_fn<'a>(body: &'a syn::Block, wanted: impl Fn(&syn::ItemFn) -> bool) -> Option<&'a syn::ItemFn> {
+    struct Finder<'a, W> {
+        wanted: W,
+        found: Option<&'a syn::ItemFn>,
+    }
+    impl<'a, W: Fn(&syn::ItemFn) -> bool> syn::visit::Visit<'a> for Finder<'a, W> {
+        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+            if (self.wanted)(f) {
+                self.found = Some(f);
+            }
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    let mut finder = Finder { wanted, found: None };
+    syn::visit::Visit::visit_block(&mut finder, body);
+    finder.found
+}
+
+/// The signature and body of the function whose `fn` keyword is on
+/// `fn_line`, or of a fn nested in one.
 pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature, &syn::Block)> {
+    if let Some(found) = top_level_node(items, fn_line) {
+        return Some(found);
+    }
+    let at_line = |f: &syn::ItemFn| f.sig.fn_token.span.start().line as u32 == fn_line;
+    let mut bodies: Vec<&syn::Block> = Vec::new();
+    collect_bodies(items, &mut bodies);
+    bodies.into_iter().find_map(|b| nested_fn(b, at_line)).map(|f| (&f.sig, &*f.block))
+}
+
+/// Every function body of `items` (free fns, methods, provided methods).
+fn collect_bodies<'a>(items: &'a [Item], out: &mut Vec<&'a syn::Block>) {
+    for item in items {
+        match item {
+            Item::Fn(f) => out.push(&f.block),
+            Item::Impl(imp) => out.extend(imp.items.iter().filter_map(|it| match it {
+                ImplItem::Fn(f) => Some(&f.block),
+                _ => None,
+            })),
+            Item::Trait(t) => out.extend(t.items.iter().filter_map(|it| match it {
+                syn::TraitItem::Fn(f) => f.default.as_ref(),
+                _ => None,
+            })),
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_bodies(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn top_level_node(items: &[Item], fn_line: u32) -> Option<(&Signature, &syn::Block)> {
     for item in items {
         let found = match item {
             Item::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &*f.block)),
@@ -448,7 +470,7 @@ pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature,
                 syn::TraitItem::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => f.default.as_ref().map(|b| (&f.sig, b)),
                 _ => None,
             }),
-            Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| function_node(inner, fn_line)),
+            Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| top_level_node(inner, fn_line)),
             _ => None,
         };
         if found.is_some() {
@@ -498,7 +520,12 @@ mod listing_tests {
         let provided = find_function(src, 3).unwrap();
         assert_eq!((provided.name.as_str(), &provided.owner, provided.generic), ("p", &Owner::Trait { name: "T".into() }, true));
         assert!(provided.getter_item("g").contains("static __HB_PROVIDED"), "{}", provided.getter_item("g"));
-        assert_eq!(err(9), "line 9 is in `inner`, which cannot be debugged yet: a fn nested in another function's body");
+        assert_eq!(err(9), "line 9 is in `inner`, which cannot be debugged yet: a fn nested in another function's body, without its own #[debuggable]");
+        // Under its own attribute (the wrapper puts it there): a function.
+        let marked = src.replace("    fn inner()", "    #[debuggable] fn inner()");
+        let inner = find_function(&marked, 9).unwrap();
+        assert_eq!((inner.name.as_str(), inner.fn_line, inner.generic, inner.getter_inside()), ("inner", 8, false, false));
+        assert!(inner.getter_item("g").contains("inner as usize"));
         assert_eq!(find_function(src, 7).unwrap().name, "outer");
         assert_eq!(find_function(src, 11).unwrap().name, "outer");
     }

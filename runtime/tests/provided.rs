@@ -67,6 +67,24 @@ pub trait Convert<T> {
     }
 }
 
+/// A supertrait with a method of the same name as a provided one.
+pub trait Base {
+    fn label(&self) -> String {
+        "base".into()
+    }
+}
+
+#[debuggable]
+pub trait Derived<'a, const N: usize>: Base {
+    fn label(&self) -> String {
+        let inner = Base::label(self);
+        format!("{inner}+{N}")
+    }
+}
+
+impl Base for Tri {}
+impl<'a> Derived<'a, 2> for Tri {}
+
 pub struct Tri;
 pub struct Quad(u8);
 
@@ -128,11 +146,12 @@ fn provided_methods_keep_their_behaviour_for_keepers_and_overriders() {
     assert_eq!(<Tri as Convert<String>>::get_twice(&Tri), ("three".to_string(), "three".to_string()));
     assert_eq!(as_dyn(&Tri), (3, 3));
     drop(Tri.later());
+    assert_eq!(<Tri as Derived<2>>::label(&Tri), "base+2");
 }
 
 #[test]
 fn provided_methods_register_with_instances() {
-    for key in ["Shape::describe", "Shape::tagged", "Shape::into_sides", "Shape::corners", "Shape::twice", "Convert::get_twice"] {
+    for key in ["Derived::label", "Shape::describe", "Shape::tagged", "Shape::into_sides", "Shape::corners", "Shape::twice", "Convert::get_twice"] {
         assert_patchable(key);
         assert!(entry(key).generic, "{key}: one slot for every implementor");
     }

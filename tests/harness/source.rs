@@ -242,11 +242,11 @@ impl Items<'_> {
             nested: lines.nested.iter().map(|(a, b)| (*a, *b)).collect(),
             code,
         });
-        // Items nested in the body are functions too, which ARCHITECTURE.md
-        // says are not debuggable yet (nor are a trait's provided methods).
+        // Items nested in the body are functions too.
         for item in lines.items {
             match &item {
-                Item::Fn(f) if self.cfg.keeps(&f.attrs) == Some(true) => self.function_as(&f.sig, &f.block, Some("nested fn"))?,
+                // A function of its own, under its own attribute.
+                Item::Fn(f) if self.cfg.keeps(&f.attrs) == Some(true) => self.function(&f.sig, &f.block, false)?,
                 _ => {}
             }
         }

@@ -567,6 +567,11 @@ mod opaque {
         (1..limit).map(|i| i * i)
     }
 
+    pub fn doubled(items: impl IntoIterator<Item = u32>) -> impl Iterator<Item = u32> {
+        let factor = 2;
+        items.into_iter().map(move |x| x * factor)
+    }
+
     pub fn chunked<const N: usize>(data: &[u8]) -> Vec<[u8; N]> {
         let mut out = Vec::new();
         for c in data.chunks_exact(N) {
@@ -707,6 +712,7 @@ pub fn run(name: &str) -> Option<String> {
         "sum_all" => format!("{} {}", opaque::sum_all(&[1u8, 2, 3]), opaque::sum_all(&[7u32, 8])),
         "adder" => format!("{}", opaque::adder(2)(5)),
         "squares" => format!("{:?}", opaque::squares(4).collect::<Vec<_>>()),
+        "doubled" => format!("{:?} {:?}", opaque::doubled(vec![1, 2]).collect::<Vec<_>>(), opaque::doubled([5u32]).collect::<Vec<_>>()),
         "chunked" => format!("{:?} {:?}", opaque::chunked::<2>(&[1, 2, 3, 4, 5]), opaque::chunked::<3>(&[1, 2, 3])),
         "with" | "top_two" => format!("{:?} {:?}", Stack::with(&[1, 2, 3]).top_two(), Stack::with(&["a"]).top_two()),
         "summarize" | "headline" => format!("{} {}", Stack::with(&[1u8, 2]).headline(), Point { x: 4, y: 5 }.headline()),
