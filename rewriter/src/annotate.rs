@@ -285,9 +285,9 @@ mod tests {
         assert_eq!(
             lines(&out.text),
             [
-                "#[::hotbreak::debuggable] fn outer() -> u8 {",
-                "    #[::hotbreak::debuggable] fn inner() -> u8 {",
-                "        #[::hotbreak::debuggable] fn deeper() -> u8 { 1 }",
+                "#[::hotbreak::debuggable] fn outer() -> u8 {#[::hotbreak::debuggable]",
+                "    fn inner() -> u8 {#[::hotbreak::debuggable]",
+                "        fn deeper() -> u8 { 1 }",
                 "        deeper()",
                 "    }",
                 "    if true {#[::hotbreak::debuggable]",

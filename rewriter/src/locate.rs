@@ -131,13 +131,11 @@ pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, Lo
     // A fn nested in the function's body (at any depth) is a function of
     // its own, under its own attribute (the wrapper puts it there).
     let outer = found.last().and_then(|site| function_node(&file.items, site.fn_line));
+    // Without the attribute (a user-annotated crate; the user's text of a
+    // zero-annotation one) the registry says whether it is debuggable.
     if let Some(inner) = outer.and_then(|(_, body)| nested_fn_at(body, line)) {
-        if !has_debuggable(&inner.attrs) {
-            let name = inner.sig.ident.to_string();
-            return Err(LocateError::NotYet { line, name, why: "a fn nested in another function's body, without its own #[debuggable]" });
-        }
         let end = inner.block.brace_token.span.close().end();
-        consider(&inner.sig, first_token(inner, &inner.attrs), end, end, Owner::Module, true, None, Some(line), &mut found);
+        consider(&inner.sig, first_token(inner, &inner.attrs), end, end, Owner::Module, has_debuggable(&inner.attrs), None, Some(line), &mut found);
     }
     found.pop().ok_or_else(|| match macro_at(&file.items, line) {
         Some(name) => LocateError::InMacro { line, name },
@@ -514,13 +512,13 @@ mod listing_tests {
     }
 
     #[test]
-    fn nested_fns_say_they_cannot_be_debugged_yet_provided_methods_are_found() {
+    fn nested_fns_and_provided_methods_are_functions_of_their_own() {
         let src = "trait T {\n    fn p(&self) -> u8 {\n        1\n    }\n}\nfn outer() -> u8 {\n    let a = 1;\n    fn inner() -> u8 {\n        2\n    }\n    a + inner()\n}\n";
-        let err = |line| find_function(src, line).unwrap_err().to_string();
         let provided = find_function(src, 3).unwrap();
         assert_eq!((provided.name.as_str(), &provided.owner, provided.generic), ("p", &Owner::Trait { name: "T".into() }, true));
         assert!(provided.getter_item("g").contains("static __HB_PROVIDED"), "{}", provided.getter_item("g"));
-        assert_eq!(err(9), "line 9 is in `inner`, which cannot be debugged yet: a fn nested in another function's body, without its own #[debuggable]");
+        let bare = find_function(src, 9).unwrap();
+        assert_eq!((bare.name.as_str(), bare.debuggable), ("inner", false), "the registry decides");
         // Under its own attribute (the wrapper puts it there): a function.
         let marked = src.replace("    fn inner()", "    #[debuggable] fn inner()");
         let inner = find_function(&marked, 9).unwrap();
