@@ -198,6 +198,8 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
             ("methods", hot, hot as f64),
             ("traits", hot, hot as f64),
             ("fib", depth, fib_calls(depth)),
+            ("generic", hot, hot as f64),
+            ("awaits", hot, hot as f64),
             ("loop", hot, hot as f64),
         ] {
             let mut per_layout = vec![(Samples::default(), Samples::default()); layouts];

@@ -37,7 +37,11 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
         }
         let mut f = Func::from_syn(method.attrs.clone(), syn::Visibility::Inherited, None, method.sig.clone(), block);
         let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
-        let why = reason(&[&trait_reading, &reading], &f.sig).or_else(|| (!crate::expand::callable(&f.sig)).then(|| "provided method".to_string()));
+        // Every implementor is an instance: an async one would be a
+        // generic async fn (not patchable yet).
+        let why = reason(&[&trait_reading, &reading], &f.sig)
+            .or_else(|| f.sig.asyncness.map(|_| "generic async fn (an async provided method)".to_string()))
+            .or_else(|| (!crate::expand::callable(&f.sig)).then(|| "provided method".to_string()));
         if let Some(why) = why {
             if patch_target {
                 return Err(Refusal::Misuse(syn::Error::new(f.sig.ident.span(), format!("hotbreak cannot patch this function: {why}"))));

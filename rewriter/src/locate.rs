@@ -41,6 +41,10 @@ pub struct FnSite {
     pub generic: bool,
     /// Returns `impl Trait`: a patch must return the program's hidden type.
     pub returns_opaque: bool,
+    /// An `async fn` with this many arguments: its patch's slot takes the
+    /// adapter that boxes the patched function's future (runtime
+    /// `futures.rs`), not the function.
+    pub async_arity: Option<usize>,
 }
 
 /// The static a generic fn's patch getter returns the address of: its
@@ -67,6 +71,11 @@ impl FnSite {
             format!(
                 " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{anchor} as *const u8 as usize }} \
                  #[doc(hidden)] static {anchor}: u8 = 0; "
+            )
+        } else if let Some(arity) = self.async_arity {
+            format!(
+                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ ::core::hint::black_box({path} as usize); ::hotbreak::__private::async_entry{arity}({path}) }}",
+                path = self.path_from_container()
             )
         } else {
             format!(" #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ {} as usize }}", self.path_from_container())
@@ -208,7 +217,11 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                     let Some(block) = &f.default else { continue };
                     let d = d || has_debuggable(&f.attrs);
                     let owner = Owner::Trait { name: t.ident.to_string() };
-                    let why = (!generic_fits(&f.sig)).then_some("provided method");
+                    let why = if f.sig.asyncness.is_some() {
+                        Some("generic async fn (an async provided method)")
+                    } else {
+                        (!generic_fits(&f.sig)).then_some("provided method")
+                    };
                     let end = block.brace_token.span.close().end();
                     if may_contain(&f.attrs, &f.sig, end, line) {
                         consider(&f.sig, first_token(f, &f.attrs), end, trait_end, owner, d, why, line, found);
@@ -283,6 +296,7 @@ fn consider(
         generic: is_generic(sig) && owner_reason.or_else(|| signature_reason(sig)).is_none(),
         returns_opaque: matches!(&sig.output, syn::ReturnType::Type(_, t) if mentions_impl(t.to_token_stream())),
         unpatchable: owner_reason.or_else(|| signature_reason(sig)),
+        async_arity: sig.asyncness.map(|_| sig.inputs.len()),
         owner,
     });
 }
@@ -324,8 +338,10 @@ fn contains_ident(tree: proc_macro2::TokenTree, name: &str) -> bool {
 fn signature_reason(sig: &Signature) -> Option<&'static str> {
     if sig.constness.is_some() {
         Some("const fn")
-    } else if sig.asyncness.is_some() {
-        Some("async fn")
+    } else if sig.asyncness.is_some() && is_generic(sig) {
+        Some("generic async fn")
+    } else if sig.asyncness.is_some() && sig.inputs.len() > MAX_ASYNC_ARGS {
+        Some("async fn with more than 12 arguments")
     } else if impl_trait_unfit(sig) {
         Some("impl Trait in a signature hotbreak cannot call (see ARCHITECTURE.md)")
     } else if is_generic(sig) && !generic_fits(sig) {
@@ -334,6 +350,9 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
         None
     }
 }
+
+/// The most arguments an async fn's adapter takes (runtime `futures.rs`).
+const MAX_ASYNC_ARGS: usize = 12;
 
 /// Type or const parameters, named or anonymous (`impl Trait` arguments).
 fn is_generic(sig: &Signature) -> bool {

@@ -8,6 +8,7 @@
 //! `continue`/`next`/`step`/`finish` resume only the current one.
 
 pub mod breakpoints;
+mod catch;
 pub mod command;
 mod evaluate;
 mod values;
@@ -22,7 +23,7 @@ use command::{BreakSpec, Command, Location};
 use hotbreak::protocol::{Resume, StopEvent, StopReason};
 use hotbreak_hotreload::PatchError;
 use hotbreak_rewriter::{Breakpoint, FnSite, LocateError};
-use output::{BreakpointRow, DiagnosticRow, Out, StopView, ThreadRow};
+use output::{BreakpointRow, DiagnosticRow, Out, PanicView, StopView, ThreadRow};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
@@ -43,6 +44,10 @@ pub struct Session {
     /// Patch index armed for each registry function with breakpoints.
     patches: HashMap<usize, usize>,
     watches: Vec<String>,
+    /// Which panics stop their thread (`catch`), saved like breakpoints.
+    catch_mode: hotbreak::protocol::CatchMode,
+    /// The mode was sent to this process (else it was never caught).
+    catch_sent: bool,
     /// Threads stopped now, in the order they stopped.
     stops: Vec<StopEvent>,
     current: Option<u64>,
@@ -115,6 +120,7 @@ impl Session {
         host.require_runtime()?;
         let dbg = Debuggee::launch_held(launch.command(&host.executable))?;
         let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
+        let catch_mode = catch::load(&state_dir(&host));
         let mut session = Session {
             host,
             dbg,
@@ -128,6 +134,8 @@ impl Session {
             last_eval: None,
             values: None,
             watches: Vec::new(),
+            catch_mode,
+            catch_sent: false,
             stops: Vec::new(),
             current: None,
             exited: false,
@@ -147,6 +155,7 @@ impl Session {
         }
         session.announce_start();
         session.rearm_saved();
+        session.apply_saved_catch();
         if !session.launch.hold {
             session.release()?;
         }
@@ -176,6 +185,7 @@ impl Session {
         self.dirty.extend(edited.iter().copied());
         self.announce_start();
         self.rearm_saved();
+        self.apply_saved_catch();
         for index in edited {
             if self.patches.contains_key(&index) {
                 self.edited.insert(index, None);
@@ -318,7 +328,7 @@ impl Session {
     }
 
     fn execute(&mut self, cmd: Command) -> Result<()> {
-        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit | Command::Run);
+        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit | Command::Run | Command::Catch(_));
         if needs_program && self.exited {
             bail!("the program has exited");
         }
@@ -337,12 +347,19 @@ impl Session {
                 self.add_breakpoint(spec, true)?;
                 self.resume(Resume::Continue, true)?
             }
-            Command::Next => self.resume(Resume::Next, false)?,
+            Command::Next => {
+                self.refuse_stepping_a_panic("next")?;
+                self.resume(Resume::Next, false)?
+            }
             Command::Step => {
+                self.refuse_stepping_a_panic("step")?;
                 self.prepare_step_in()?;
                 self.resume(Resume::Step, false)?
             }
-            Command::Finish => self.resume(Resume::Finish, false)?,
+            Command::Finish => {
+                self.refuse_stepping_a_panic("finish")?;
+                self.resume(Resume::Finish, false)?
+            }
             Command::Locals => {
                 let stop = self.current_stop()?;
                 let mut vars: Vec<_> = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
@@ -373,6 +390,7 @@ impl Session {
                 self.say(Out::Stopped(view));
             }
             Command::Watch(expr) => self.watch(expr)?,
+            Command::Catch(mode) => self.catch(mode)?,
             Command::Help => self.say(Out::Info { message: command::HELP.to_string() }),
             Command::Run => self.rerun()?,
             Command::Quit => self.quit(),
@@ -467,6 +485,11 @@ impl Session {
             StopReason::Breakpoint { id } => ("breakpoint", Some(*id), None),
             StopReason::Step => ("step", None, None),
             StopReason::Return { value } => ("return", None, Some(value.clone())),
+            StopReason::Panic { .. } => ("panic", None, None),
+        };
+        let panic = match &stop.reason {
+            StopReason::Panic { message, file, line, column } => Some(Box::new(PanicView { message: message.clone(), file: file.clone(), line: *line, column: *column })),
+            _ => None,
         };
         let watches = if self.watches.is_empty() {
             Vec::new()
@@ -495,6 +518,7 @@ impl Session {
             value,
             source: self.source_line(&stop.file, stop.line).unwrap_or_default(),
             watches,
+            panic,
         }
     }
 
@@ -515,7 +539,8 @@ impl Session {
     }
 
     fn source_line(&self, file: &str, line: u32) -> Option<String> {
-        self.read_source(file).ok()?.lines().nth(line as usize - 1).map(str::to_owned)
+        // Line 0: a panic without a location.
+        self.read_source(file).ok()?.lines().nth((line as usize).checked_sub(1)?).map(str::to_owned)
     }
 
     /// The file as rustc names it, from what the user typed: a path from
