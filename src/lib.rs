@@ -4,6 +4,7 @@
 pub mod debuggee;
 pub mod demo;
 mod eval_errors;
+pub mod hidden_type;
 pub mod host;
 pub mod line_mode;
 pub mod patcher;

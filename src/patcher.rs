@@ -51,6 +51,10 @@ pub struct PreparedPatch {
     timings: Timings,
     /// Captures rustc rejected (what the stopped frames of this patch hold).
     pruned: BTreeSet<CaptureId>,
+    /// The function returns `impl Trait`: its hidden type is checked.
+    opaque: bool,
+    /// Breakpoint lines inside its closures, when it returns `impl Trait`.
+    escaping: Vec<u32>,
 }
 
 /// A patch running in a debuggee.
@@ -69,22 +73,32 @@ pub struct AppliedPatch {
     pub coverage: Option<Coverage>,
 }
 
-/// Which of a generic function's instances in the program a patch covers.
+/// Which of a generic function's instances in the program a patch covers,
+/// and which of a function's breakpoint lines its returned closures run
+/// outside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     pub covered: Vec<String>,
     pub not_covered: Vec<String>,
+    /// Breakpoint lines in closures of a function returning `impl Trait`:
+    /// a closure it returns is called by the caller's native code.
+    pub escaping: Vec<u32>,
 }
 
 impl Coverage {
     /// `` `f`: covers f::<u8>, f::<String>; not covered (native code): f::<T> ``.
     pub fn describe(&self, function: &str) -> String {
-        let mut s = match self.covered.is_empty() {
-            true => format!("`{function}`: the patch covers none of its instances in the program"),
-            false => format!("`{function}`: covers {}", self.covered.join(", ")),
+        let mut s = match (self.covered.is_empty(), self.not_covered.is_empty()) {
+            (true, true) => format!("`{function}`: covers its own calls"),
+            (true, false) => format!("`{function}`: the patch covers none of its instances in the program"),
+            (false, _) => format!("`{function}`: covers {}", self.covered.join(", ")),
         };
-        if !self.not_covered.is_empty() {
-            s.push_str(&format!("; not covered, these run their native code: {}", self.not_covered.join(", ")));
+        let mut missing = self.not_covered.clone();
+        for line in &self.escaping {
+            missing.push(format!("line {line} when its closure runs after `{function}` returned it (the caller calls the program's copy)"));
+        }
+        if !missing.is_empty() {
+            s.push_str(&format!("; not covered, these run their native code: {}", missing.join(", ")));
         }
         s
     }
@@ -189,6 +203,8 @@ impl Patcher {
             timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
             compiled,
             file: file.to_string(),
+            opaque: patched.site.returns_opaque,
+            escaping: Vec::new(),
             name: patched.site.name,
             fn_line: patched.site.fn_line,
             pruned: BTreeSet::new(),
@@ -254,6 +270,8 @@ impl Patcher {
                         return Ok(PreparedPatch {
                             compiled,
                             file: file.to_string(),
+                            opaque: instrumented.site.returns_opaque,
+                            escaping: escaping_lines(&instrumented.site, source, breakpoints),
                             name: instrumented.site.name,
                             fn_line: instrumented.site.fn_line,
                             timings,
@@ -341,16 +359,23 @@ impl Patcher {
         let host = self.builder.host();
         let bias = host.load_bias(ANCHOR_SYMBOL, debuggee.hello.anchor)?;
         let linked = self.builder.link(&prepared.compiled, bias)?;
+        if prepared.opaque {
+            crate::hidden_type::refuse_another(host, &linked, &prepared.file, prepared.fn_line, &prepared.name)?;
+        }
         let started = Instant::now();
         let patch = debuggee.load_patch(&linked.path, &linked.getter)?;
         let coverage = match &linked.generic {
             Some(generic) => {
                 let base = debuggee.libraries.last().map_or(0, |(_, base)| *base);
-                let (table, coverage) = instance_table(&host.instances(&generic.path), generic, bias, base);
+                let (table, coverage) = instance_table(&host.instances(&generic.pattern), generic, bias, base);
                 debuggee.set_instance_table(patch, table);
                 Some(coverage)
             }
             None => None,
+        };
+        let coverage = match (coverage, prepared.escaping.is_empty()) {
+            (coverage, true) => coverage,
+            (coverage, false) => Some(Coverage { escaping: prepared.escaping.clone(), ..coverage.unwrap_or_default() }),
         };
         debuggee.arm(function, patch)?;
         let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
@@ -425,7 +450,8 @@ fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, 
     // `f::<u8>` for a free fn; a method's instance differs in its self
     // type: `<krate::W<u8>>::m` whole.
     let short = |name: &str| {
-        let from = if patch.path.starts_with('<') { 0 } else { patch.path.rfind("::").map_or(0, |i| i + 2) };
+        let path = &patch.pattern.path;
+        let from = if path.starts_with('<') { 0 } else { path.rfind("::").map_or(0, |i| i + 2) };
         name.get(from..).unwrap_or(name).to_string()
     };
     let mut table = Vec::new();
@@ -444,6 +470,19 @@ fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, 
         names.dedup();
     }
     (table, coverage)
+}
+
+/// The breakpoint lines inside closures of a function returning `impl
+/// Trait`, which may run after it returned (see the rewriter's `closures.rs`).
+fn escaping_lines(site: &hotbreak_rewriter::FnSite, source: &str, breakpoints: &[Breakpoint]) -> Vec<u32> {
+    if !site.returns_opaque {
+        return Vec::new();
+    }
+    let inside = hotbreak_rewriter::closure_body_lines(source, site.fn_line).unwrap_or_default();
+    let mut lines: Vec<u32> = breakpoints.iter().map(|b| b.line).filter(|l| inside.contains(l)).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
 }
 
 /// A getter name unique among the patches this process builds.
@@ -510,7 +549,7 @@ mod tests {
     fn instances_the_patch_lacks_are_named_not_covered() {
         let host = [("k::m::f::<u8>".to_string(), 0x100), ("k::m::f::<bin::Thing>".to_string(), 0x200), ("k::m::f::<u8>".to_string(), 0x300)];
         let patch = GenericPatch {
-            path: "k::m::f".into(),
+            pattern: hotbreak_hotreload::instances::InstancePattern::from_anchor("k::m::f::__HB_HERE").unwrap(),
             anchor: 0x40,
             instances: vec![("k::m::f::<u8>".into(), 0x10), ("k::m::f::<u16>".into(), 0x20)],
         };
@@ -521,6 +560,12 @@ mod tests {
         assert_eq!(
             coverage.describe("f"),
             "`f`: covers f::<u8>; not covered, these run their native code: f::<bin::Thing>"
+        );
+        let escaping = Coverage { escaping: vec![12], ..Coverage::default() };
+        assert_eq!(
+            escaping.describe("adder"),
+            "`adder`: covers its own calls; not covered, these run their native code: \
+             line 12 when its closure runs after `adder` returned it (the caller calls the program's copy)"
         );
     }
 }

@@ -67,10 +67,13 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
 
     let functions: Vec<_> = dbg.hello.functions.iter().filter(|f| f.file == SHAPES && f.unpatchable.is_none()).cloned().collect();
     assert!(functions.len() >= 40, "only {} patchable shapes", functions.len());
-    let mut unpatchable: Vec<_> = dbg.hello.functions.iter().filter(|f| f.file == SHAPES && f.unpatchable.is_some()).map(|f| f.name.clone()).collect();
-    unpatchable.sort();
-    // `max_of` is generic: patchable, each of its instances looks itself up.
-    assert_eq!(unpatchable, ["make_evens"], "impl-Trait-returning shapes are registered as unpatchable");
+    let unpatchable: Vec<_> = dbg.hello.functions.iter().filter(|f| f.file == SHAPES && f.unpatchable.is_some()).map(|f| f.name.clone()).collect();
+    // Generic fns and impls, `impl Trait` in either position, provided
+    // methods: all patchable, each instance looks itself up.
+    assert!(unpatchable.is_empty(), "{unpatchable:?}");
+    for name in ["shout", "adder", "squares", "doubled", "make_evens", "chunked", "top_two", "headline"] {
+        assert!(functions.iter().any(|f| f.name == name), "{name} is a patchable shape");
+    }
 
     let mut stops = 0;
     let native: BTreeMap<String, String> = functions
@@ -80,7 +83,7 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
     assert!(native.values().all(|v| !v.ends_with("= unknown")), "{native:?}");
 
     let source = std::fs::read_to_string(workspace().join(SHAPES)).unwrap();
-    let (mut failures, mut points, mut id) = (Vec::new(), 0, 0);
+    let (mut failures, mut points, mut id, mut escaping_said) = (Vec::new(), 0, 0, 0);
     for f in &functions {
         for line in statement_lines(&source, f.first_line).unwrap() {
             id += 1;
@@ -93,6 +96,14 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
                     continue;
                 }
             };
+            // `adder` returns its closure: the caller runs the program's copy.
+            let escaping = applied.coverage.as_ref().map(|c| c.escaping.clone()).unwrap_or_default();
+            if f.name == "adder" && line > f.first_line + 2 && line < f.last_line - 1 {
+                assert_eq!(escaping, [line], "{line}");
+                escaping_said += 1;
+            } else {
+                assert!(escaping.is_empty(), "{}:{line}: {escaping:?}", f.name);
+            }
             match run(&mut dbg, &mut stdin, &f.name, Some(line), &mut stops) {
                 Ok(out) if out == native[&f.name] => {}
                 Ok(out) => failures.push(format!("{SHAPES}:{line} `{}`: printed {out:?}, natively {:?}", f.name, native[&f.name])),
@@ -102,5 +113,6 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
         }
     }
     eprintln!("{} shapes, {points} breakpoint lines, {stops} stops served", functions.len());
+    assert_eq!(escaping_said, 2, "adder's closure lines are said to run outside it");
     assert!(failures.is_empty(), "{} of {points} failed:\n{}", failures.len(), failures.join("\n"));
 }

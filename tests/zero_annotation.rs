@@ -159,3 +159,26 @@ fn tests_of_the_package_stop_in_the_library_and_in_the_lib_test_harness() {
         ],
     );
 }
+
+/// A fn nested in another's body (`util::fold`'s `halves`) gets its own
+/// attribute from the wrapper: a breakpoint there stops with its locals,
+/// and the program's output is the plain build's.
+#[test]
+fn a_fn_nested_in_a_body_stops_with_its_locals() {
+    let util = "examples/plain/src/util.rs";
+    let at = line_of(util, "(high, x & 0xffff_ffff)");
+    let script = format!("break util.rs:{at}\ncontinue\nlocals\ndelete 1\ncontinue\n");
+    let (out, err, ok) = session(&["run", "-p", "plain", "--batch", "--", "5"], &script, "nested-fn");
+    assert!(ok, "{out}\n{err}");
+    assert_in_order(
+        &out,
+        &[
+            &format!("breakpoint 1 at {util}:{at} in `halves`: armed in "),
+            &format!("stopped (breakpoint 1) at {util}:{at} in `halves`"),
+            "x: u64 = ",
+            "high: u64 = ",
+            "program exited with status 0",
+        ],
+    );
+    assert_eq!(program_lines(&out), program_lines(&run_plain(&plain_build(), &["5"])));
+}

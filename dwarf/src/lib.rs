@@ -7,12 +7,15 @@
 //! into one-line summaries and one level of children.
 
 mod btree;
+mod layout;
 mod load;
 mod model;
 mod names;
 mod render;
 mod std_types;
 mod view;
+
+pub use layout::return_layouts;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -210,14 +210,13 @@ impl HostSymbols {
         self.shim_slots.get(&path).copied()
     }
 
-    /// Runtime minus link-time address of the anchor symbol: the load bias.
-    /// Every instance of the generic function `path` in the host
+    /// Every instance of a generic function (`pattern`) in the host
     /// (`krate::m::f::<u8>`, demangled without hashes) and its link-time
     /// address. An instance defined at two addresses (local copies that
     /// differ) is listed once per address.
-    pub fn instances(&self, path: &str) -> Vec<(String, u64)> {
+    pub fn instances(&self, pattern: &crate::instances::InstancePattern) -> Vec<(String, u64)> {
         // v0 spells each identifier as is: a cheap filter before demangling.
-        let ident = path.rsplit("::").next().unwrap_or(path);
+        let ident = pattern.path.rsplit("::").next().unwrap_or(&pattern.path);
         let mut found: Vec<(String, u64)> = self
             .symbols
             .iter()
@@ -228,7 +227,7 @@ impl HostSymbols {
                     Some(all) => all.clone(),
                     None => vec![s.address],
                 };
-                let found = crate::patch::instance_of(&demangled, path);
+                let found = pattern.instance(name, &demangled);
                 addresses.into_iter().filter(move |_| found).map(move |a| (demangled.clone(), a))
             })
             .collect();
@@ -251,6 +250,7 @@ impl HostSymbols {
         found
     }
 
+    /// Runtime minus link-time address of the anchor symbol: the load bias.
     pub fn load_bias(&self, anchor_symbol: &str, anchor_runtime: u64) -> Result<u64> {
         match self.lookup(anchor_symbol) {
             Lookup::Address(a) => Ok(anchor_runtime.wrapping_sub(a)),

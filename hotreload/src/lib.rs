@@ -8,6 +8,7 @@
 //!   patch needs, with every shared item pointed at the host's own copy.
 
 pub mod host;
+pub mod instances;
 pub mod modules;
 pub mod patch;
 pub mod record;

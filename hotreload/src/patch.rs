@@ -15,6 +15,7 @@
 //! functions and types' impls are the host's.
 
 use crate::host::{HostSymbols, Lookup};
+use crate::instances::{generic_patch, names_path, InstancePattern};
 use crate::record::Invocation;
 use crate::shadow::ShadowTree;
 use crate::trampolines;
@@ -111,14 +112,16 @@ pub struct LinkedPatch {
     pub link_time: Duration,
     /// For a generic function: its instances in the library.
     pub generic: Option<GenericPatch>,
+    /// For any other: the replaced function's symbol.
+    pub replaced: Option<String>,
 }
 
 /// What the library of a generic function's patch holds: the instances its
 /// entry checks look up (see the runtime's `instances.rs`).
 #[derive(Debug, Clone)]
 pub struct GenericPatch {
-    /// The function's path (`krate::m::f`), as v0 names demangle.
-    pub path: String,
+    /// Which symbols are the function's instances.
+    pub pattern: InstancePattern,
     /// Link-time address of the anchor static the getter returns: the
     /// getter's value minus this is the library's load base.
     pub anchor: u64,
@@ -257,6 +260,7 @@ impl PatchBuilder {
         };
         Ok(LinkedPatch {
             generic,
+            replaced: plan.replaced.clone(),
             size: std::fs::metadata(&path)?.len(),
             path,
             getter: compiled.getter.clone(),
@@ -442,118 +446,10 @@ struct LinkPlan {
     /// Names kept whether referenced or not (`ld -u`): a generic
     /// function's instances.
     roots: Vec<String>,
-    /// A generic function's path, when the patch is one.
-    generic: Option<String>,
-}
-
-/// Suffix of the anchor static a generic fn's getter returns (the
-/// rewriter's `GENERIC_ANCHOR`, nested in the function).
-const GENERIC_ANCHOR_SUFFIX: &str = "::__HB_HERE";
-
-/// Whether a demangled symbol is an instance of the function `path`:
-/// `path` itself or `path::<..>` with its generic arguments, nothing
-/// inside it (`path::<u8>::{closure#0}` is a closure of the instance).
-///
-/// A method of a generic impl has a path with `_` for the impl's
-/// parameters (`<krate::W<_>>::m`, `<_ as krate::Tr>::m`): each `_`
-/// standing for a whole generic argument matches one balanced argument.
-pub fn instance_of(demangled: &str, path: &str) -> bool {
-    let Some(matched) = match_prefix(demangled, path) else { return false };
-    let rest = &demangled[matched..];
-    if rest.is_empty() {
-        return true;
-    }
-    let Some(args) = rest.strip_prefix("::<") else { return false };
-    // One or more arguments, then the `>` that ends the name.
-    let t = args.as_bytes();
-    let mut from = 0;
-    loop {
-        let end = balanced_arg_end(t, from);
-        match t.get(end) {
-            Some(b',') => from = end + 1,
-            Some(b'>') => return end + 1 == t.len(),
-            _ => return false,
-        }
-    }
-}
-
-/// Where the generic argument starting at `from` ends: the index of the
-/// `,` or closing bracket after it at depth 0 (`->` is not a bracket).
-fn balanced_arg_end(t: &[u8], from: usize) -> usize {
-    arg_end(t, from, false)
-}
-
-/// [`balanced_arg_end`], or at a space at depth 0 when `at_space` (the
-/// self type of `<T as Tr>`).
-fn arg_end(t: &[u8], from: usize, at_space: bool) -> usize {
-    let mut depth = 0usize;
-    let mut i = from;
-    while i < t.len() {
-        match t[i] {
-            b' ' if at_space && depth == 0 => return i,
-            b'-' if t.get(i + 1) == Some(&b'>') => i += 1,
-            b'<' | b'(' | b'[' => depth += 1,
-            b'>' | b')' | b']' if depth == 0 => return i,
-            b'>' | b')' | b']' => depth -= 1,
-            b',' if depth == 0 => return i,
-            _ => {}
-        }
-        i += 1;
-    }
-    t.len()
-}
-
-/// The length of `text`'s prefix that `pattern` matches, `_` standing
-/// alone as a generic argument (after `<`, `(` or `, `; before `>`, `,`,
-/// `)` or ` as`) matching one balanced argument.
-fn match_prefix(text: &str, pattern: &str) -> Option<usize> {
-    let (t, p) = (text.as_bytes(), pattern.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while j < p.len() {
-        let wild = p[j] == b'_'
-            && j > 0
-            && matches!(p[j - 1], b'<' | b'(' | b' ')
-            && matches!(p.get(j + 1), Some(b'>' | b',' | b')' | b' '));
-        if wild {
-            let end = arg_end(t, i, p.get(j + 1) == Some(&b' '));
-            if end == i {
-                return None;
-            }
-            i = end;
-        } else {
-            if t.get(i) != Some(&p[j]) {
-                return None;
-            }
-            i += 1;
-        }
-        j += 1;
-    }
-    Some(i)
-}
-
-/// The instances and anchor of a generic function's linked patch.
-fn generic_patch(library: &Path, path: &str) -> anyhow::Result<GenericPatch> {
-    let data = std::fs::read(library)?;
-    let file = object::File::parse(&*data)?;
-    let anchor_name = format!("{path}{GENERIC_ANCHOR_SUFFIX}");
-    let mut anchor = None;
-    let mut instances = Vec::new();
-    for sym in file.symbols() {
-        let Ok(name) = sym.name() else { continue };
-        if sym.is_undefined() || !name.starts_with("_R") {
-            continue;
-        }
-        let demangled = format!("{:#}", rustc_demangle::demangle(name));
-        if demangled == anchor_name {
-            anchor = Some(sym.address());
-        } else if sym.kind() == SymbolKind::Text && instance_of(&demangled, path) {
-            instances.push((demangled, sym.address()));
-        }
-    }
-    instances.sort();
-    instances.dedup();
-    let anchor = anchor.ok_or_else(|| anyhow!("{}: no {anchor_name}", library.display()))?;
-    Ok(GenericPatch { path: path.to_string(), anchor, instances })
+    /// A generic function's instances, when the patch is one.
+    generic: Option<InstancePattern>,
+    /// The replaced function's symbol, when it is not generic.
+    replaced: Option<String>,
 }
 
 fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow::Result<LinkPlan> {
@@ -564,12 +460,9 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let targets = objects[getter_obj].getter_targets.clone().unwrap_or_default();
     // A generic function's getter returns its anchor static instead (no
     // path outside the function names an instance of it).
-    let generic = targets.iter().find_map(|n| {
-        let demangled = format!("{:#}", rustc_demangle::demangle(n));
-        demangled.strip_suffix(GENERIC_ANCHOR_SUFFIX).map(str::to_owned)
-    });
-    let replaced_path = match &generic {
-        Some(path) => path.clone(),
+    let generic = targets.iter().find_map(|n| InstancePattern::from_anchor(&format!("{:#}", rustc_demangle::demangle(n))));
+    let (replaced_path, replaced_symbol) = match &generic {
+        Some(pattern) => (pattern.path.clone(), None),
         None => {
             // An async fn's getter names the function and, beside it, the
             // runtime's adapter that boxes its future (and `black_box`).
@@ -582,7 +475,7 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
                 .filter(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
                 .find(|n| !runtime_helper(n))
                 .ok_or_else(|| anyhow!("the patch entry {getter} does not point at a function"))?;
-            format!("{:#}", rustc_demangle::demangle(replaced_fn))
+            (format!("{:#}", rustc_demangle::demangle(replaced_fn)), Some(replaced_fn.clone()))
         }
     };
 
@@ -600,11 +493,15 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
                 continue;
             }
             let demangled = format!("{:#}", rustc_demangle::demangle(name));
-            if replaced_paths.iter().any(|p| names_path(&demangled, p)) {
+            let holds = match &generic {
+                Some(pattern) => pattern.holds(name, &demangled),
+                None => replaced_paths.iter().any(|p| names_path(&demangled, p)),
+            };
+            if holds {
                 replaced.insert(name.as_str());
                 // Every instance of a generic function the crate makes:
                 // the program's entry checks call them by address.
-                if generic.is_some() && instance_of(&demangled, &replaced_path) {
+                if generic.as_ref().is_some_and(|pattern| pattern.instance(name, &demangled)) {
                     roots.push((name.clone(), i));
                 }
             }
@@ -672,62 +569,12 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let mut trampolines: Vec<(String, u64)> = trampolines.into_iter().collect();
     trampolines.sort();
     let roots = roots.into_iter().map(|(name, _)| name).collect();
-    Ok(LinkPlan { objects: chosen, redirects, trampolines, roots, generic })
-}
-
-/// Whether a demangled symbol names `path` itself or something inside it
-/// (`path::{closure#0}`, `f::<path::{closure#0}>`), not merely a longer name.
-/// A generic impl's `_` matches any one argument (see [`instance_of`]).
-fn names_path(demangled: &str, path: &str) -> bool {
-    let Some(first) = path.chars().next() else { return false };
-    demangled.match_indices(first).any(|(at, _)| {
-        let Some(len) = match_prefix(&demangled[at..], path) else { return false };
-        let before = demangled[..at].chars().next_back();
-        let after = demangled[at + len..].chars().next();
-        let boundary_before = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
-        let boundary_after = after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        boundary_before && boundary_after
-    })
+    Ok(LinkPlan { objects: chosen, redirects, trampolines, roots, generic, replaced: replaced_symbol })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_path_matches_the_function_and_what_it_contains() {
-        let p = "fixture::logic::step";
-        assert!(names_path("fixture::logic::step", p));
-        assert!(names_path("fixture::logic::step::{closure#0}", p));
-        assert!(names_path("<std::thread::LocalKey<u8>>::with::<fixture::logic::step::{closure#0}, ()>", p));
-        assert!(!names_path("fixture::logic::step_two", p));
-        assert!(!names_path("myfixture::logic::step", p));
-        assert!(!names_path("other::fixture::logic::step", p));
-    }
-
-    #[test]
-    fn instance_of_matches_instances_not_what_they_contain() {
-        let p = "fixture::logic::gen";
-        assert!(instance_of("fixture::logic::gen::<alloc::vec::Vec<u8>>", p));
-        assert!(instance_of("fixture::logic::gen::<alloc::string::String, 3>", p));
-        assert!(instance_of("fixture::logic::gen::<<u8 as core::ops::Add>::Output>", p));
-        assert!(instance_of(p, p));
-        assert!(!instance_of("fixture::logic::gen::<u8>::{closure#0}", p));
-        assert!(!instance_of("fixture::logic::gen_two::<u8>", p));
-        assert!(!instance_of("fixture::logic::gen::__HB_HERE", p));
-        assert!(!instance_of("<std::thread::LocalKey<u8>>::with::<fixture::logic::gen<u8>::{closure#0}, ()>", p));
-        assert!(instance_of("fixture::logic::gen::<fn(u8) -> u8>", p));
-        // Methods of generic impls: `_` is one whole argument.
-        let m = "<k::W<_>>::m";
-        assert!(instance_of("<k::W<u8>>::m", m));
-        assert!(instance_of("<k::W<alloc::vec::Vec<(u8, fn() -> u8)>>>::m::<u16>", m));
-        assert!(!instance_of("<k::W<u8, u16>>::m", m));
-        assert!(!instance_of("<k::W<u8>>::m2", m));
-        assert!(instance_of("<u8 as k::Tr<i8>>::p", "<_ as k::Tr<_>>::p"));
-        assert!(instance_of("<k::my_W<u8>>::m", "<k::my_W<_>>::m"));
-        assert!(names_path("<std::thread::LocalKey<u8>>::with::<<k::W<u8>>::m::{closure#0}, ()>", m));
-        assert!(!names_path("<k::W<u8>>::mm", m));
-    }
 
     #[test]
     fn patch_args_retarget_the_recorded_command() {

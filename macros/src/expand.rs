@@ -26,7 +26,7 @@
 use crate::attrs::{self, Reading};
 use crate::items::{self, Body, Func, Impl, Member, Parsed};
 use crate::shim;
-use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, instance_path, is_generic, returns_never, returns_no_borrow, unpatchable_reason};
+use crate::signature::{fn_pointer_type, fn_shape, forwardable_args, has_impl_arg, instance_path, is_generic, returns_never, returns_no_borrow, unpatchable_reason};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
@@ -152,13 +152,13 @@ fn expand_other(mut item: Item, top: bool, patch_build: bool) -> Result<TokenStr
                 if let Some(attrs) = attrs_of(&mut inner) {
                     strip_debuggable(attrs);
                 }
-                if !matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_)) {
+                if !matches!(inner, Item::Fn(_) | Item::Impl(_) | Item::Mod(_) | Item::Trait(_)) {
                     expanded.push(inner);
                     continue;
                 }
                 let mut inner_beside = TokenStream::new();
                 let tokens = match inner {
-                    Item::Mod(_) => expand_other(inner, false, patch_build)?,
+                    Item::Mod(_) | Item::Trait(_) => expand_other(inner, false, patch_build)?,
                     _ => {
                         let as_written = inner.to_token_stream();
                         let parsed = items::from_syn(inner).ok_or(Refusal::Unforeseen)?;
@@ -173,10 +173,10 @@ fn expand_other(mut item: Item, top: bool, patch_build: bool) -> Result<TokenStr
             *items = expanded;
             Ok(item.into_token_stream())
         }
-        Item::Trait(t) if top => Err(Refusal::Misuse(syn::Error::new_spanned(
-            &t.ident,
-            "#[debuggable] is not supported on trait definitions: put it on the `impl` blocks",
-        ))),
+        Item::Trait(t) => {
+            crate::provided::expand_trait(t, patch_build)?;
+            Ok(item.into_token_stream())
+        }
         other if top => Err(Refusal::Misuse(syn::Error::new(
             other.span(),
             "#[debuggable] applies to a fn, an impl block or an inline mod",
@@ -249,7 +249,7 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
 
 /// Why a function cannot be patched: its attributes' (its impl's too) or
 /// its signature's reason.
-fn reason(readings: &[&Reading], sig: &Signature) -> Option<String> {
+pub(crate) fn reason(readings: &[&Reading], sig: &Signature) -> Option<String> {
     readings.iter().find_map(|r| r.reason()).or_else(|| unpatchable_reason(sig).map(Into::into))
 }
 
@@ -271,7 +271,7 @@ fn generic_free_reason(sig: &Signature) -> Option<String> {
 /// Whether the armed path can call the patch through `callN`, typed by
 /// the values (what a generic function's instances need: a spelled or
 /// witnessed pointer type would have to name the instance).
-fn callable(sig: &Signature) -> bool {
+pub(crate) fn callable(sig: &Signature) -> bool {
     let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
     rust_abi && sig.inputs.len() <= MAX_CALL_ARGS && !returns_never(sig) && sig.variadic.is_none()
 }
@@ -295,7 +295,7 @@ fn beside_registration<'a>(attrs: impl IntoIterator<Item = &'a Attribute>, regis
 
 /// A patchable function with its entry check: in its body, before the
 /// user's statements. In a patch build only the marker goes.
-fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refusal> {
+pub(crate) fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refusal> {
     if take_patch_marker(&mut f.attrs) || patch_build {
         return Ok(());
     }
@@ -348,18 +348,26 @@ fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refus
     // this instance looks up its patch by its own address, and runs its
     // native code when the patch lacks it (runtime's `instances.rs`).
     let entry = if owner.generic(sig) {
-        let instance = match owner {
-            Owner::Free => instance_path(sig),
-            Owner::Impl { this, .. } => {
-                let method = instance_path(sig);
-                quote!(#this::#method)
-            }
+        let owned = |path: TokenStream| match owner {
+            Owner::Free => path,
+            Owner::Impl { this, .. } => quote!(#this::#path),
+        };
+        let key = if has_impl_arg(sig) {
+            // No turbofish names an `impl Trait` parameter: the instance
+            // is the fn item coerced to the arguments' own types.
+            let by_values = format_ident!("instance_key{}", args.len());
+            let ident = &sig.ident;
+            let path = owned(quote!(#ident));
+            quote!(#rt::#by_values(#(&#args,)* #path))
+        } else {
+            let path = owned(instance_path(sig));
+            quote!(#path as *const () as usize)
         };
         quote! {
             match __HOTBREAK_SLOT.load() {
                 0 => 0,
                 // SAFETY: a generic fn's slot holds only tables.
-                table => unsafe { #rt::instance_entry(table, #instance as *const () as usize) },
+                table => unsafe { #rt::instance_entry(table, #key) },
             }
         }
     } else {
@@ -535,7 +543,7 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let Ok(file) = syn::parse_file(&text) else { continue };
-            for item in file.items.iter().filter(|i| matches!(i, syn::Item::Fn(_) | syn::Item::Impl(_))) {
+            for item in file.items.iter().filter(|i| matches!(i, syn::Item::Fn(_) | syn::Item::Impl(_) | syn::Item::Trait(_))) {
                 let src = quote::ToTokens::to_token_stream(item).to_string();
                 let out = expand(&src).unwrap_or_else(|e| panic!("{}: {e}: {src}", path.display()));
                 syn::parse_str::<syn::File>(&out).unwrap_or_else(|e| panic!("{}: {e}: {out}", path.display()));

@@ -102,7 +102,7 @@ pub fn from_syn(item: syn::Item) -> Option<Parsed> {
 }
 
 impl Func {
-    fn from_syn(attrs: Vec<Attribute>, vis: Visibility, defaultness: Option<Token![default]>, sig: Signature, block: syn::Block) -> Func {
+    pub(crate) fn from_syn(attrs: Vec<Attribute>, vis: Visibility, defaultness: Option<Token![default]>, sig: Signature, block: syn::Block) -> Func {
         let (inner_attrs, attrs) = attrs.into_iter().partition(|a| matches!(a.style, AttrStyle::Inner(_)));
         let stmts = block.stmts.iter().map(ToTokens::to_token_stream).collect();
         Func { attrs, vis, defaultness, sig, body: Body { inner_attrs, stmts, brace: block.brace_token } }

@@ -6,18 +6,18 @@ use proc_macro::TokenStream;
 mod attrs;
 mod expand;
 mod items;
+mod provided;
 mod shim;
 mod signature;
 
 /// Makes functions patchable by hotbreak while the program runs.
 ///
-/// Allowed on a free `fn`, a method, an `impl` block (all its methods) and an
-/// inline `mod` (every function in it). Each function gets an entry check (a
-/// nop the runtime turns into a jump when armed) and a link-time registry
-/// entry. Functions that cannot
-/// be patched yet (`const`, `async`, generic, `impl Trait` in the signature,
-/// under another attribute macro) compile as written and are registered
-/// with the reason.
+/// Allowed on a free `fn`, a method, an `impl` block (all its methods), a
+/// `trait` (its provided methods) and an inline `mod` (every function in
+/// it). Each function gets an entry check (a nop the runtime turns into a
+/// jump when armed) and a link-time registry entry. Functions that cannot
+/// be patched yet (`const`, `async`, under another attribute macro)
+/// compile as written and are registered with the reason.
 #[proc_macro_attribute]
 pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
     if patch_build() && !mentions(item.clone(), "__patch") {

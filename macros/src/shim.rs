@@ -32,7 +32,7 @@
 use crate::attrs::{Reading, CODEGEN};
 use crate::expand::{registration, Owner};
 use crate::items::{Func, Impl, Member};
-use crate::signature::{fn_shape, unpatchable_reason};
+use crate::signature::{fn_shape, is_generic, returns_impl, unpatchable_reason};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
 use syn::visit_mut::VisitMut;
@@ -58,6 +58,9 @@ fn shimmable(sig: &syn::Signature, reading: &Reading) -> bool {
         && reading.reason().is_none()
         && sig.generics.params.is_empty()
         && sig.generics.where_clause.is_none()
+        // Instances and opaque types keep the in-body check (no shim yet).
+        && !is_generic(sig)
+        && !returns_impl(sig)
         && !reading.pinned
         && !reading.hidden_codegen
 }

@@ -6,10 +6,52 @@ use quote::{format_ident, quote};
 use syn::visit::Visit;
 use syn::{FnArg, GenericParam, Pat, ReturnType, Signature, Type};
 
-/// Whether a function has type or const parameters (lifetimes alone do
-/// not make instances).
+/// Whether a function has type or const parameters, named or anonymous
+/// (`impl Trait` arguments): it has instances. Lifetimes alone do not
+/// make instances.
 pub fn is_generic(sig: &Signature) -> bool {
-    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
+    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_))) || has_impl_arg(sig)
+}
+
+/// Whether an argument's type says `impl Trait`: an anonymous type
+/// parameter, which no turbofish can name (E0632), so the instance is
+/// found from the arguments' types instead (`instance_key`).
+pub fn has_impl_arg(sig: &Signature) -> bool {
+    sig.inputs.iter().any(|arg| match arg {
+        FnArg::Typed(t) => mentions_impl_trait(&t.ty),
+        FnArg::Receiver(r) => mentions_impl_trait(&r.ty),
+    })
+}
+
+/// Whether the function returns an opaque type (`-> impl Iterator`).
+pub fn returns_impl(sig: &Signature) -> bool {
+    matches!(&sig.output, ReturnType::Type(_, ty) if mentions_impl_trait(ty))
+}
+
+/// A type or const parameter that no argument's type pins down: with an
+/// `impl Trait` argument the instance is inferred from the arguments'
+/// types, which cannot tell a parameter named only in the return type, in
+/// a bound (`impl Into<T>`) or in a projection (`<T as Tr>::X`).
+fn param_outside_inputs(sig: &Signature) -> bool {
+    struct Named(Vec<String>);
+    impl<'a> Visit<'a> for Named {
+        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {}
+        fn visit_qself(&mut self, _: &'a syn::QSelf) {}
+        fn visit_ident(&mut self, ident: &'a syn::Ident) {
+            self.0.push(ident.to_string());
+        }
+    }
+    let mut named = Named(Vec::new());
+    for arg in &sig.inputs {
+        if let FnArg::Typed(t) = arg {
+            named.visit_type(&t.ty);
+        }
+    }
+    sig.generics.params.iter().any(|p| match p {
+        GenericParam::Type(t) => !named.0.contains(&t.ident.to_string()),
+        GenericParam::Const(c) => !named.0.contains(&c.ident.to_string()),
+        GenericParam::Lifetime(_) => false,
+    })
 }
 
 /// `name::<T, N>`: the instance a generic fn's body runs as, named from
@@ -46,17 +88,13 @@ pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
     if sig.variadic.is_some() {
         return Some("variadic fn");
     }
-    let arg_has_impl = sig.inputs.iter().any(|arg| match arg {
-        FnArg::Typed(t) => mentions_impl_trait(&t.ty),
-        FnArg::Receiver(r) => mentions_impl_trait(&r.ty),
-    });
-    if arg_has_impl {
-        return Some("impl Trait argument (a generic fn)");
+    if returns_impl(sig) && (sig.inputs.len() > 12 || sig.abi.is_some()) {
+        // The armed path's `callN` infers the opaque type; a spelled
+        // pointer type could not say it.
+        return Some("returns impl Trait, with more than 12 arguments or another ABI");
     }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        if mentions_impl_trait(ty) {
-            return Some("returns impl Trait");
-        }
+    if has_impl_arg(sig) && param_outside_inputs(sig) {
+        return Some("impl Trait argument beside a type parameter no argument names");
     }
     if sig.inputs.iter().any(|arg| param_attrs(arg).iter().any(|a| !is_lint_level(a))) {
         // `#[cfg]` may remove a parameter the forwarding names, and a

@@ -6,7 +6,7 @@
 use crate::text::LineIndex;
 use proc_macro2::LineColumn;
 use syn::spanned::Spanned;
-use syn::{Attribute, ImplItem, Item};
+use syn::{Attribute, ImplItem, Item, TraitItem};
 
 /// What the build inserts in front of each item.
 pub const ATTRIBUTE: &str = "#[::hotbreak::debuggable]";
@@ -129,10 +129,18 @@ struct Found {
 
 fn visit(items: &[Item], parents: &mut Vec<String>, found: &mut Found) {
     for item in items {
+        // A fn nested in a body is a function of its own: under the
+        // outer function's expansion its body is opaque tokens, so it needs
+        // its own attribute.
+        nested_fns(item, found);
         match item {
             Item::Fn(f) if !marked(&f.attrs) => found.items.push(place(&f.attrs, item)),
             Item::Impl(imp) if !marked(&imp.attrs) && imp.items.iter().any(|i| matches!(i, ImplItem::Fn(_))) => {
                 found.items.push(place(&imp.attrs, item))
+            }
+            // Its provided methods have an instance per implementor.
+            Item::Trait(t) if !marked(&t.attrs) && t.items.iter().any(|i| matches!(i, TraitItem::Fn(f) if f.default.is_some())) => {
+                found.items.push(place(&t.attrs, item))
             }
             Item::Mod(m) if marked(&m.attrs) => {}
             Item::Mod(m) => match &m.content {
@@ -159,6 +167,42 @@ impl Unraw for syn::Ident {
 }
 
 /// `#[debuggable]` by any path, or under `cfg_attr`: the user's own choice.
+/// The fns nested (at any depth) in the bodies of `item`'s functions.
+fn nested_fns(item: &Item, found: &mut Found) {
+    struct Nested<'f>(&'f mut Found);
+    impl<'a> syn::visit::Visit<'a> for Nested<'_> {
+        fn visit_block(&mut self, block: &'a syn::Block) {
+            for stmt in &block.stmts {
+                if let syn::Stmt::Item(Item::Fn(f)) = stmt {
+                    if !marked(&f.attrs) {
+                        self.0.items.push(place(&f.attrs, &Item::Fn(f.clone())));
+                    }
+                }
+            }
+            syn::visit::visit_block(self, block);
+        }
+    }
+    let mut nested = Nested(found);
+    match item {
+        Item::Fn(f) => syn::visit::Visit::visit_block(&mut nested, &f.block),
+        Item::Impl(imp) => {
+            for it in &imp.items {
+                if let ImplItem::Fn(f) = it {
+                    syn::visit::Visit::visit_block(&mut nested, &f.block);
+                }
+            }
+        }
+        Item::Trait(t) => {
+            for it in &t.items {
+                if let TraitItem::Fn(syn::TraitItemFn { default: Some(block), .. }) = it {
+                    syn::visit::Visit::visit_block(&mut nested, block);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn marked(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().segments.last().is_some_and(|s| s.ident == "debuggable")
@@ -204,9 +248,9 @@ mod tests {
 
     #[test]
     fn every_fn_and_impl_is_marked_and_no_line_moves() {
-        let src = "use std::fmt;\n\nfn a() {}\n\n/// Doc.\npub fn b() -> u8 {\n    1\n}\nstruct S;\nimpl S {\n    fn m(&self) {}\n}\nimpl Copy for S {}\n";
+        let src = "use std::fmt;\n\nfn a() {}\n\n/// Doc.\npub fn b() -> u8 {\n    1\n}\nstruct S;\nimpl S {\n    fn m(&self) {}\n}\nimpl Copy for S {}\ntrait P {\n    fn p(&self) {}\n}\ntrait R {\n    fn r(&self);\n}\n";
         let out = annotate(src, ATTRIBUTE).unwrap();
-        assert_eq!(out.items, 3);
+        assert_eq!(out.items, 4);
         assert_eq!(
             lines(&out.text),
             [
@@ -222,7 +266,35 @@ mod tests {
                 "impl S {",
                 "    fn m(&self) {}",
                 "}",
-                "impl Copy for S {}",
+                "impl Copy for S {}#[::hotbreak::debuggable]",
+                "trait P {",
+                "    fn p(&self) {}",
+                "}",
+                "trait R {",
+                "    fn r(&self);",
+                "}",
+            ]
+        );
+    }
+
+    #[test]
+    fn fns_nested_in_bodies_get_their_own_attribute() {
+        let src = "fn outer() -> u8 {\n    fn inner() -> u8 {\n        fn deeper() -> u8 { 1 }\n        deeper()\n    }\n    if true {\n        fn in_block() {}\n    }\n    inner()\n}\n";
+        let out = annotate(src, ATTRIBUTE).unwrap();
+        assert_eq!(out.items, 4);
+        assert_eq!(
+            lines(&out.text),
+            [
+                "#[::hotbreak::debuggable] fn outer() -> u8 {#[::hotbreak::debuggable]",
+                "    fn inner() -> u8 {#[::hotbreak::debuggable]",
+                "        fn deeper() -> u8 { 1 }",
+                "        deeper()",
+                "    }",
+                "    if true {#[::hotbreak::debuggable]",
+                "        fn in_block() {}",
+                "    }",
+                "    inner()",
+                "}",
             ]
         );
     }

@@ -4,6 +4,7 @@
 //! existing lines, never as new lines before user code.
 
 mod annotate;
+mod closures;
 mod eval;
 mod instrument;
 mod locate;
@@ -16,6 +17,7 @@ pub use instrument::{
     Request, UserCode,
 };
 
+pub use closures::closure_body_lines;
 pub use eval::{without_self as eval_expr_as_compiled, Eval};
 pub use annotate::{annotate, attribute_for_edition, declare_extern_crate, Annotated, ModDecl, ATTRIBUTE, EXTERN_CRATE};
 pub use locate::{find_function, list_functions, same_tokens, FnSite, LocateError, Owner};

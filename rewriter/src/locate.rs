@@ -12,6 +12,9 @@ pub enum Owner {
     Module,
     /// A method; `qualified` is `<Type>` or `<Type as Trait>` as written.
     Impl { qualified: String },
+    /// A trait's provided method: each implementor that keeps it has an
+    /// instance (`<Type as Trait>::m`), like a generic impl's method.
+    Trait { name: String },
 }
 
 /// A function found in a source file.
@@ -36,6 +39,8 @@ pub struct FnSite {
     /// inside its body (a path outside cannot name an instance), see
     /// `replace.rs`.
     pub generic: bool,
+    /// Returns `impl Trait`: a patch must return the program's hidden type.
+    pub returns_opaque: bool,
     /// An `async fn` with this many arguments: its patch's slot takes the
     /// adapter that boxes the patched function's future (runtime
     /// `futures.rs`), not the function.
@@ -47,6 +52,11 @@ pub struct FnSite {
 /// patch linker the function, and its address the patch's load base.
 pub const GENERIC_ANCHOR: &str = "__HB_HERE";
 
+/// The same for a trait's provided method (`krate::Tr::m::__HB_PROVIDED`):
+/// its instances are the trait-item symbols (`_RNvY`) of the implementors
+/// that keep it, never an override (`_RNvX`) demangled the same.
+pub const PROVIDED_ANCHOR: &str = "__HB_PROVIDED";
+
 impl FnSite {
     /// The patch's `#[no_mangle]` entry getter `getter`: after the container,
     /// returning the function's address; for a generic fn, whose instances
@@ -54,9 +64,13 @@ impl FnSite {
     /// returning the address of [`GENERIC_ANCHOR`] beside it.
     pub fn getter_item(&self, getter: &str) -> String {
         if self.generic {
+            let anchor = match self.owner {
+                Owner::Trait { .. } => PROVIDED_ANCHOR,
+                _ => GENERIC_ANCHOR,
+            };
             format!(
-                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{GENERIC_ANCHOR} as *const u8 as usize }} \
-                 #[doc(hidden)] static {GENERIC_ANCHOR}: u8 = 0; "
+                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{anchor} as *const u8 as usize }} \
+                 #[doc(hidden)] static {anchor}: u8 = 0; "
             )
         } else if let Some(arity) = self.async_arity {
             format!(
@@ -79,6 +93,7 @@ impl FnSite {
         match &self.owner {
             Owner::Module => self.name.clone(),
             Owner::Impl { qualified } => format!("{qualified}::{}", self.name),
+            Owner::Trait { name } => format!("{name}::{}", self.name),
         }
     }
 }
@@ -120,11 +135,17 @@ pub(crate) fn parse(source: &str) -> Result<syn::File, LocateError> {
 }
 
 pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, LocateError> {
-    if let Some((name, why)) = not_yet_at(file, line) {
-        return Err(LocateError::NotYet { line, name, why });
-    }
     let mut found = Vec::new();
     visit_items(&file.items, Some(line), false, &mut found);
+    // A fn nested in the function's body (at any depth) is a function of
+    // its own, under its own attribute (the wrapper puts it there).
+    let outer = found.last().and_then(|site| function_node(&file.items, site.fn_line));
+    // Without the attribute (a user-annotated crate; the user's text of a
+    // zero-annotation one) the registry says whether it is debuggable.
+    if let Some(inner) = outer.and_then(|(_, body)| nested_fn_at(body, line)) {
+        let end = inner.block.brace_token.span.close().end();
+        consider(&inner.sig, first_token(inner, &inner.attrs), end, end, Owner::Module, has_debuggable(&inner.attrs), None, Some(line), &mut found);
+    }
     found.pop().ok_or_else(|| match macro_at(&file.items, line) {
         Some(name) => LocateError::InMacro { line, name },
         None => LocateError::NoFunction { line },
@@ -132,52 +153,6 @@ pub(crate) fn find_function_in(file: &syn::File, line: u32) -> Result<FnSite, Lo
 }
 
 /// The `macro_rules!` (at any module depth) whose text holds `line`.
-/// A function holding `line` that no patch can replace yet: a trait's
-/// provided method, or a fn nested in another function's body (neither
-/// gets `#[debuggable]`, and a patch replaces whole top-level functions).
-fn not_yet_at(file: &syn::File, line: u32) -> Option<(String, &'static str)> {
-    struct Finder {
-        line: u32,
-        depth: usize,
-        found: Option<(String, &'static str)>,
-    }
-    impl Finder {
-        fn covers(&self, start: proc_macro2::Span, end: proc_macro2::Span) -> bool {
-            (start.start().line as u32..=end.end().line as u32).contains(&self.line)
-        }
-    }
-    impl<'a> syn::visit::Visit<'a> for Finder {
-        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
-            if !self.covers(f.sig.fn_token.span, f.block.brace_token.span.close()) {
-                return;
-            }
-            if self.depth > 0 {
-                self.found = Some((f.sig.ident.to_string(), "a fn nested in another function's body"));
-            }
-            self.depth += 1;
-            syn::visit::visit_item_fn(self, f);
-            self.depth -= 1;
-        }
-        fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
-            if self.covers(f.sig.fn_token.span, f.block.brace_token.span.close()) {
-                self.depth += 1;
-                syn::visit::visit_impl_item_fn(self, f);
-                self.depth -= 1;
-            }
-        }
-        fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
-            if let Some(block) = &f.default {
-                if self.covers(f.sig.fn_token.span, block.brace_token.span.close()) {
-                    self.found = Some((f.sig.ident.to_string(), "a provided method of a trait (methods of impls can be)"));
-                }
-            }
-        }
-    }
-    let mut finder = Finder { line, depth: 0, found: None };
-    syn::visit::Visit::visit_file(&mut finder, file);
-    finder.found
-}
-
 fn macro_at(items: &[Item], line: u32) -> Option<String> {
     items.iter().find_map(|item| match item {
         Item::Macro(m) => {
@@ -230,6 +205,28 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                             if let Some(site) = found.last_mut().filter(|_| generic) {
                                 site.generic = site.unpatchable.is_none();
                             }
+                        }
+                    }
+                }
+            }
+            Item::Trait(t) => {
+                let d = debuggable || has_debuggable(&t.attrs);
+                let trait_end = t.brace_token.span.close().end();
+                for it in &t.items {
+                    let syn::TraitItem::Fn(f) = it else { continue };
+                    let Some(block) = &f.default else { continue };
+                    let d = d || has_debuggable(&f.attrs);
+                    let owner = Owner::Trait { name: t.ident.to_string() };
+                    let why = if f.sig.asyncness.is_some() {
+                        Some("generic async fn (an async provided method)")
+                    } else {
+                        (!generic_fits(&f.sig)).then_some("provided method")
+                    };
+                    let end = block.brace_token.span.close().end();
+                    if may_contain(&f.attrs, &f.sig, end, line) {
+                        consider(&f.sig, first_token(f, &f.attrs), end, trait_end, owner, d, why, line, found);
+                        if let Some(site) = found.last_mut() {
+                            site.generic = site.unpatchable.is_none();
                         }
                     }
                 }
@@ -297,6 +294,7 @@ fn consider(
         container_end,
         debuggable,
         generic: is_generic(sig) && owner_reason.or_else(|| signature_reason(sig)).is_none(),
+        returns_opaque: matches!(&sig.output, syn::ReturnType::Type(_, t) if mentions_impl(t.to_token_stream())),
         unpatchable: owner_reason.or_else(|| signature_reason(sig)),
         async_arity: sig.asyncness.map(|_| sig.inputs.len()),
         owner,
@@ -344,8 +342,8 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
         Some("generic async fn")
     } else if sig.asyncness.is_some() && sig.inputs.len() > MAX_ASYNC_ARGS {
         Some("async fn with more than 12 arguments")
-    } else if sig.to_token_stream().to_string().contains("impl ") {
-        Some("impl Trait in the signature")
+    } else if impl_trait_unfit(sig) {
+        Some("impl Trait in a signature hotbreak cannot call (see ARCHITECTURE.md)")
     } else if is_generic(sig) && !generic_fits(sig) {
         Some("generic fn")
     } else {
@@ -356,8 +354,54 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
 /// The most arguments an async fn's adapter takes (runtime `futures.rs`).
 const MAX_ASYNC_ARGS: usize = 12;
 
+/// Type or const parameters, named or anonymous (`impl Trait` arguments).
 fn is_generic(sig: &Signature) -> bool {
-    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
+    sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_))) || has_impl_arg(sig)
+}
+
+fn mentions_impl(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "impl",
+        proc_macro2::TokenTree::Group(g) => mentions_impl(g.stream()),
+        _ => false,
+    })
+}
+
+fn has_impl_arg(sig: &Signature) -> bool {
+    sig.inputs.iter().any(|a| mentions_impl(a.to_token_stream()))
+}
+
+/// Mirrors the macro's refusals of `impl Trait` signatures: an opaque
+/// return the armed path cannot infer (another ABI, more than 12
+/// arguments), or an `impl Trait` argument beside a type parameter that no
+/// argument's type names outside bounds and projections.
+fn impl_trait_unfit(sig: &Signature) -> bool {
+    let returns_impl = matches!(&sig.output, syn::ReturnType::Type(_, t) if mentions_impl(t.to_token_stream()));
+    if returns_impl && (sig.inputs.len() > 12 || sig.abi.is_some()) {
+        return true;
+    }
+    if !has_impl_arg(sig) {
+        return false;
+    }
+    struct Named(Vec<String>);
+    impl<'a> syn::visit::Visit<'a> for Named {
+        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {}
+        fn visit_qself(&mut self, _: &'a syn::QSelf) {}
+        fn visit_ident(&mut self, ident: &'a syn::Ident) {
+            self.0.push(ident.to_string());
+        }
+    }
+    let mut named = Named(Vec::new());
+    for arg in &sig.inputs {
+        if let syn::FnArg::Typed(t) = arg {
+            syn::visit::Visit::visit_type(&mut named, &t.ty);
+        }
+    }
+    sig.generics.params.iter().any(|p| match p {
+        GenericParam::Type(t) => !named.0.contains(&t.ident.to_string()),
+        GenericParam::Const(c) => !named.0.contains(&c.ident.to_string()),
+        GenericParam::Lifetime(_) => false,
+    })
 }
 
 /// What the macro's `callable` accepts for generic functions: a Rust-ABI
@@ -368,8 +412,70 @@ fn generic_fits(sig: &Signature) -> bool {
     rust_abi && sig.inputs.len() <= 12 && !never && sig.variadic.is_none()
 }
 
-/// The signature and body of the function whose `fn` keyword is on `fn_line`.
+/// The innermost fn nested in `body` (in its blocks, closures and nested
+/// fns) whose text holds `line`.
+fn nested_fn_at(body: &syn::Block, line: u32) -> Option<&syn::ItemFn> {
+    nested_fn(body, |f| {
+        let start = f.attrs.first().map_or(f.sig.fn_token.span.start().line, |a| a.pound_token.span.start().line.min(f.sig.fn_token.span.start().line));
+        (start as u32..=f.block.brace_token.span.close().end().line as u32).contains(&line)
+    })
+}
+
+/// The innermost fn nested in `body` that `wanted` accepts.
+fn nested_fn<'a>(body: &'a syn::Block, wanted: impl Fn(&syn::ItemFn) -> bool) -> Option<&'a syn::ItemFn> {
+    struct Finder<'a, W> {
+        wanted: W,
+        found: Option<&'a syn::ItemFn>,
+    }
+    impl<'a, W: Fn(&syn::ItemFn) -> bool> syn::visit::Visit<'a> for Finder<'a, W> {
+        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+            if (self.wanted)(f) {
+                self.found = Some(f);
+            }
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    let mut finder = Finder { wanted, found: None };
+    syn::visit::Visit::visit_block(&mut finder, body);
+    finder.found
+}
+
+/// The signature and body of the function whose `fn` keyword is on
+/// `fn_line`, or of a fn nested in one.
 pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature, &syn::Block)> {
+    if let Some(found) = top_level_node(items, fn_line) {
+        return Some(found);
+    }
+    let at_line = |f: &syn::ItemFn| f.sig.fn_token.span.start().line as u32 == fn_line;
+    let mut bodies: Vec<&syn::Block> = Vec::new();
+    collect_bodies(items, &mut bodies);
+    bodies.into_iter().find_map(|b| nested_fn(b, at_line)).map(|f| (&f.sig, &*f.block))
+}
+
+/// Every function body of `items` (free fns, methods, provided methods).
+fn collect_bodies<'a>(items: &'a [Item], out: &mut Vec<&'a syn::Block>) {
+    for item in items {
+        match item {
+            Item::Fn(f) => out.push(&f.block),
+            Item::Impl(imp) => out.extend(imp.items.iter().filter_map(|it| match it {
+                ImplItem::Fn(f) => Some(&f.block),
+                _ => None,
+            })),
+            Item::Trait(t) => out.extend(t.items.iter().filter_map(|it| match it {
+                syn::TraitItem::Fn(f) => f.default.as_ref(),
+                _ => None,
+            })),
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_bodies(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn top_level_node(items: &[Item], fn_line: u32) -> Option<(&Signature, &syn::Block)> {
     for item in items {
         let found = match item {
             Item::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &*f.block)),
@@ -377,7 +483,11 @@ pub(crate) fn function_node(items: &[Item], fn_line: u32) -> Option<(&Signature,
                 ImplItem::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => Some((&f.sig, &f.block)),
                 _ => None,
             }),
-            Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| function_node(inner, fn_line)),
+            Item::Trait(t) => t.items.iter().find_map(|it| match it {
+                syn::TraitItem::Fn(f) if f.sig.fn_token.span.start().line as u32 == fn_line => f.default.as_ref().map(|b| (&f.sig, b)),
+                _ => None,
+            }),
+            Item::Mod(m) => m.content.as_ref().and_then(|(_, inner)| top_level_node(inner, fn_line)),
             _ => None,
         };
         if found.is_some() {
@@ -421,11 +531,18 @@ mod listing_tests {
     }
 
     #[test]
-    fn provided_trait_methods_and_nested_fns_say_they_cannot_be_debugged_yet() {
+    fn nested_fns_and_provided_methods_are_functions_of_their_own() {
         let src = "trait T {\n    fn p(&self) -> u8 {\n        1\n    }\n}\nfn outer() -> u8 {\n    let a = 1;\n    fn inner() -> u8 {\n        2\n    }\n    a + inner()\n}\n";
-        let err = |line| find_function(src, line).unwrap_err().to_string();
-        assert_eq!(err(3), "line 3 is in `p`, which cannot be debugged yet: a provided method of a trait (methods of impls can be)");
-        assert_eq!(err(9), "line 9 is in `inner`, which cannot be debugged yet: a fn nested in another function's body");
+        let provided = find_function(src, 3).unwrap();
+        assert_eq!((provided.name.as_str(), &provided.owner, provided.generic), ("p", &Owner::Trait { name: "T".into() }, true));
+        assert!(provided.getter_item("g").contains("static __HB_PROVIDED"), "{}", provided.getter_item("g"));
+        let bare = find_function(src, 9).unwrap();
+        assert_eq!((bare.name.as_str(), bare.debuggable), ("inner", false), "the registry decides");
+        // Under its own attribute (the wrapper puts it there): a function.
+        let marked = src.replace("    fn inner()", "    #[debuggable] fn inner()");
+        let inner = find_function(&marked, 9).unwrap();
+        assert_eq!((inner.name.as_str(), inner.fn_line, inner.generic, inner.getter_inside()), ("inner", 8, false, false));
+        assert!(inner.getter_item("g").contains("inner as usize"));
         assert_eq!(find_function(src, 7).unwrap().name, "outer");
         assert_eq!(find_function(src, 11).unwrap().name, "outer");
     }

@@ -34,5 +34,35 @@ call_with! {
     call12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
 }
 
+macro_rules! instance_key_with {
+    ($($name:ident($($arg:ident: $ty:ident),*);)*) => {$(
+        /// The address of the instance of `f` these arguments' types
+        /// select: `f` coerces to a fn pointer of exactly those types, so
+        /// its anonymous (`impl Trait`) parameters are inferred from them,
+        /// which no turbofish can name (E0632). `unsafe fn`: a safe fn item
+        /// coerces to it as well.
+        #[inline(always)]
+        pub fn $name<$($ty,)* R>($(_: &$ty,)* f: unsafe fn($($ty),*) -> R) -> usize {
+            f as usize
+        }
+    )*};
+}
+
+instance_key_with! {
+    instance_key0();
+    instance_key1(a0: A0);
+    instance_key2(a0: A0, a1: A1);
+    instance_key3(a0: A0, a1: A1, a2: A2);
+    instance_key4(a0: A0, a1: A1, a2: A2, a3: A3);
+    instance_key5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
+    instance_key6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    instance_key7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    instance_key8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    instance_key9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    instance_key10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    instance_key11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    instance_key12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
+}
+
 /// How many arguments the `callN` functions take at most.
 pub const MAX_ARGS: usize = 12;

@@ -34,7 +34,8 @@ fn edition_2024() {
     for key in ["hotbreak_e2024_exported", "exported2", "calls_safe_extern", "read", "r#gen", "never", "chains", "newer_syntax", "S::get", "S::never", "S::hotbreak_e2024_method"] {
         assert_patchable(&format!("hotbreak_edition2024::{key}"));
     }
+    // `-> impl Trait`, capturing every lifetime in scope or `use<..>`.
     for key in ["captures", "precise", "S::all"] {
-        assert_unpatchable(&format!("hotbreak_edition2024::{key}"), "returns impl Trait");
+        assert_patchable(&format!("hotbreak_edition2024::{key}"));
     }
 }

@@ -840,15 +840,16 @@ fn impl_items_beside_the_methods_are_untouched() {
 fn what_cannot_be_patched_says_why() {
     let cases = [
         ("Plain::constant", "const fn"),
-        ("Plain::walk", "returns impl Trait"),
         ("Plain::param_attrs", "attribute on a parameter"),
-        ("<Square as Shape>::all", "returns impl Trait"),
     ];
     for (key, why) in cases {
         assert_unpatchable(key, why);
     }
     // A generic method and a method of a generic impl: patchable, each
     // instance looks itself up in the table its slot holds while armed.
+    for key in ["Plain::walk", "<Square as Shape>::all"] {
+        assert_patchable(key);
+    }
     for key in ["Plain::generic", "<Vec<T> as Shape>::name"] {
         assert_patchable(key);
         assert!(entry(key).generic, "{key}");

@@ -147,6 +147,7 @@ pub fn check(all: &'static [Crate], name: &str) {
     let started = std::time::Instant::now();
     let report = run(c, package).unwrap_or_else(|e| panic!("{} {}: {e}", c.name, c.version));
     report::print(c, &report, started.elapsed());
+    report::print_overall(c, &report, &fetch::scratch().join("reach"));
     assert!(report.misses.is_empty(), "{} {}: {} misses:\n{}", c.name, c.version, report.misses.len(), report.misses.join("\n"));
 }
 
@@ -237,6 +238,8 @@ fn run(c: &Crate, package: &Path) -> Result<report::Report, String> {
         normalize: c.is_test(),
     });
     report.phases = clock.laps;
+    let lines = |patchable_only: bool| functions.iter().filter(|f| !patchable_only || f.unpatchable.is_none()).map(|f| f.statements.len()).sum::<usize>();
+    report.predicted = (lines(true), lines(false));
     let _ = std::fs::write(work.join("lines.tsv"), report.table.join("\n"));
     Ok(report)
 }

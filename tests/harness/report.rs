@@ -68,6 +68,25 @@ pub struct Report {
     pub table: Vec<String>,
     /// How long each phase took.
     pub phases: Vec<(&'static str, Duration)>,
+    /// Statement lines of every function found in the crate: those in
+    /// functions the shapes rule counts as patchable, and all.
+    pub predicted: (usize, usize),
+}
+
+impl Report {
+    /// The reach figure: the share of sampled statement lines where a
+    /// breakpoint armed, in percent.
+    pub fn reach(&self) -> f64 {
+        percent(self.armed, self.statement_lines)
+    }
+}
+
+pub fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
 }
 
 pub fn judge(i: Inputs<'_>) -> Report {
@@ -289,6 +308,51 @@ pub fn print(c: &Crate, r: &Report, took: Duration) {
         r.misses.len(),
         took.as_secs_f64(),
         r.phases.iter().map(|(what, d)| format!("{what} {:.0} s", d.as_secs_f64())).collect::<Vec<_>>().join(", "),
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    let reach = format!(
+        "reach {} {}: a breakpoint arms on {} of {} sampled statement lines ({:.1}%); over the whole crate, {} of {} statement lines \
+         are in functions of a patchable shape ({:.1}%)\n",
+        c.name,
+        c.version,
+        r.armed,
+        r.statement_lines,
+        r.reach(),
+        r.predicted.0,
+        r.predicted.1,
+        percent(r.predicted.0, r.predicted.1)
+    );
+    let _ = std::io::stderr().write_all(reach.as_bytes());
+}
+
+/// Adds this crate's figures to those of the other crates checked with the
+/// same scratch dir (`reach/<crate>`, one file each) and prints the
+/// overall reach of every crate recorded there.
+pub fn print_overall(c: &Crate, r: &Report, dir: &Path) {
+    let _ = std::fs::create_dir_all(dir);
+    let _ = std::fs::write(dir.join(c.name), format!("{} {} {} {}", r.armed, r.statement_lines, r.predicted.0, r.predicted.1));
+    let mut sums = [0usize; 4];
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let numbers: Vec<usize> = text.split(' ').filter_map(|n| n.parse().ok()).collect();
+        if numbers.len() == 4 {
+            for (sum, n) in sums.iter_mut().zip(numbers) {
+                *sum += n;
+            }
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    let line = format!(
+        "reach overall ({}): a breakpoint arms on {} of {} sampled statement lines ({:.1}%); {} of {} statement lines in patchable shapes ({:.1}%)\n",
+        names.join(", "),
+        sums[0],
+        sums[1],
+        percent(sums[0], sums[1]),
+        sums[2],
+        sums[3],
+        percent(sums[2], sums[3])
     );
     let _ = std::io::stderr().write_all(line.as_bytes());
 }

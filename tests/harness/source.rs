@@ -176,7 +176,8 @@ impl Items<'_> {
                 for it in &t.items {
                     if let TraitItem::Fn(f) = it {
                         if let (Some(block), Some(true)) = (&f.default, self.cfg.keeps(&f.attrs)) {
-                            self.function_as(&f.sig, block, Some("provided method of a trait"))?;
+                            // One instance per implementor that keeps it.
+                            self.function(&f.sig, block, true)?;
                         }
                     }
                 }
@@ -241,11 +242,11 @@ impl Items<'_> {
             nested: lines.nested.iter().map(|(a, b)| (*a, *b)).collect(),
             code,
         });
-        // Items nested in the body are functions too, which ARCHITECTURE.md
-        // says are not debuggable yet (nor are a trait's provided methods).
+        // Items nested in the body are functions too.
         for item in lines.items {
             match &item {
-                Item::Fn(f) if self.cfg.keeps(&f.attrs) == Some(true) => self.function_as(&f.sig, &f.block, Some("nested fn"))?,
+                // A function of its own, under its own attribute.
+                Item::Fn(f) if self.cfg.keeps(&f.attrs) == Some(true) => self.function(&f.sig, &f.block, false)?,
                 _ => {}
             }
         }
@@ -257,21 +258,25 @@ fn has_type_params(generics: &Generics) -> bool {
     generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))
 }
 
-/// The shapes ARCHITECTURE.md says hotbreak cannot patch yet.
-fn unpatchable(sig: &Signature, impl_generic: bool) -> Option<&'static str> {
-    let impl_trait = |ty: &syn::Type| ty.to_token_stream().into_iter().any(|t| matches!(t, TokenTree::Ident(i) if i == "impl"));
-    if impl_generic {
-        Some("method of a generic impl or trait")
-    } else if has_type_params(&sig.generics) {
-        Some("generic fn")
-    } else if sig.constness.is_some() {
+/// The shapes ARCHITECTURE.md says hotbreak cannot patch yet. Generic
+/// functions, methods of generic impls, provided methods and `impl Trait`
+/// are patchable (instances), unless the armed path cannot call them: more
+/// than 12 arguments, another ABI, `-> !`.
+fn unpatchable(sig: &Signature, has_instances: bool) -> Option<&'static str> {
+    let impl_trait = |ty: &syn::Type| ty.to_token_stream().into_iter().any(|t| impl_inside(&t));
+    let impl_arg = sig.inputs.iter().any(|a| matches!(a, FnArg::Typed(t) if impl_trait(&t.ty)));
+    let returns_impl = matches!(&sig.output, ReturnType::Type(_, t) if impl_trait(t));
+    let generic = has_instances || has_type_params(&sig.generics) || impl_arg;
+    let rust_abi = sig.abi.as_ref().is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    let callable = rust_abi && sig.inputs.len() <= 12 && !matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, syn::Type::Never(_)));
+    if sig.constness.is_some() {
         Some("const fn")
     } else if sig.asyncness.is_some() {
         Some("async fn")
-    } else if sig.inputs.iter().any(|a| matches!(a, FnArg::Typed(t) if impl_trait(&t.ty))) || matches!(&sig.output, ReturnType::Type(_, t) if impl_trait(t)) {
-        Some("impl Trait in the signature")
     } else if sig.variadic.is_some() {
         Some("variadic fn")
+    } else if (generic || returns_impl) && !callable {
+        Some("generic fn the armed path cannot call")
     } else if sig.inputs.iter().any(|a| {
         let attrs = match a {
             FnArg::Typed(t) => &t.attrs,
@@ -282,6 +287,14 @@ fn unpatchable(sig: &Signature, impl_generic: bool) -> Option<&'static str> {
         Some("attribute on a parameter")
     } else {
         None
+    }
+}
+
+fn impl_inside(t: &TokenTree) -> bool {
+    match t {
+        TokenTree::Ident(i) => i == "impl",
+        TokenTree::Group(g) => g.stream().into_iter().any(|t| impl_inside(&t)),
+        _ => false,
     }
 }
 

@@ -532,6 +532,112 @@ impl fmt::Display for Point {
     }
 }
 
+/// `impl Trait` in argument and return position, a const-generic fn.
+#[hotbreak::debuggable]
+mod opaque {
+    pub fn shout(s: impl AsRef<str>) -> String {
+        let upper = s.as_ref().to_uppercase();
+        format!("{upper}!")
+    }
+
+    pub fn apply_fn(f: impl Fn(u32) -> u32, x: u32) -> u32 {
+        let first = f(x);
+        let second = f(first);
+        first + second
+    }
+
+    pub fn sum_all(items: &[impl Copy + Into<u64>]) -> u64 {
+        let mut total = 0;
+        for &i in items {
+            total += i.into();
+        }
+        total
+    }
+
+    pub fn adder(k: u32) -> impl Fn(u32) -> u32 {
+        let base = k * 2;
+        move |x| {
+            let y = x + base;
+            y * 3
+        }
+    }
+
+    pub fn squares(n: u32) -> impl Iterator<Item = u32> + Clone {
+        let limit = n + 1;
+        (1..limit).map(|i| i * i)
+    }
+
+    pub fn doubled(items: impl IntoIterator<Item = u32>) -> impl Iterator<Item = u32> {
+        let factor = 2;
+        items.into_iter().map(move |x| x * factor)
+    }
+
+    pub fn chunked<const N: usize>(data: &[u8]) -> Vec<[u8; N]> {
+        let mut out = Vec::new();
+        for c in data.chunks_exact(N) {
+            out.push(c.try_into().unwrap());
+        }
+        out
+    }
+}
+
+/// A generic impl with a where-clause, a generic trait impl with an
+/// associated type, and a trait's provided method.
+pub struct Stack<T> {
+    items: Vec<T>,
+}
+
+#[hotbreak::debuggable]
+impl<T> Stack<T>
+where
+    T: Clone + fmt::Debug,
+{
+    pub fn with(items: &[T]) -> Self {
+        let items = items.to_vec();
+        Stack { items }
+    }
+
+    pub fn top_two(&self) -> Option<(T, T)> {
+        let n = self.items.len();
+        if n < 2 {
+            return None;
+        }
+        Some((self.items[n - 1].clone(), self.items[n - 2].clone()))
+    }
+}
+
+#[hotbreak::debuggable]
+pub trait Summary {
+    type Out: fmt::Debug;
+
+    fn summarize(&self) -> Self::Out;
+
+    fn headline(&self) -> String {
+        let out = self.summarize();
+        format!("summary: {out:?}")
+    }
+}
+
+#[hotbreak::debuggable]
+impl<T: fmt::Debug + Clone> Summary for Stack<T> {
+    type Out = usize;
+
+    fn summarize(&self) -> usize {
+        let len = self.items.len();
+        len * 10
+    }
+}
+
+#[hotbreak::debuggable]
+impl Summary for Point {
+    type Out = (i32, i32);
+
+    fn summarize(&self) -> (i32, i32) {
+        let pair = (self.x, self.y);
+        pair
+    }
+}
+
 /// Async shapes: borrows and `&mut self` across `.await`, an async fn
 /// awaiting others, an async block and an async closure in sync fns.
 #[hotbreak::debuggable]
@@ -686,6 +792,15 @@ pub fn run(name: &str) -> Option<String> {
             format!("{d} {:?}", acc.into_history())
         }
         "fmt" => format!("{}", Point { x: 2, y: 3 }),
+        "shout" => format!("{} {}", opaque::shout("ab"), opaque::shout(String::from("cd"))),
+        "apply_fn" => format!("{} {}", opaque::apply_fn(|x| x + 1, 2), opaque::apply_fn(|x| x * 2, 3)),
+        "sum_all" => format!("{} {}", opaque::sum_all(&[1u8, 2, 3]), opaque::sum_all(&[7u32, 8])),
+        "adder" => format!("{}", opaque::adder(2)(5)),
+        "squares" => format!("{:?}", opaque::squares(4).collect::<Vec<_>>()),
+        "doubled" => format!("{:?} {:?}", opaque::doubled(vec![1, 2]).collect::<Vec<_>>(), opaque::doubled([5u32]).collect::<Vec<_>>()),
+        "chunked" => format!("{:?} {:?}", opaque::chunked::<2>(&[1, 2, 3, 4, 5]), opaque::chunked::<3>(&[1, 2, 3])),
+        "with" | "top_two" => format!("{:?} {:?}", Stack::with(&[1, 2, 3]).top_two(), Stack::with(&["a"]).top_two()),
+        "summarize" | "headline" => format!("{} {}", Stack::with(&[1u8, 2]).headline(), Point { x: 4, y: 5 }.headline()),
         "async_sum" => format!("{:?}", block_on(asynchronous::async_sum(&[1, 2, 3]))),
         "record" => {
             let mut t = asynchronous::Tally { seen: vec![4] };

@@ -1,6 +1,0 @@
-#[hotbreak::debuggable]
-trait Speak {
-    fn speak(&self) -> String;
-}
-
-fn main() {}
