@@ -320,6 +320,15 @@ impl Debuggee {
         }
     }
 
+    /// The stopped thread's physical frames with their registers, from the
+    /// stopped function outwards.
+    pub fn frames(&mut self, stop: u64) -> Result<Vec<protocol::RawFrame>> {
+        match self.request_within(Op::Frames { stop }, Some(RENDER_LIMIT))? {
+            Reply::Frames { frames } => Ok(frames),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
     pub fn resume(&mut self, stop: u64, how: Resume) -> Result<()> {
         self.request(Op::Resume { stop, how }).map(drop)
     }

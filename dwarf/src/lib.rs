@@ -4,15 +4,22 @@
 //! `load` reads an object's DWARF and indexes it lazily, `model` turns a
 //! type DIE into plain data, `view` says how one value breaks into parts
 //! (`std_types` for the standard library's types), `render` turns views
-//! into one-line summaries and one level of children.
+//! into one-line summaries and one level of children. `scopes` finds the
+//! functions (inlined ones too) running at a code address, `locals` their
+//! variables in scope there and where the values are in a frame.
 
 mod btree;
 mod load;
+mod locals;
 mod model;
 mod names;
 mod render;
+mod scopes;
 mod std_types;
 mod view;
+
+pub use locals::{Place, Registers, Variable};
+pub use scopes::Site;
 
 use std::collections::HashMap;
 use std::path::Path;

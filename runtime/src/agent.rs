@@ -70,6 +70,7 @@ pub(crate) enum StopCmd {
     Locals(Answer),
     Inspect { name: String, path: Vec<String>, reply: Answer },
     Backtrace(Answer),
+    Frames(Answer),
     Resume(protocol::Resume),
     Eval { entry: crate::debug::eval::Entry, names: Vec<String>, reply: Answer },
     Release(Answer),
@@ -228,6 +229,7 @@ impl Agent {
             Op::Locals { stop } => (stop, Box::new(StopCmd::Locals)),
             Op::Inspect { stop, name, path } => (stop, Box::new(|reply| StopCmd::Inspect { name, path, reply })),
             Op::Backtrace { stop } => (stop, Box::new(StopCmd::Backtrace)),
+            Op::Frames { stop } => (stop, Box::new(StopCmd::Frames)),
             Op::Release { stop } => (stop, Box::new(StopCmd::Release)),
             Op::Eval { stop, eval, names } => {
                 let Some(&entry) = self.evals.get(eval) else { return Some(Err(format!("no eval #{eval}"))) };
@@ -286,7 +288,7 @@ impl Agent {
                 Ok(Reply::EvalLoaded { eval: self.evals.len() - 1, base: load_base(entry) })
             }
             Op::ReadMemory { addr, len } => read_memory(addr, len),
-            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Eval { .. } | Op::Release { .. } => {
+            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Frames { .. } | Op::Eval { .. } | Op::Release { .. } => {
                 unreachable!("answered by the stopped thread")
             }
             Op::Resume { stop, how } => {

@@ -69,6 +69,9 @@ pub enum Op {
     Inspect { stop: u64, name: String, path: Vec<String> },
     /// The stopped thread's native backtrace, symbolized.
     Backtrace { stop: u64 },
+    /// The stopped thread's physical frames from the stopped function
+    /// outwards, with registers (see `debug::frames`); replies `Frames`.
+    Frames { stop: u64 },
     /// Let a stopped thread go on.
     Resume { stop: u64, how: Resume },
     /// dlopen an eval library (see `debug::eval`); replies `EvalLoaded`.
@@ -196,6 +199,22 @@ pub enum Reply {
     Memory { hex: String },
     /// Innermost first: `function (file:line)`.
     Backtrace { frames: Vec<String> },
+    /// Innermost first: the stopped function's frame, then its callers.
+    Frames { frames: Vec<RawFrame> },
+}
+
+/// One physical frame of a stopped thread, for finding its locals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawFrame {
+    /// The return address into this frame's code (the stop's own frame:
+    /// where it called the runtime).
+    pub ip: u64,
+    /// Its canonical frame address (the `rsp` before the call into it).
+    pub cfa: u64,
+    /// Its `rsp` while it waits in the call below it (that callee's CFA).
+    pub sp: u64,
+    /// Callee-saved registers the unwinder recovered: (DWARF number, value).
+    pub regs: Vec<(u16, u64)>,
 }
 
 #[cfg(test)]
@@ -214,6 +233,7 @@ mod tests {
             Op::Locals { stop: 4 },
             Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },
             Op::Backtrace { stop: 4 },
+            Op::Frames { stop: 4 },
             Op::Resume { stop: 4, how: Resume::Finish },
             Op::LoadEval { path: "/e.so".into() },
             Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()] },

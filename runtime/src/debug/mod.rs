@@ -10,6 +10,7 @@
 //! might hold.
 
 pub mod eval;
+mod frames;
 mod stop;
 pub mod value;
 

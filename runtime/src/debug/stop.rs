@@ -146,29 +146,39 @@ impl Frame {
     pub fn step(&self, line: u32, locals: &[Local<'_>]) {
         let (depth, alive) = position(Some(self.at()));
         if stops_here(depth, alive) {
-            pause(self.meta, line, StopReason::Step, depth, locals);
+            let mark = 0u8;
+            pause(self.meta, line, StopReason::Step, depth, locals, stack_mark(&mark));
         }
     }
 
     /// A breakpoint of this frame whose condition and hit count said "pause".
     pub fn breakpoint(&self, line: u32, id: u32, locals: &[Local<'_>]) {
         let (depth, _) = position(Some(self.at()));
-        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals);
+        let mark = 0u8;
+        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals, stack_mark(&mark));
     }
 
     /// The region returns `value`: pauses when stepping out of this frame.
     pub fn returned(&self, line: u32, value: Local<'_>, locals: &[Local<'_>]) {
-        frame_returned(self, line, value, locals)
+        let mark = 0u8;
+        frame_returned(self, line, value, locals, stack_mark(&mark))
     }
 }
 
-pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>]) {
+/// The address of a local of the runtime entry point the program called:
+/// the frames outside the one holding it are the program's (`frames::walk`).
+#[inline(always)]
+fn stack_mark(local: &u8) -> usize {
+    std::hint::black_box(local) as *const u8 as usize
+}
+
+pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>], entry: usize) {
     let depth = frame.depth.get();
     let stepping_here = matches!(MODE.with(Cell::get), Mode::Next(n) | Mode::Finish(n) if n == depth);
     let here = stepping_here && depth <= position(Some(frame.at())).1;
     if here && !std::thread::panicking() {
         let shown = value::summary(&value);
-        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals);
+        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals, entry);
     }
     // Gone now: a step point of the caller must not see this frame.
     let _ = FRAMES.try_with(|frames| {
@@ -185,14 +195,16 @@ pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals:
 pub fn step(meta: &'static FnMeta, line: u32, locals: &[Local<'_>]) {
     let (depth, alive) = position(None);
     if stops_here(depth, alive) {
-        pause(meta, line, StopReason::Step, depth, locals);
+        let mark = 0u8;
+        pause(meta, line, StopReason::Step, depth, locals, stack_mark(&mark));
     }
 }
 
 /// A breakpoint whose condition and hit count said "pause".
 pub fn breakpoint(meta: &'static FnMeta, line: u32, id: u32, locals: &[Local<'_>]) {
     let (depth, _) = position(None);
-    pause(meta, line, StopReason::Breakpoint { id }, depth, locals);
+    let mark = 0u8;
+    pause(meta, line, StopReason::Breakpoint { id }, depth, locals, stack_mark(&mark));
 }
 
 /// A log point: reported to the tool, the thread does not pause.
@@ -202,7 +214,9 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 
 /// Blocks this thread until the tool resumes it, serving its requests about
 /// this frame meanwhile. Returns at once when no tool is connected.
-fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>]) {
+/// `entry` is a stack address inside the runtime entry point the program
+/// called: the frames outside it are the ones `Frames` reports.
+fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], entry: usize) {
     let thread = std::thread::current();
     let event = StopEvent {
         stop: 0,
@@ -293,6 +307,9 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
             }
             StopCmd::Backtrace(reply) => {
                 let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace() }));
+            }
+            StopCmd::Frames(reply) => {
+                let _ = reply.send(Ok(Reply::Frames { frames: super::frames::walk(entry) }));
             }
             StopCmd::Resume(how) => {
                 mode = match how {

@@ -1,0 +1,78 @@
+//! The stopped thread's physical frames with what the tool needs to find
+//! their locals in DWARF: the return address, the CFA, and the callee-saved
+//! registers the unwinder recovered for each frame.
+//!
+//! Walked with the unwinder std already links (libgcc's `_Unwind_Backtrace`),
+//! the one std's own backtraces use, so the frames are the ones `backtrace`
+//! symbolizes. A caller's `rsp` at its call site is its callee's CFA; its
+//! callee-saved registers (`rbx`, `rbp`, `r12`-`r15`) are restored by the
+//! unwinder from the CFI of the frames below. Caller-saved registers are
+//! lost across a call (the ABI lets the callee clobber them), so they are
+//! never reported.
+
+use crate::protocol::RawFrame;
+use std::ffi::c_void;
+
+#[repr(C)]
+struct UnwindContext {
+    _opaque: [u8; 0],
+}
+
+type Trace = extern "C" fn(*mut UnwindContext, *mut c_void) -> i32;
+
+extern "C" {
+    fn _Unwind_Backtrace(trace: Trace, arg: *mut c_void) -> i32;
+    fn _Unwind_GetIP(ctx: *mut UnwindContext) -> usize;
+    fn _Unwind_GetCFA(ctx: *mut UnwindContext) -> usize;
+    fn _Unwind_GetGR(ctx: *mut UnwindContext, index: i32) -> usize;
+}
+
+/// DWARF numbers (x86-64) of the registers every frame can be asked for.
+/// `rsp` (7) is not asked: libgcc keeps it by value and `_Unwind_GetGR(7)`
+/// faults; it is the callee's CFA instead. Other targets report none.
+#[cfg(target_arch = "x86_64")]
+const CALLEE_SAVED: &[u16] = &[3, 6, 12, 13, 14, 15];
+#[cfg(not(target_arch = "x86_64"))]
+const CALLEE_SAVED: &[u16] = &[];
+
+/// At most this many frames (a runaway recursion stops somewhere).
+const MAX_FRAMES: usize = 512;
+
+struct Walk {
+    frames: Vec<RawFrame>,
+}
+
+extern "C" fn visit(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
+    // SAFETY: `arg` is the `Walk` that `walk` passed, alive for the call.
+    let walk = unsafe { &mut *(arg as *mut Walk) };
+    // SAFETY: the unwinder hands a valid context for this callback.
+    let (ip, cfa) = unsafe { (_Unwind_GetIP(ctx), _Unwind_GetCFA(ctx)) };
+    if ip == 0 || walk.frames.len() >= MAX_FRAMES {
+        return 5; // _URC_END_OF_STACK: stop here
+    }
+    // SAFETY: as above; these registers always have a saved location.
+    let regs = CALLEE_SAVED.iter().map(|&r| (r, unsafe { _Unwind_GetGR(ctx, r as i32) } as u64)).collect();
+    walk.frames.push(RawFrame { ip: ip as u64, cfa: cfa as u64, sp: 0, regs });
+    0
+}
+
+/// The frames outside the one holding stack address `inside` (a local of
+/// the runtime's entry point the program called): the first is the
+/// program's frame that called it. Innermost first; `sp` of each is its
+/// callee's CFA.
+#[inline(never)]
+pub(crate) fn walk(inside: usize) -> Vec<RawFrame> {
+    let mut walk = Walk { frames: Vec::new() };
+    // SAFETY: `visit` only reads the context and writes `walk`.
+    unsafe { _Unwind_Backtrace(visit, &mut walk as *mut Walk as *mut c_void) };
+    let mut frames = walk.frames;
+    for i in 1..frames.len() {
+        frames[i].sp = frames[i - 1].cfa;
+    }
+    // The entry point's frame is the first whose CFA lies above its local.
+    let entry = frames.iter().position(|f| f.cfa as usize > inside);
+    match entry {
+        Some(at) => frames.split_off(at + 1),
+        None => Vec::new(),
+    }
+}

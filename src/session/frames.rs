@@ -1,0 +1,265 @@
+//! The stopped thread's stack: `backtrace`, `frame N`, `up`, `down`,
+//! `break here`, and `locals`/`print` in a selected frame.
+//!
+//! The runtime walks the thread's physical frames with their registers
+//! (`Op::Frames`); each is symbolized here from DWARF (`hotbreak-dwarf`:
+//! the subprogram at the frame's pc and the calls inlined there, each a
+//! frame of its own), debug-build shims folded as the runtime's own
+//! backtraces fold them. Frame 0 is the stopped, instrumented function:
+//! its locals come from its step point. The others are native code (or
+//! another patch): their locals are read through DWARF, from the stopped
+//! process's memory. Any stop of a thread has a stack, whatever stopped it.
+
+use super::command::parse_path;
+use super::output::{FrameView, Out};
+use super::Session;
+use anyhow::{anyhow, bail, Result};
+use hotbreak::protocol::{RawFrame, VarDesc};
+use hotbreak_dwarf::{Place, Registers, Site};
+
+/// One frame of the stopped thread, as `backtrace` lists it.
+#[derive(Debug, Clone)]
+pub(super) struct StackFrame {
+    pub function: String,
+    /// Relative to the workspace when it is in it.
+    pub file: Option<String>,
+    pub line: u32,
+    pub column: u32,
+    /// Its physical frame, and where in it: `None` for frame 0 (the step
+    /// point's locals) and code without debug info.
+    at: Option<(usize, Site)>,
+}
+
+/// The stack of one stop and the frame selected in it.
+pub(super) struct Stack {
+    stop: u64,
+    raw: Vec<RawFrame>,
+    pub frames: Vec<StackFrame>,
+    pub selected: usize,
+}
+
+impl Session {
+    /// The current stop's stack, walked and symbolized on first need.
+    fn stack(&mut self) -> Result<&mut Stack> {
+        let stop = self.current_stop()?;
+        if self.stack.as_ref().is_none_or(|s| s.stop != stop) {
+            let stack = self.walk_stack(stop)?;
+            self.stack = Some(stack);
+        }
+        Ok(self.stack.as_mut().expect("set above"))
+    }
+
+    fn walk_stack(&mut self, stop: u64) -> Result<Stack> {
+        let event = self.stops.iter().find(|s| s.stop == stop).cloned().ok_or_else(|| anyhow!("no stop #{stop}"))?;
+        let raw = self.dbg.frames(stop)?;
+        let mut listed: Vec<StackFrame> = Vec::new();
+        self.with_program(|program, _| {
+            for (i, frame) in raw.iter().enumerate() {
+                // A return address: the call is the byte before it.
+                let sites = program.sites_at(frame.ip.wrapping_sub(1));
+                if sites.is_empty() {
+                    listed.push(StackFrame { function: format!("{:#x} (no debug info)", frame.ip), file: None, line: 0, column: 0, at: None });
+                }
+                for site in sites {
+                    let at = Some((i, site.clone()));
+                    listed.push(StackFrame { function: site.function, file: site.file, line: site.line, column: site.column, at });
+                }
+            }
+        })?;
+        let workspace = self.workspace();
+        let mut frames = fold_shims(listed);
+        for f in &mut frames {
+            f.file = f.file.take().map(|file| relative_to(&workspace, &file));
+        }
+        // The program's frames end where the runtime's start-up begins.
+        if let Some(end) = frames.iter().position(|f| f.function.contains("__rust_begin_short_backtrace") || f.function.starts_with("std::rt::lang_start")) {
+            frames.truncate(end.max(1));
+        }
+        // Frame 0 is the stop itself, as the stop names it.
+        match frames.first_mut() {
+            Some(first) => {
+                first.file = Some(event.file.clone());
+                first.line = event.line;
+                first.at = None;
+            }
+            None => frames.push(StackFrame { function: event.name.clone(), file: Some(event.file.clone()), line: event.line, column: 0, at: None }),
+        }
+        Ok(Stack { stop, raw, frames, selected: 0 })
+    }
+
+    /// Runs `f` over the program's debug info and memory.
+    fn with_program<T>(&mut self, f: impl FnOnce(&hotbreak_dwarf::Program, &dyn hotbreak_dwarf::Memory) -> T) -> Result<T> {
+        if self.values.is_none() {
+            self.values = Some(super::values::Values::new(&self.host, &self.dbg)?);
+        }
+        Ok(self.values.as_mut().expect("made above").with_program(&mut self.dbg, f))
+    }
+
+    /// The frame selected at the current stop (0 when none was).
+    pub(super) fn selected_frame(&self) -> usize {
+        match (&self.stack, self.current) {
+            (Some(s), Some(stop)) if s.stop == stop => s.selected,
+            _ => 0,
+        }
+    }
+
+    /// `backtrace`: the frames, the selected one marked.
+    pub(super) fn backtrace(&mut self) -> Result<()> {
+        let stack = self.stack()?;
+        let frames = stack.frames.iter().map(describe).collect();
+        let selected = stack.selected;
+        self.say(Out::Backtrace { frames, selected });
+        Ok(())
+    }
+
+    /// `frame N`, `up` (+1, towards the callers), `down` (-1).
+    pub(super) fn select_frame(&mut self, to: FrameMove) -> Result<()> {
+        self.current.ok_or_else(|| anyhow!("no thread is stopped: `frame`, `up` and `down` select a frame of a stopped thread"))?;
+        let stack = self.stack()?;
+        let last = stack.frames.len() - 1;
+        let n = match to {
+            FrameMove::To(n) if n > last => bail!("no frame {n}: the stack has frames 0 to {last} (see `backtrace`)"),
+            FrameMove::To(n) => n,
+            FrameMove::Up if stack.selected == last => bail!("frame {last} is the outermost frame"),
+            FrameMove::Up => stack.selected + 1,
+            FrameMove::Down if stack.selected == 0 => bail!("frame 0 is the innermost frame (the stop)"),
+            FrameMove::Down => stack.selected - 1,
+        };
+        stack.selected = n;
+        let frame = stack.frames[n].clone();
+        let source = frame.file.as_deref().and_then(|f| self.source_line(f, frame.line)).unwrap_or_default();
+        let view = FrameView {
+            number: n,
+            function: frame.function.clone(),
+            file: frame.file.clone().unwrap_or_default(),
+            line: frame.line,
+            source,
+            native: n > 0,
+        };
+        self.say(Out::Frame(view));
+        Ok(())
+    }
+
+    /// The locals of the selected frame, when it is not frame 0.
+    pub(super) fn frame_locals(&mut self) -> Result<Vec<VarDesc>> {
+        let (frame, regs, pc) = self.selected_native()?;
+        let Some((_, site)) = frame.at else { bail!("`{}` has no debug info: its locals are unknown", frame.function) };
+        self.with_program(|program, memory| {
+            program
+                .variables(&site, pc, &regs, memory)
+                .into_iter()
+                .map(|v| {
+                    let type_name = v.ty.map(|t| program.type_name(t)).unwrap_or_else(|| "?".into());
+                    let (value, address) = match (&v.place, v.ty) {
+                        (Place::Address(a), Some(t)) => (program.render(t, *a, &[], memory).map(|n| n.summary).unwrap_or_else(|e| format!("<{e}>")), *a),
+                        (Place::Address(a), None) => ("<no type in debug info>".into(), *a),
+                        (Place::OptimizedOut, _) => ("<optimized out>".into(), 0),
+                        (Place::Unavailable(why), _) => (format!("<not available: {why}>"), 0),
+                    };
+                    VarDesc { name: v.name, type_name, value, debug: false, address, marker: 0 }
+                })
+                .collect()
+        })
+    }
+
+    /// `print` in a selected frame above 0: a local and a path of fields,
+    /// read through DWARF.
+    pub(super) fn frame_print(&mut self, expr: &str) -> Result<()> {
+        let n = self.selected_frame();
+        let Ok((name, path)) = parse_path(expr) else {
+            bail!("in frame {n} `print` takes a local and a path of fields (`a.b[2]`): a full expression is compiled into the stopped function, so it needs frame 0 (`frame 0`)");
+        };
+        let (frame, regs, pc) = self.selected_native()?;
+        let Some((_, site)) = frame.at else { bail!("`{}` has no debug info: its locals are unknown", frame.function) };
+        let node = self.with_program(|program, memory| {
+            let vars = program.variables(&site, pc, &regs, memory);
+            let v = vars.into_iter().find(|v| v.name == name).ok_or_else(|| anyhow!("no local `{name}` in frame {n} (`{}`)", frame.function))?;
+            match (v.place, v.ty) {
+                (Place::Address(a), Some(t)) => {
+                    let node = program.render(t, a, &path, memory).map_err(|e| anyhow!("{e}"))?;
+                    let type_name = if path.is_empty() { program.type_name(t) } else { node.type_name.clone() };
+                    Ok((type_name, node))
+                }
+                (Place::Address(_), None) => bail!("`{name}` has no type in the debug info"),
+                (Place::OptimizedOut, _) => bail!("`{name}` is optimized out here"),
+                (Place::Unavailable(why), _) => bail!("`{name}` is not available here: {why}"),
+            }
+        })??;
+        let (type_name, node) = node;
+        self.say(Out::Value { expr: expr.to_string(), type_name, value: node.summary, fields: node.children, truncated: node.truncated });
+        Ok(())
+    }
+
+    /// `break here`: a breakpoint on the selected frame's line; it hits when
+    /// that function next runs the line (a frame that already runs its
+    /// native code finishes natively).
+    pub(super) fn break_here(&mut self) -> Result<()> {
+        self.current_stop()?;
+        let stack = self.stack()?;
+        let frame = stack.frames[stack.selected].clone();
+        let file = frame.file.clone().ok_or_else(|| anyhow!("`{}` has no source line in the debug info", frame.function))?;
+        let spec = super::command::BreakSpec { location: super::command::Location::Line { file, line: frame.line }, condition: None, hits: None, log: None };
+        self.add_breakpoint(spec, false)
+    }
+
+    /// The selected frame (not 0), its registers and the pc its DWARF is read at.
+    fn selected_native(&mut self) -> Result<(StackFrame, Registers, u64)> {
+        let stack = self.stack()?;
+        let frame = stack.frames[stack.selected].clone();
+        let Some((raw, _)) = &frame.at else { return Ok((frame, Registers::default(), 0)) };
+        let r = &stack.raw[*raw];
+        let mut values = r.regs.clone();
+        // rsp (7) while it waits in its call: the callee's CFA.
+        values.push((7, r.sp));
+        let pc = r.ip.wrapping_sub(1);
+        Ok((frame, Registers { cfa: r.cfa, values }, pc))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameMove {
+    To(usize),
+    Up,
+    Down,
+}
+
+/// `function (file:line:column)`, as the runtime's backtrace wrote it.
+fn describe(f: &StackFrame) -> String {
+    match &f.file {
+        Some(file) if f.column > 0 => format!("{} ({file}:{}:{})", f.function, f.line, f.column),
+        Some(file) => format!("{} ({file}:{})", f.function, f.line),
+        None => f.function.clone(),
+    }
+}
+
+/// `f::__hotbreak_native` frames become `f`, and the frame named `f` right
+/// outside one goes: the shim inlined into the caller (see the runtime's
+/// `without_shims`).
+fn fold_shims(frames: Vec<StackFrame>) -> Vec<StackFrame> {
+    let mut kept: Vec<StackFrame> = Vec::new();
+    let mut body_of: Option<String> = None;
+    for mut f in frames {
+        if let Some(function) = hotbreak::__private::shim_of(&f.function) {
+            body_of = Some(function.clone());
+            f.function = function;
+            kept.push(f);
+        } else if body_of.as_deref() != Some(f.function.as_str()) {
+            body_of = None;
+            kept.push(f);
+        }
+    }
+    kept
+}
+
+/// A debug-info path as the session names files: relative to the
+/// workspace when inside it.
+fn relative_to(workspace: &std::path::Path, file: &str) -> String {
+    let file = file.strip_prefix("./").unwrap_or(file);
+    let path = std::path::Path::new(file);
+    for root in [workspace.to_path_buf(), workspace.canonicalize().unwrap_or_default()] {
+        if let Ok(rel) = path.strip_prefix(&root) {
+            return rel.display().to_string();
+        }
+    }
+    file.to_string()
+}
