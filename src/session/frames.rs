@@ -24,7 +24,6 @@ pub(super) struct StackFrame {
     /// Relative to the workspace when it is in it.
     pub file: Option<String>,
     pub line: u32,
-    pub column: u32,
     /// Its physical frame, and where in it: `None` for frame 0 (the step
     /// point's locals) and code without debug info.
     at: Option<(usize, Site)>,
@@ -58,11 +57,11 @@ impl Session {
                 // A return address: the call is the byte before it.
                 let sites = program.sites_at(frame.ip.wrapping_sub(1));
                 if sites.is_empty() {
-                    listed.push(StackFrame { function: format!("{:#x} (no debug info)", frame.ip), file: None, line: 0, column: 0, at: None });
+                    listed.push(StackFrame { function: format!("{:#x} (no debug info)", frame.ip), file: None, line: 0, at: None });
                 }
                 for site in sites {
                     let at = Some((i, site.clone()));
-                    listed.push(StackFrame { function: site.function, file: site.file, line: site.line, column: site.column, at });
+                    listed.push(StackFrame { function: site.function, file: site.file, line: site.line, at });
                 }
             }
         })?;
@@ -72,7 +71,11 @@ impl Session {
             f.file = f.file.take().map(|file| relative_to(&workspace, &file));
         }
         // The program's frames end where the runtime's start-up begins.
-        if let Some(end) = frames.iter().position(|f| f.function.contains("__rust_begin_short_backtrace") || f.function.starts_with("std::rt::lang_start")) {
+        if let Some(mut end) = frames.iter().position(|f| f.function.contains("__rust_begin_short_backtrace") || f.function.starts_with("std::rt::lang_start")) {
+            // ...and the `FnOnce::call_once` that calls `main` from there.
+            if end > 1 && frames[end - 1].function.contains("FnOnce") && frames[end - 1].function.ends_with("call_once") {
+                end -= 1;
+            }
             frames.truncate(end.max(1));
         }
         // Frame 0 is the stop itself, as the stop names it.
@@ -82,7 +85,7 @@ impl Session {
                 first.line = event.line;
                 first.at = None;
             }
-            None => frames.push(StackFrame { function: event.name.clone(), file: Some(event.file.clone()), line: event.line, column: 0, at: None }),
+            None => frames.push(StackFrame { function: event.name.clone(), file: Some(event.file.clone()), line: event.line, at: None }),
         }
         Ok(Stack { stop, raw, frames, selected: 0 })
     }
@@ -103,11 +106,16 @@ impl Session {
         }
     }
 
-    /// `backtrace`: the frames, the selected one marked.
+    /// `backtrace`: the frames, the selected one marked. Without debug
+    /// info for any caller, the runtime's own (symbol-table) backtrace.
     pub(super) fn backtrace(&mut self) -> Result<()> {
         let stack = self.stack()?;
-        let frames = stack.frames.iter().map(describe).collect();
-        let selected = stack.selected;
+        let symbolized = stack.frames.iter().any(|f| f.at.is_some());
+        let (stop, selected) = (stack.stop, stack.selected);
+        let frames = match symbolized {
+            true => stack.frames.iter().map(describe).collect(),
+            false => self.dbg.backtrace(stop)?,
+        };
         self.say(Out::Backtrace { frames, selected });
         Ok(())
     }
@@ -223,10 +231,10 @@ pub enum FrameMove {
     Down,
 }
 
-/// `function (file:line:column)`, as the runtime's backtrace wrote it.
+/// `function (file:line)`. No column: in a patch the line table's columns
+/// are those of the instrumented text.
 fn describe(f: &StackFrame) -> String {
     match &f.file {
-        Some(file) if f.column > 0 => format!("{} ({file}:{}:{})", f.function, f.line, f.column),
         Some(file) => format!("{} ({file}:{})", f.function, f.line),
         None => f.function.clone(),
     }

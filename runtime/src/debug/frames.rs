@@ -46,20 +46,23 @@ extern "C" fn visit(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
     // SAFETY: `arg` is the `Walk` that `walk` passed, alive for the call.
     let walk = unsafe { &mut *(arg as *mut Walk) };
     // SAFETY: the unwinder hands a valid context for this callback.
-    let (ip, cfa) = unsafe { (_Unwind_GetIP(ctx), _Unwind_GetCFA(ctx)) };
+    // libgcc's `_Unwind_GetCFA` of a frame's context is the CFA of the
+    // frame below it: this frame's `rsp` at its call (checked against
+    // locals' addresses); its own CFA is the next frame's value.
+    let (ip, sp) = unsafe { (_Unwind_GetIP(ctx), _Unwind_GetCFA(ctx)) };
     if ip == 0 || walk.frames.len() >= MAX_FRAMES {
         return 5; // _URC_END_OF_STACK: stop here
     }
     // SAFETY: as above; these registers always have a saved location.
     let regs = CALLEE_SAVED.iter().map(|&r| (r, unsafe { _Unwind_GetGR(ctx, r as i32) } as u64)).collect();
-    walk.frames.push(RawFrame { ip: ip as u64, cfa: cfa as u64, sp: 0, regs });
+    walk.frames.push(RawFrame { ip: ip as u64, cfa: 0, sp: sp as u64, regs });
     0
 }
 
 /// The frames outside the one holding stack address `inside` (a local of
 /// the runtime's entry point the program called): the first is the
 /// program's frame that called it. Innermost first; `sp` of each is its
-/// callee's CFA.
+/// callee's CFA. The outermost frame's CFA is unknown (0).
 #[inline(never)]
 pub(crate) fn walk(inside: usize) -> Vec<RawFrame> {
     let mut walk = Walk { frames: Vec::new() };
@@ -67,9 +70,9 @@ pub(crate) fn walk(inside: usize) -> Vec<RawFrame> {
     unsafe { _Unwind_Backtrace(visit, &mut walk as *mut Walk as *mut c_void) };
     let mut frames = walk.frames;
     for i in 1..frames.len() {
-        frames[i].sp = frames[i - 1].cfa;
+        frames[i - 1].cfa = frames[i].sp;
     }
-    // The entry point's frame is the first whose CFA lies above its local.
+    // The entry point's frame holds its local: `sp <= inside < cfa`.
     let entry = frames.iter().position(|f| f.cfa as usize > inside);
     match entry {
         Some(at) => frames.split_off(at + 1),

@@ -1,0 +1,119 @@
+//! The whole stack at a stop: `backtrace`, `frame N`, `up`, `down`, the
+//! locals of native frames read from DWARF, `print` of field paths there,
+//! `break here`, and wrong input — in line mode, against a program whose
+//! caller frames run native code.
+
+mod support;
+
+use support::{assert_in_order, fresh_state, hotbreak_in, scratch_crate_with};
+
+/// A debuggable leaf (`total`) called by a debuggable function that runs
+/// natively until something arms it (`process`), called by plain `main`.
+/// No type has `Debug`: every value shown comes from DWARF.
+pub const PROGRAM: &str = r#"//! Frames for the stack tests.
+
+#[derive(Clone)]
+struct Customer {
+    name: String,
+    tier: u8,
+}
+
+#[derive(Clone)]
+struct Order {
+    id: u32,
+    customer: Customer,
+    items: Vec<u32>,
+    note: Option<String>,
+    ratio: f64,
+}
+
+#[hotbreak::debuggable]
+fn total(items: &[u32]) -> u32 {
+    let sum: u32 = items.iter().sum();
+    sum
+}
+
+#[hotbreak::debuggable]
+fn process(order: Order, round: u64) -> u32 {
+    let label = format!("{}-{round}", order.customer.name);
+    let t = total(&order.items);
+    t + label.len() as u32 + order.id + order.customer.tier as u32
+}
+
+fn main() {
+    let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(3);
+    for round in 1..=rounds {
+        let note = if round % 2 == 0 { Some(format!("even {round}")) } else { None };
+        let order = Order { id: 7, customer: Customer { name: "ann".to_string(), tier: 2 }, items: vec![10, 20, round as u32], note, ratio: 0.5 };
+        let result = process(order, round);
+        println!("round {round} result {result}");
+    }
+}
+"#;
+
+pub fn line_in(text: &str, needle: &str) -> u32 {
+    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in the program")) as u32 + 1
+}
+
+#[test]
+fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
+    let dir = scratch_crate_with("frames-stack", PROGRAM);
+    let state = fresh_state("frames-stack");
+    let sum = line_in(PROGRAM, "let sum: u32");
+    let call = line_in(PROGRAM, "let t = total(&order.items);");
+    let in_main = line_in(PROGRAM, "let result = process(order, round);");
+    let script = format!(
+        "frame 1\nup\nbreak src/main.rs:{sum}\ncontinue\nbacktrace\nup\nlocals\nprint order.customer\nprint order.items[2]\nprint order.note\n\
+         print label\nprint label.len()\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
+         continue\nlocals\nbacktrace\ncontinue\nup\nprint round\nquit\n"
+    );
+    let run = hotbreak_in(&dir, &["hotbreak", "run", "--batch", "--", "3"], &script, &state);
+    let out = &run.stdout;
+    assert_in_order(
+        out,
+        &[
+            // No stop yet: nothing to select.
+            "error: no thread is stopped: `frame`, `up` and `down` select a frame of a stopped thread",
+            "error: no thread is stopped",
+            &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
+            &format!("* #0 frames_stack::total (src/main.rs:{sum})"),
+            &format!("  #1 frames_stack::process (src/main.rs:{call})"),
+            &format!("  #2 frames_stack::main (src/main.rs:{in_main})"),
+            // `up`: the native caller, its line and locals from DWARF.
+            &format!("#1 frames_stack::process at src/main.rs:{call}\n{call:>5} |     let t = total(&order.items);"),
+            "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 1], note: None, ratio: 0.5 }",
+            "round: u64 = 1",
+            "label: alloc::string::String = \"ann-1\"",
+            "order.customer: frames_stack::Customer = Customer { name: \"ann\", tier: 2 }\n  name: \"ann\"\n  tier: 2",
+            "order.items[2]: u32 = 1",
+            "order.note: core::option::Option<alloc::string::String> = None",
+            "error: in frame 1 `print` takes a local and a path of fields",
+            "  #0 frames_stack::total (",
+            "* #1 frames_stack::process (",
+            &format!("#2 frames_stack::main at src/main.rs:{in_main}"),
+            "rounds: u64 = 3",
+            "round: u64 = 1",
+            "order: frames_stack::Order = Order { id: 7,",
+            "error: frame 2 is the outermost frame",
+            "#1 frames_stack::process at",
+            &format!("#0 frames_stack::total at src/main.rs:{sum}"),
+            "error: frame 0 is the innermost frame (the stop)",
+            "error: no frame 99: the stack has frames 0 to 2 (see `backtrace`)",
+            "error: `frame` needs a frame number (see `backtrace`)",
+            "#1 frames_stack::process at",
+            &format!("breakpoint 2 at src/main.rs:{call} in `process`: armed in "),
+            // The running call finishes natively; the next call stops.
+            "round 1 result ",
+            &format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`"),
+            &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
+            "items: &[u32] = [10, 20, 2]",
+            &format!("* #0 frames_stack::total (src/main.rs:{sum})"),
+            // `process` now runs its patch, with debug info too.
+            &format!("  #1 frames_stack::process (src/main.rs:{call}"),
+            "round 2 result ",
+            &format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`"),
+            &format!("#1 frames_stack::main at src/main.rs:{in_main}"),
+            "round: u64 = 3",
+        ],
+    );
+}
