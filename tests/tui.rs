@@ -21,7 +21,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(width: u16, height: u16, command: &str) -> Tmux {
-        let tmux = Tmux { socket: format!("hotbreak-test-{}", std::process::id()) };
+        // Tests of one binary run at once: a server each.
+        static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmux = Tmux { socket: format!("hotbreak-test-{}-{n}", std::process::id()) };
         let status = tmux
             .cmd()
             .args(["new-session", "-d", "-s", "t", "-x", &width.to_string(), "-y", &height.to_string(), command])
@@ -217,4 +220,43 @@ fn the_terminal_ui_debugs_and_hot_patches_a_running_program() {
         assert!(modes.contains(&mode), "terminal mode {mode} not restored:\n{screen}");
     }
     assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the program outlived the session");
+}
+
+/// The stack pane: ↓ selects the native caller, whose locals (from DWARF)
+/// replace the stop's and whose line the source pane marks; `H` puts a
+/// breakpoint there, which stops the caller's next call.
+#[test]
+fn the_stack_pane_selects_a_callers_frame_and_breaks_there() {
+    let program = include_str!("programs/frames_main.rs");
+    let dir = support::scratch_crate_with("tui-frames", program);
+    let main_rs = dir.join("src/main.rs");
+    let command = format!(
+        "cd '{}' && CARGO_TARGET_DIR='{}' HOTBREAK_STATE='{}' '{}' hotbreak run -- 1000000; exec cat",
+        dir.display(),
+        workspace().join("target").display(),
+        dir.join("state").display(),
+        env!("CARGO_BIN_EXE_cargo-hotbreak"),
+    );
+    let tmux = Tmux::start(150, 40, &command);
+    tmux.wait_for("the program running", FIRST_SCREEN, |s| s.contains(" running ") && s.contains("round 2 result"));
+    let sum = line_in(&main_rs, "let sum: u32");
+    let call = line_in(&main_rs, "let t = total(&order.items);");
+    tmux.text(&format!(":break src/main.rs:{sum}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the stop in `total`", LIMIT, |s| s.contains(" stopped ") && s.contains("▸#0 tui_frames::total"));
+
+    // Focus the stack pane (Source -> Locals -> Breakpoints -> Stack), one frame down the list.
+    tmux.keys(&["Tab", "Tab", "Tab", "Down"]);
+    let screen = tmux.wait_for("the caller's frame and locals", LIMIT, |s| s.contains("▸#1 tui_frames::process") && s.contains("│▸ order: "));
+    assert!(screen.contains("│▸ order: Order = Order { id: 7, customer: Customer { name:"), "{screen}");
+    assert!(screen.contains("│▸ label: String = \"ann-"), "{screen}");
+    assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▷')), Some(true), "the caller's line is not marked:\n{screen}");
+
+    // `H`: break here; `c`: the caller's next call stops on that line.
+    tmux.keys(&["H"]);
+    tmux.wait_for("the breakpoint in the caller", LIMIT, |s| s.contains(&format!("breakpoint 2 at src/main.rs:{call} in `process`")));
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("the stop in `process`", LIMIT, |s| s.contains(&format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`")));
+    assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▶')), Some(true), "{screen}");
+    tmux.keys(&["q", "y"]);
 }
