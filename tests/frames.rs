@@ -78,3 +78,55 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
         ],
     );
 }
+
+/// A release host, as `cargo hotbreak run --release` builds it: without
+/// debug info (cargo's default) the frames are named from the symbol table
+/// and `locals` says why it has none; with `debug = true` the callers'
+/// locals show where the optimized code keeps them, and DWARF's own word
+/// (`<optimized out>`, or why a register is out of reach) where it does not.
+#[test]
+fn release_hosts_show_what_their_debug_info_allows() {
+    let sum = line_in(PROGRAM, "let sum: u32");
+    let script = format!("break src/main.rs:{sum}\ncontinue\nbacktrace\nup\nlocals\nprint order.customer\nup\nlocals\nquit\n");
+
+    let plain = scratch_crate_with("frames-release", PROGRAM);
+    let run = hotbreak_in(&plain, &["hotbreak", "run", "--release", "--batch", "--", "1000000"], &script, &fresh_state("frames-release"));
+    assert_in_order(
+        &run.stdout,
+        &[
+            &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
+            &format!("* #0 frames_release::total (src/main.rs:{sum})"),
+            "  #1 frames_release::",
+            "error: `frames_release::",
+            "` has no debug info, so its locals are unknown (a profile without `debug = true`?)",
+            "program killed",
+        ],
+    );
+
+    let with_debug = scratch_crate_with("frames-release-debug", PROGRAM);
+    let manifest = with_debug.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\n[profile.release]\ndebug = true\n")).unwrap();
+    let run = hotbreak_in(&with_debug, &["hotbreak", "run", "--release", "--batch", "--", "1000000"], &script, &fresh_state("frames-release-debug"));
+    let out = &run.stdout;
+    assert_in_order(
+        out,
+        &[
+            &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
+            &format!("* #0 frames_release_debug::total (src/main.rs:{sum})"),
+            "  #1 frames_release_debug::process (src/main.rs:",
+            "  #2 frames_release_debug::main (src/main.rs:",
+            "#1 frames_release_debug::process at src/main.rs:",
+            "order: frames_release_debug::Order = ",
+            "#2 frames_release_debug::main at src/main.rs:",
+            "program killed",
+        ],
+    );
+    // Every local has a value or says why not; nothing else.
+    let locals: Vec<&str> = out.lines().filter(|l| l.starts_with("order: ") || l.starts_with("round: ") || l.starts_with("label: ")).collect();
+    assert!(!locals.is_empty(), "{out}");
+    for l in locals {
+        let value = l.split(" = ").nth(1).unwrap_or_else(|| panic!("no value in {l:?}"));
+        assert!(!value.starts_with("<unreadable") && !value.starts_with("<bad type"), "{l}\n{out}");
+    }
+}

@@ -54,6 +54,17 @@ impl Program {
         Vec::new()
     }
 
+    /// The function symbol holding runtime address `pc`, demangled: for
+    /// code without DWARF (a build without debuginfo).
+    pub fn symbol_at(&self, pc: u64) -> Option<String> {
+        self.objects.iter().find_map(|obj| {
+            let file_addr = pc.wrapping_sub(obj.bias);
+            let i = obj.symbols.partition_point(|s| s.0 <= file_addr).checked_sub(1)?;
+            let (_, end, name) = &obj.symbols[i];
+            (file_addr < *end).then(|| format!("{:#}", rustc_demangle::demangle(name)))
+        })
+    }
+
     pub(crate) fn object(&self, i: u32) -> Option<&Object> {
         self.objects.get(i as usize)
     }

@@ -57,7 +57,9 @@ impl Session {
                 // A return address: the call is the byte before it.
                 let sites = program.sites_at(frame.ip.wrapping_sub(1));
                 if sites.is_empty() {
-                    listed.push(StackFrame { function: format!("{:#x} (no debug info)", frame.ip), file: None, line: 0, at: None });
+                    // No DWARF for it (a build without debuginfo): its symbol.
+                    let function = program.symbol_at(frame.ip.wrapping_sub(1)).unwrap_or_else(|| format!("{:#x}", frame.ip));
+                    listed.push(StackFrame { function, file: None, line: 0, at: None });
                 }
                 for site in sites {
                     let at = Some((i, site.clone()));
@@ -65,6 +67,17 @@ impl Session {
                 }
             }
         })?;
+        if std::env::var_os("HOTBREAK_DEBUG_FRAMES").is_some() {
+            for f in &listed {
+                eprintln!("hotbreak: frame {:?} {} {:?}:{}", f.at.as_ref().map(|a| a.0), f.function, f.file, f.line);
+            }
+        }
+        // The stopped function was entered through its native code's entry
+        // check (an in-body check jumps to the patch): that frame, right
+        // outside, is the same call.
+        if listed.len() > 1 && listed[1].function == listed[0].function && hotbreak::__private::shim_of(&listed[0].function).is_none() {
+            listed.remove(1);
+        }
         let workspace = self.workspace();
         let mut frames = fold_shims(listed);
         for f in &mut frames {
@@ -106,16 +119,11 @@ impl Session {
         }
     }
 
-    /// `backtrace`: the frames, the selected one marked. Without debug
-    /// info for any caller, the runtime's own (symbol-table) backtrace.
+    /// `backtrace`: the frames, the selected one marked.
     pub(super) fn backtrace(&mut self) -> Result<()> {
         let stack = self.stack()?;
-        let symbolized = stack.frames.iter().any(|f| f.at.is_some());
-        let (stop, selected) = (stack.stop, stack.selected);
-        let frames = match symbolized {
-            true => stack.frames.iter().map(describe).collect(),
-            false => self.dbg.backtrace(stop)?,
-        };
+        let frames = stack.frames.iter().map(describe).collect();
+        let selected = stack.selected;
         self.say(Out::Backtrace { frames, selected });
         Ok(())
     }
@@ -151,7 +159,7 @@ impl Session {
     /// The locals of the selected frame, when it is not frame 0.
     pub(super) fn frame_locals(&mut self) -> Result<Vec<VarDesc>> {
         let (frame, regs, pc) = self.selected_native()?;
-        let Some((_, site)) = frame.at else { bail!("`{}` has no debug info: its locals are unknown", frame.function) };
+        let Some((_, site)) = frame.at else { bail!("{}", no_debug_info(&frame)) };
         self.with_program(|program, memory| {
             program
                 .variables(&site, pc, &regs, memory)
@@ -178,7 +186,7 @@ impl Session {
             bail!("in frame {n} `print` takes a local and a path of fields (`a.b[2]`): a full expression is compiled into the stopped function, so it needs frame 0 (`frame 0`)");
         };
         let (frame, regs, pc) = self.selected_native()?;
-        let Some((_, site)) = frame.at else { bail!("`{}` has no debug info: its locals are unknown", frame.function) };
+        let Some((_, site)) = frame.at else { bail!("{}", no_debug_info(&frame)) };
         let node = self.with_program(|program, memory| {
             let vars = program.variables(&site, pc, &regs, memory);
             let v = vars.into_iter().find(|v| v.name == name).ok_or_else(|| anyhow!("no local `{name}` in frame {n} (`{}`)", frame.function))?;
@@ -229,6 +237,10 @@ pub enum FrameMove {
     To(usize),
     Up,
     Down,
+}
+
+fn no_debug_info(frame: &StackFrame) -> String {
+    format!("`{}` has no debug info, so its locals are unknown (a profile without `debug = true`?)", frame.function)
 }
 
 /// `function (file:line)`. No column: in a patch the line table's columns
