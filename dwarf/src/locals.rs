@@ -2,7 +2,7 @@
 //! address, and where their values are: DWARF location expressions (and
 //! location lists) evaluated against one frame's registers and memory.
 
-use gimli::{AttributeValue, EvaluationResult, Location, UnitOffset, Value};
+use gimli::{AttributeValue, EvaluationResult, Location, Piece, Reader as _, UnitOffset, Value};
 
 use crate::load::{Object, R};
 use crate::scopes::{attr_through_origin, resolve_ref, DieRef, Site};
@@ -28,6 +28,9 @@ impl Registers {
 pub enum Place {
     /// In memory, at this runtime address.
     Address(u64),
+    /// Assembled from registers (and pieces of memory): the value's bytes,
+    /// rendered with `Program::render_bytes`.
+    Bytes(Vec<u8>),
     /// DWARF says it has no location here.
     OptimizedOut,
     /// It has one, but not one this frame can read (the reason).
@@ -113,27 +116,57 @@ fn locate(obj: &Object, unit: &gimli::Unit<R>, attr: AttributeValue<R>, subprogr
         }
     };
     match evaluate(obj, unit, expr, subprogram, regs, mem, true) {
-        Ok(Location::Address { address }) => Place::Address(address),
-        Ok(Location::Empty) => Place::OptimizedOut,
-        Ok(Location::Register { register }) => Place::Unavailable(format!("in register {}, not kept in memory", register.0)),
-        Ok(_) => Place::Unavailable("a computed value".into()),
+        Ok(pieces) => match pieces.as_slice() {
+            [Piece { location: Location::Address { address }, size_in_bits: None, .. }] => Place::Address(*address),
+            [Piece { location: Location::Empty, .. }] => Place::OptimizedOut,
+            _ => assemble(&pieces, regs, mem),
+        },
         Err(why) => Place::Unavailable(why),
     }
 }
 
-/// Runs one DWARF expression for this frame; its single location.
-fn evaluate(obj: &Object, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, subprogram: DieRef, regs: &Registers, mem: &dyn Memory, frame_base_allowed: bool) -> Result<Location<R>, String> {
+/// The bytes of a value DWARF describes piece by piece (a fat pointer in
+/// two registers) or held in one register.
+fn assemble(pieces: &[Piece<R>], regs: &Registers, mem: &dyn Memory) -> Place {
+    let mut bytes = Vec::new();
+    for p in pieces {
+        let size = p.size_in_bits.map_or(8, |b| b.div_ceil(8) as usize);
+        if p.bit_offset.is_some_and(|o| o != 0) || p.size_in_bits.is_some_and(|b| b % 8 != 0) {
+            return Place::Unavailable("pieces smaller than a byte".into());
+        }
+        let mut piece = match &p.location {
+            Location::Empty => return Place::Unavailable("partly optimized out".into()),
+            Location::Register { register } => match register_value(regs, register.0) {
+                Ok(v) => v.to_le_bytes().to_vec(),
+                Err(why) => return Place::Unavailable(why),
+            },
+            Location::Address { address } => {
+                let mut buf = vec![0u8; size];
+                if let Err(e) = mem.read(*address, &mut buf) {
+                    return Place::Unavailable(format!("memory at {address:#x}: {e}"));
+                }
+                buf
+            }
+            Location::Value { value } => match value.to_u64(!0) {
+                Ok(v) => v.to_le_bytes().to_vec(),
+                Err(_) => return Place::Unavailable("a computed value".into()),
+            },
+            Location::Bytes { value } => value.to_slice().map(|b| b.to_vec()).unwrap_or_default(),
+            _ => return Place::Unavailable("an implicit pointer".into()),
+        };
+        piece.resize(size, 0);
+        bytes.extend(piece);
+    }
+    Place::Bytes(bytes)
+}
+
+/// Runs one DWARF expression for this frame: the pieces of its location.
+fn evaluate(obj: &Object, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, subprogram: DieRef, regs: &Registers, mem: &dyn Memory, frame_base_allowed: bool) -> Result<Vec<Piece<R>>, String> {
     let mut eval = expr.evaluation(unit.encoding());
     let mut step = eval.evaluate().map_err(|e| e.to_string())?;
     for _ in 0..256 {
         step = match step {
-            EvaluationResult::Complete => {
-                let mut pieces = eval.result();
-                if pieces.len() != 1 {
-                    return Err("split across registers".into());
-                }
-                return Ok(pieces.remove(0).location);
-            }
+            EvaluationResult::Complete => return Ok(eval.result()),
             EvaluationResult::RequiresMemory { address, size, .. } => {
                 let mut buf = [0u8; 8];
                 let n = (size as usize).min(8);
@@ -187,9 +220,45 @@ fn frame_base(obj: &Object, subprogram: DieRef, regs: &Registers, mem: &dyn Memo
     let Some(AttributeValue::Exprloc(expr)) = e.attr_value(gimli::DW_AT_frame_base) else {
         return Err("no frame base".into());
     };
-    match evaluate(obj, unit, expr, subprogram, regs, mem, false)? {
-        Location::Register { register } => register_value(regs, register.0),
-        Location::Address { address } => Ok(address),
+    match evaluate(obj, unit, expr, subprogram, regs, mem, false)?.as_slice() {
+        [Piece { location: Location::Register { register }, .. }] => register_value(regs, register.0),
+        [Piece { location: Location::Address { address }, .. }] => Ok(*address),
         _ => Err("an unusual frame base".into()),
+    }
+}
+
+/// Where `render_bytes` puts a value assembled from registers: an address
+/// no user-space program maps (the upper half is the kernel's).
+const ASSEMBLED: u64 = 0xffff_f000_0000_0000;
+
+/// The program's memory with one more value at [`ASSEMBLED`].
+struct Overlay<'a> {
+    bytes: &'a [u8],
+    inner: &'a dyn Memory,
+}
+
+impl Memory for Overlay<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        let end = ASSEMBLED + self.bytes.len() as u64;
+        if addr >= ASSEMBLED && addr.saturating_add(buf.len() as u64) <= end {
+            let from = (addr - ASSEMBLED) as usize;
+            buf.copy_from_slice(&self.bytes[from..from + buf.len()]);
+            return Ok(());
+        }
+        self.inner.read(addr, buf)
+    }
+}
+
+impl Program {
+    /// Like `render`, for a value given by its bytes (`Place::Bytes`):
+    /// what it points to is read from `mem`.
+    pub fn render_bytes(&self, ty: TypeRef, bytes: &[u8], path: &[String], mem: &dyn Memory) -> Result<crate::Node, String> {
+        let mut padded = bytes.to_vec();
+        let size = self.ty(ty).map(|t| t.size).unwrap_or(0) as usize;
+        if padded.len() < size {
+            padded.resize(size, 0);
+        }
+        let overlay = Overlay { bytes: &padded, inner: mem };
+        crate::render::Cx::new(self, &overlay).node(ty, ASSEMBLED, path)
     }
 }

@@ -168,7 +168,8 @@ impl Session {
                     let type_name = v.ty.map(|t| program.type_name(t)).unwrap_or_else(|| "?".into());
                     let (value, address) = match (&v.place, v.ty) {
                         (Place::Address(a), Some(t)) => (program.render(t, *a, &[], memory).map(|n| n.summary).unwrap_or_else(|e| format!("<{e}>")), *a),
-                        (Place::Address(a), None) => ("<no type in debug info>".into(), *a),
+                        (Place::Bytes(b), Some(t)) => (program.render_bytes(t, b, &[], memory).map(|n| n.summary).unwrap_or_else(|e| format!("<{e}>")), 0),
+                        (Place::Address(_) | Place::Bytes(_), None) => ("<no type in debug info>".into(), 0),
                         (Place::OptimizedOut, _) => ("<optimized out>".into(), 0),
                         (Place::Unavailable(why), _) => (format!("<not available: {why}>"), 0),
                     };
@@ -196,7 +197,12 @@ impl Session {
                     let type_name = if path.is_empty() { program.type_name(t) } else { node.type_name.clone() };
                     Ok((type_name, node))
                 }
-                (Place::Address(_), None) => bail!("`{name}` has no type in the debug info"),
+                (Place::Bytes(b), Some(t)) => {
+                    let node = program.render_bytes(t, &b, &path, memory).map_err(|e| anyhow!("{e}"))?;
+                    let type_name = if path.is_empty() { program.type_name(t) } else { node.type_name.clone() };
+                    Ok((type_name, node))
+                }
+                (Place::Address(_) | Place::Bytes(_), None) => bail!("`{name}` has no type in the debug info"),
                 (Place::OptimizedOut, _) => bail!("`{name}` is optimized out here"),
                 (Place::Unavailable(why), _) => bail!("`{name}` is not available here: {why}"),
             }
