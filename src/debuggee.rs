@@ -276,7 +276,13 @@ impl Debuggee {
     /// stopped thread: the expression may block or loop, so the answer is
     /// awaited at most [`EVAL_LIMIT`].
     pub fn eval(&mut self, stop: u64, eval: usize, names: &[String]) -> Result<Evaluated> {
-        let op = Op::Eval { stop, eval, names: names.to_vec() };
+        self.eval_at(stop, eval, names, Vec::new())
+    }
+
+    /// [`Debuggee::eval`] over locals at `addrs` (a caller's frame), not
+    /// the stop's own.
+    pub fn eval_at(&mut self, stop: u64, eval: usize, names: &[String], addrs: Vec<u64>) -> Result<Evaluated> {
+        let op = Op::Eval { stop, eval, names: names.to_vec(), addrs };
         // Tests shorten the wait (a looping expression costs them all of it).
         let limit = std::env::var("HOTBREAK_EVAL_LIMIT_MS").ok().and_then(|v| v.parse().ok()).map_or(EVAL_LIMIT, Duration::from_millis);
         let reply = self.request_within(op, Some(limit)).map_err(|e| match e.downcast_ref::<NoAnswer>() {

@@ -25,7 +25,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
     let in_main = line_in(PROGRAM, "let result = process(order, round);");
     let script = format!(
         "frame 1\nup\nbreak src/main.rs:{sum}\ncontinue\nbacktrace\nup\nlocals\nprint order.customer\nprint order.items[2]\nprint order.note\n\
-         print label\nprint label.len()\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
+         print label\nprint label.len()\nprint order.items.iter().sum::<u32>() + round as u32\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
          continue\nlocals\nbacktrace\ncontinue\nup\nprint round\nquit\n"
     );
     let run = hotbreak_in(&dir, &["hotbreak", "run", "--batch", "--", "3"], &script, &state);
@@ -48,7 +48,11 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             "order.customer: frames_stack::Customer = Customer { name: \"ann\", tier: 2 }\n  name: \"ann\"\n  tier: 2",
             "order.items[2]: u32 = 1",
             "order.note: core::option::Option<alloc::string::String> = None",
-            "error: in frame 1 `print` takes a local and a path of fields",
+            // Any expression: compiled into `process` at that line, run
+            // over its locals' addresses (from DWARF).
+            "compiling `label.len()` at src/main.rs:",
+            "label.len(): usize = 5",
+            "order.items.iter().sum::<u32>() + round as u32: u32 = 32",
             "  #0 frames_stack::total (",
             "* #1 frames_stack::process (",
             &format!("#2 frames_stack::main at src/main.rs:{in_main}"),

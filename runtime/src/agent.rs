@@ -72,7 +72,7 @@ pub(crate) enum StopCmd {
     Backtrace(Answer),
     Frames(Answer),
     Resume(protocol::Resume),
-    Eval { entry: crate::debug::eval::Entry, names: Vec<String>, reply: Answer },
+    Eval { entry: crate::debug::eval::Entry, names: Vec<String>, addrs: Vec<u64>, reply: Answer },
     Release(Answer),
 }
 
@@ -231,11 +231,11 @@ impl Agent {
             Op::Backtrace { stop } => (stop, Box::new(StopCmd::Backtrace)),
             Op::Frames { stop } => (stop, Box::new(StopCmd::Frames)),
             Op::Release { stop } => (stop, Box::new(StopCmd::Release)),
-            Op::Eval { stop, eval, names } => {
+            Op::Eval { stop, eval, names, addrs } => {
                 let Some(&entry) = self.evals.get(eval) else { return Some(Err(format!("no eval #{eval}"))) };
                 // SAFETY: the address `load_eval` read from an eval library.
                 let entry: crate::debug::eval::Entry = unsafe { std::mem::transmute::<usize, crate::debug::eval::Entry>(entry) };
-                (stop, Box::new(move |reply| StopCmd::Eval { entry, names, reply }))
+                (stop, Box::new(move |reply| StopCmd::Eval { entry, names, addrs, reply }))
             }
             op => return Some(self.handle_here(op)),
         };

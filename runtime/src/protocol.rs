@@ -79,7 +79,15 @@ pub enum Op {
     /// Run a loaded eval at a stop, over the locals `names` (the eval
     /// site's, in its order); replies `Value`, its `result` numbering the
     /// value for `Inspect` (as `$N`).
-    Eval { stop: u64, eval: usize, names: Vec<String> },
+    Eval {
+        stop: u64,
+        eval: usize,
+        names: Vec<String>,
+        /// The locals' addresses, in the site's order, when they are not
+        /// the stop's own (a caller's frame, from its debug info).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        addrs: Vec<u64>,
+    },
     /// Let go of a value an evaluation holds for rendering (see
     /// `Reply::Evaluated::held`); replies `Done`.
     Release { stop: u64 },
@@ -236,7 +244,8 @@ mod tests {
             Op::Frames { stop: 4 },
             Op::Resume { stop: 4, how: Resume::Finish },
             Op::LoadEval { path: "/e.so".into() },
-            Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()] },
+            Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()], addrs: vec![] },
+            Op::Eval { stop: 4, eval: 1, names: vec!["x".into()], addrs: vec![4096] },
             Op::ReadMemory { addr: 4096, len: 8 },
             Op::Release { stop: 4 },
         ];

@@ -26,7 +26,7 @@ pub(super) struct StackFrame {
     pub line: u32,
     /// Its physical frame, and where in it: `None` for frame 0 (the step
     /// point's locals) and code without debug info.
-    at: Option<(usize, Site)>,
+    pub at: Option<(usize, Site)>,
 }
 
 /// The stack of one stop and the frame selected in it.
@@ -104,7 +104,7 @@ impl Session {
     }
 
     /// Runs `f` over the program's debug info and memory.
-    fn with_program<T>(&mut self, f: impl FnOnce(&hotbreak_dwarf::Program, &dyn hotbreak_dwarf::Memory) -> T) -> Result<T> {
+    pub(super) fn with_program<T>(&mut self, f: impl FnOnce(&hotbreak_dwarf::Program, &dyn hotbreak_dwarf::Memory) -> T) -> Result<T> {
         if self.values.is_none() {
             self.values = Some(super::values::Values::new(&self.host, &self.dbg)?);
         }
@@ -183,9 +183,7 @@ impl Session {
     /// read through DWARF.
     pub(super) fn frame_print(&mut self, expr: &str) -> Result<()> {
         let n = self.selected_frame();
-        let Ok((name, path)) = parse_path(expr) else {
-            bail!("in frame {n} `print` takes a local and a path of fields (`a.b[2]`): a full expression is compiled into the stopped function, so it needs frame 0 (`frame 0`)");
-        };
+        let Ok((name, path)) = parse_path(expr) else { return self.frame_evaluate(expr) };
         let (frame, regs, pc) = self.selected_native()?;
         let Some((_, site)) = frame.at else { bail!("{}", no_debug_info(&frame)) };
         let node = self.with_program(|program, memory| {
@@ -225,7 +223,7 @@ impl Session {
     }
 
     /// The selected frame (not 0), its registers and the pc its DWARF is read at.
-    fn selected_native(&mut self) -> Result<(StackFrame, Registers, u64)> {
+    pub(super) fn selected_native(&mut self) -> Result<(StackFrame, Registers, u64)> {
         let stack = self.stack()?;
         let frame = stack.frames[stack.selected].clone();
         let Some((raw, _)) = &frame.at else { return Ok((frame, Registers::default(), 0)) };

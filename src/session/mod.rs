@@ -10,6 +10,7 @@
 pub mod breakpoints;
 pub mod command;
 mod evaluate;
+mod frame_eval;
 pub mod frames;
 mod values;
 pub mod output;

@@ -269,9 +269,9 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 };
                 let _ = reply.send(result);
             }
-            StopCmd::Eval { entry, names, reply } => {
+            StopCmd::Eval { entry, names, addrs, reply } => {
                 let mut reply = Some(reply);
-                let result = evaluate(entry, &names, locals, &mut results, &mut |answer| {
+                let result = evaluate(entry, &names, &addrs, locals, &mut results, &mut |answer| {
                     if let Some(reply) = reply.take() {
                         let _ = reply.send(answer);
                     }
@@ -330,21 +330,24 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
 }
 
 /// Runs a loaded eval over this stop's `locals` named `names` (the eval
-/// site's, in its order).
+/// site's, in its order), or over `addrs` when the tool gives them: the
+/// locals of a caller's frame, further up this thread's stack.
 fn evaluate(
     entry: super::eval::Entry,
     names: &[String],
+    addrs: &[u64],
     locals: &[Local<'_>],
     results: &mut Vec<(String, bool)>,
     hold: &mut dyn FnMut(Result<Reply, String>),
 ) -> Result<Reply, String> {
-    let mut ptrs = Vec::with_capacity(names.len());
-    for name in names {
+    let mut ptrs: Vec<*mut ()> = addrs.iter().map(|&a| a as usize as *mut ()).collect();
+    for name in names.iter().filter(|_| addrs.is_empty()) {
         let local = locals.iter().rev().find(|l| l.name == name).ok_or_else(|| format!("`{name}` is not available at this stop"))?;
         ptrs.push(local.addr as *mut ());
     }
-    // SAFETY: the tool built the eval for this function's stop line, over
-    // these locals, whose frame is paused below us.
+    // SAFETY: the tool built the eval for this function's stop line (or
+    // the line of a caller's frame), over these locals, whose frame is
+    // paused below us.
     let outcome = unsafe {
         super::eval::call(entry, &ptrs, &mut |held| {
             let reply = Reply::Evaluated {
