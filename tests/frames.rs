@@ -134,3 +134,26 @@ fn release_hosts_show_what_their_debug_info_allows() {
         assert!(!value.starts_with("<unreadable") && !value.starts_with("<bad type"), "{l}\n{out}");
     }
 }
+
+/// `--json`: a selected frame is a `frame` event; `backtrace` says which
+/// frame is selected; a caller's locals come as `locals`, like the stop's.
+#[test]
+fn frames_in_json_lines() {
+    let dir = scratch_crate_with("frames-json", PROGRAM);
+    let sum = line_in(PROGRAM, "let sum: u32");
+    let call = line_in(PROGRAM, "let t = total(&order.items);");
+    let script = format!("break src/main.rs:{sum}\ncontinue\nup\nbacktrace\nlocals\nframe 7\nquit\n");
+    let run = hotbreak_in(&dir, &["hotbreak", "run", "--batch", "--json", "--", "3"], &script, &fresh_state("frames-json"));
+    let events: Vec<serde_json::Value> = run.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).filter(|e: &serde_json::Value| e["event"] != "output").collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["started", "building", "armed", "stopped", "frame", "backtrace", "locals", "error", "info"], "{}", run.stdout);
+    let frame = &events[4];
+    assert_eq!((frame["number"].as_u64(), frame["function"].as_str(), frame["file"].as_str(), frame["line"].as_u64()), (Some(1), Some("frames_json::process"), Some("src/main.rs"), Some(call as u64)));
+    assert_eq!(frame["native"], true);
+    assert_eq!(events[5]["selected"], 1);
+    assert_eq!(events[5]["frames"][1], format!("frames_json::process (src/main.rs:{call})"));
+    let vars = events[6]["vars"].as_array().unwrap();
+    let round = vars.iter().find(|v| v["name"] == "round").unwrap();
+    assert_eq!((round["type_name"].as_str(), round["value"].as_str()), (Some("u64"), Some("1")));
+    assert_eq!(events[7]["message"], "no frame 7: the stack has frames 0 to 2 (see `backtrace`)");
+}

@@ -287,3 +287,27 @@ fn relative_to(workspace: &std::path::Path, file: &str) -> String {
     }
     file.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{fold_shims, relative_to, StackFrame};
+
+    fn frame(function: &str, line: u32) -> StackFrame {
+        StackFrame { function: function.into(), file: Some("src/lib.rs".into()), line, at: None }
+    }
+
+    #[test]
+    fn shim_bodies_fold_into_their_function_and_recursion_stays() {
+        let raw = vec![frame("app::fact::__hotbreak_native", 4), frame("app::fact", 2), frame("app::fact::__hotbreak_native", 5), frame("app::fact", 2), frame("app::main", 9)];
+        let folded: Vec<(String, u32)> = fold_shims(raw).into_iter().map(|f| (f.function, f.line)).collect();
+        assert_eq!(folded, [("app::fact".to_string(), 4), ("app::fact".to_string(), 5), ("app::main".to_string(), 9)]);
+    }
+
+    #[test]
+    fn debug_info_paths_become_workspace_relative() {
+        let ws = std::path::Path::new("/work/ws");
+        assert_eq!(relative_to(ws, "/work/ws/src/main.rs"), "src/main.rs");
+        assert_eq!(relative_to(ws, "./src/main.rs"), "src/main.rs");
+        assert_eq!(relative_to(ws, "/rustc/abc/library/core/src/ops/function.rs"), "/rustc/abc/library/core/src/ops/function.rs");
+    }
+}
