@@ -26,7 +26,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
     let script = format!(
         "frame 1\nup\nbreak src/main.rs:{sum}\ncontinue\nbacktrace\nup\nlocals\nprint order.customer\nprint order.items[2]\nprint order.note\n\
          print label\nprint label.len()\nprint order.items.iter().sum::<u32>() + round as u32\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
-         continue\nlocals\nbacktrace\ncontinue\nup\nprint round\nquit\n"
+         continue\nlocals\nbacktrace\nup\nprint label\nlocals\ncontinue\nup\nprint round\nquit\n"
     );
     let run = hotbreak_in(&dir, &["hotbreak", "run", "--batch", "--", "3"], &script, &state);
     let out = &run.stdout;
@@ -75,6 +75,11 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             &format!("* #0 frames_stack::total (src/main.rs:{sum})"),
             // `process` now runs its patch, with debug info too.
             &format!("  #1 frames_stack::process (src/main.rs:{call}"),
+            // A patched caller: its patch's DWARF (instrumented code) holds
+            // the same locals.
+            &format!("#1 frames_stack::process at src/main.rs:{call}"),
+            "label: alloc::string::String = \"ann-2\"",
+            "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 2], note: Some(\"even 2\"), ratio: 0.5 }",
             "round 2 result ",
             &format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`"),
             &format!("#1 frames_stack::main at src/main.rs:{in_main}"),

@@ -252,6 +252,13 @@ fn the_stack_pane_selects_a_callers_frame_and_breaks_there() {
     assert!(screen.contains("│▸ label: String = \"ann-"), "{screen}");
     assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▷')), Some(true), "the caller's line is not marked:\n{screen}");
 
+    // A click on `main`'s row selects it.
+    let (row, col) = screen.lines().enumerate().find_map(|(r, l)| l.find("#2 tui_frames::main").map(|c| (r, l[..c].chars().count()))).expect(&screen);
+    tmux.text(&format!("\x1b[<0;{};{}M\x1b[<0;{};{}m", col + 1, row + 1, col + 1, row + 1));
+    tmux.wait_for("main's frame and locals", LIMIT, |s| s.contains("▸#2 tui_frames::main") && s.contains("│▸ rounds: u64 = 1000000"));
+    tmux.keys(&["Up"]);
+    tmux.wait_for("the caller's frame again", LIMIT, |s| s.contains("▸#1 tui_frames::process") && s.contains("│▸ order: "));
+
     // `H`: break here; `c`: the caller's next call stops on that line.
     tmux.keys(&["H"]);
     tmux.wait_for("the breakpoint in the caller", LIMIT, |s| s.contains(&format!("breakpoint 2 at src/main.rs:{call} in `process`")));
