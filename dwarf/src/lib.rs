@@ -58,6 +58,8 @@ pub struct Program {
     types: Mutex<HashMap<TypeRef, Arc<model::Ty>>>,
     /// Normalized name -> defining DIEs, built on the first `type_named`.
     by_name: OnceLock<HashMap<String, Vec<TypeRef>>>,
+    /// `sites_at` by address: a stack's return addresses recur.
+    sites: Mutex<HashMap<u64, Vec<Site>>>,
 }
 
 impl Program {
@@ -70,6 +72,8 @@ impl Program {
     pub fn add_object(&mut self, path: &Path, bias: u64) -> Result<(), String> {
         self.objects.push(load::Object::load(path, bias)?);
         self.by_name = OnceLock::new();
+        // An address without debug info may have some now.
+        self.sites.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, s| !s.is_empty());
         Ok(())
     }
 

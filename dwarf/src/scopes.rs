@@ -41,6 +41,15 @@ impl Program {
     /// its return address minus one (the call, not what follows it).
     /// Empty when no loaded object's DWARF covers `pc`.
     pub fn sites_at(&self, pc: u64) -> Vec<Site> {
+        if let Some(known) = self.sites.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&pc) {
+            return known.clone();
+        }
+        let sites = self.find_sites(pc);
+        self.sites.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(pc, sites.clone());
+        sites
+    }
+
+    fn find_sites(&self, pc: u64) -> Vec<Site> {
         for (oi, obj) in self.objects.iter().enumerate() {
             let file_addr = pc.wrapping_sub(obj.bias);
             for unit in obj.units_at(file_addr) {

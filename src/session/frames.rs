@@ -50,7 +50,9 @@ impl Session {
 
     fn walk_stack(&mut self, stop: u64) -> Result<Stack> {
         let event = self.stops.iter().find(|s| s.stop == stop).cloned().ok_or_else(|| anyhow!("no stop #{stop}"))?;
+        let started = std::time::Instant::now();
         let raw = self.dbg.frames(stop)?;
+        let walked = started.elapsed();
         let mut listed: Vec<StackFrame> = Vec::new();
         self.with_program(|program, _| {
             for (i, frame) in raw.iter().enumerate() {
@@ -61,9 +63,14 @@ impl Session {
                     let function = program.symbol_at(frame.ip.wrapping_sub(1)).unwrap_or_else(|| format!("{:#x}", frame.ip));
                     listed.push(StackFrame { function, file: None, line: 0, at: None });
                 }
+                let start_up = sites.iter().any(|s| is_start_up(&s.function));
                 for site in sites {
                     let at = Some((i, site.clone()));
                     listed.push(StackFrame { function: site.function, file: site.file, line: site.line, at });
+                }
+                if start_up {
+                    // What lies below `main` is never shown: not symbolized.
+                    break;
                 }
             }
         })?;
@@ -84,7 +91,7 @@ impl Session {
             f.file = f.file.take().map(|file| relative_to(&workspace, &file));
         }
         // The program's frames end where the runtime's start-up begins.
-        if let Some(mut end) = frames.iter().position(|f| f.function.contains("__rust_begin_short_backtrace") || f.function.starts_with("std::rt::lang_start")) {
+        if let Some(mut end) = frames.iter().position(|f| is_start_up(&f.function)) {
             // ...and the `FnOnce::call_once` that calls `main` from there.
             if end > 1 && frames[end - 1].function.contains("FnOnce") && frames[end - 1].function.ends_with("call_once") {
                 end -= 1;
@@ -99,6 +106,9 @@ impl Session {
                 first.at = None;
             }
             None => frames.push(StackFrame { function: event.name.clone(), file: Some(event.file.clone()), line: event.line, at: None }),
+        }
+        if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
+            eprintln!("hotbreak: stack of {} frames ({} physical): walk {walked:.1?}, symbolized in {:.1?}", frames.len(), raw.len(), started.elapsed() - walked);
         }
         Ok(Stack { stop, raw, frames, selected: 0 })
     }
@@ -158,6 +168,15 @@ impl Session {
 
     /// The locals of the selected frame, when it is not frame 0.
     pub(super) fn frame_locals(&mut self) -> Result<Vec<VarDesc>> {
+        let started = std::time::Instant::now();
+        let locals = self.read_frame_locals();
+        if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
+            eprintln!("hotbreak: frame {} locals in {:.1?}", self.selected_frame(), started.elapsed());
+        }
+        locals
+    }
+
+    fn read_frame_locals(&mut self) -> Result<Vec<VarDesc>> {
         let (frame, regs, pc) = self.selected_native()?;
         let Some((_, site)) = frame.at else { bail!("{}", no_debug_info(&frame)) };
         self.with_program(|program, memory| {
@@ -241,6 +260,11 @@ pub enum FrameMove {
     To(usize),
     Up,
     Down,
+}
+
+/// Where the runtime's start-up calls `main` (or a thread's closure).
+fn is_start_up(function: &str) -> bool {
+    function.contains("__rust_begin_short_backtrace") || function.starts_with("std::rt::lang_start")
 }
 
 fn no_debug_info(frame: &StackFrame) -> String {
