@@ -287,6 +287,9 @@ fn fold_shims(frames: Vec<StackFrame>) -> Vec<StackFrame> {
     let mut kept: Vec<StackFrame> = Vec::new();
     let mut body_of: Option<String> = None;
     for mut f in frames {
+        // Inside a name (a closure of a native body as a generic argument)
+        // the body is its function: `f::__hotbreak_native::{closure#0}`.
+        f.function = f.function.replace("::__hotbreak_native::", "::");
         if let Some(function) = hotbreak::__private::shim_of(&f.function) {
             body_of = Some(function.clone());
             f.function = function;
@@ -322,9 +325,17 @@ mod tests {
 
     #[test]
     fn shim_bodies_fold_into_their_function_and_recursion_stays() {
-        let raw = vec![frame("app::fact::__hotbreak_native", 4), frame("app::fact", 2), frame("app::fact::__hotbreak_native", 5), frame("app::fact", 2), frame("app::main", 9)];
+        let raw = vec![
+            frame("app::fact::__hotbreak_native", 4),
+            frame("app::fact", 2),
+            frame("app::fact::__hotbreak_native", 5),
+            frame("app::fact", 2),
+            frame("<app::P<app::main::__hotbreak_native::{closure#0}>>::new", 7),
+            frame("app::main", 9),
+        ];
         let folded: Vec<(String, u32)> = fold_shims(raw).into_iter().map(|f| (f.function, f.line)).collect();
-        assert_eq!(folded, [("app::fact".to_string(), 4), ("app::fact".to_string(), 5), ("app::main".to_string(), 9)]);
+        let names = ["app::fact", "app::fact", "<app::P<app::main::{closure#0}>>::new", "app::main"];
+        assert_eq!(folded, names.iter().zip([4, 5, 7, 9]).map(|(n, l)| (n.to_string(), l)).collect::<Vec<_>>());
     }
 
     #[test]
