@@ -25,7 +25,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
     let in_main = line_in(PROGRAM, "let result = process(order, round);");
     let script = format!(
         "frame 1\nup\nbreak src/main.rs:{sum}\ncontinue\nbacktrace\nup\nlocals\nprint order.customer\nprint order.items[2]\nprint order.note\n\
-         print label\nprint label.len()\nprint order.items.iter().sum::<u32>() + round as u32\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
+         print label\nprint label.len()\nprint order.items.iter().sum::<u32>() + round as u32\nset round = 40\nset order.id = 40\nprint order.id\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
          continue\nlocals\nbacktrace\nup\nprint label\nlocals\ncontinue\nup\nprint round\nquit\n"
     );
     let run = hotbreak_in(&dir, &["hotbreak", "run", "--batch", "--", "3"], &script, &state);
@@ -42,7 +42,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             &format!("  #2 frames_stack::main (src/main.rs:{in_main})"),
             // `up`: the native caller, its line and locals from DWARF.
             &format!("#1 frames_stack::process at src/main.rs:{call}\n{call:>5} |     let t = total(&order.items);"),
-            "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 1], note: None, ratio: 0.5 }",
+            "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 1], note: None, ratio: 1.0 }",
             "round: u64 = 1",
             "label: alloc::string::String = \"ann-1\"",
             "order.customer: frames_stack::Customer = Customer { name: \"ann\", tier: 2 }\n  name: \"ann\"\n  tier: 2",
@@ -53,6 +53,12 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             "compiling `label.len()` at src/main.rs:",
             "label.len(): usize = 5",
             "order.items.iter().sum::<u32>() + round as u32: u32 = 32",
+            // `set` in the caller, as rustc allows it there: what it
+            // computes next changes.
+            "error: src/main.rs:",
+            "cannot assign to `round`, as it is not declared as mutable",
+            "order.id = 40",
+            "order.id: u32 = 40",
             "  #0 frames_stack::total (",
             "* #1 frames_stack::process (",
             &format!("#2 frames_stack::main at src/main.rs:{in_main}"),
@@ -67,8 +73,9 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             "error: `frame` needs a frame number (see `backtrace`)",
             "#1 frames_stack::process at",
             &format!("breakpoint 2 at src/main.rs:{call} in `process`: armed in "),
-            // The running call finishes natively; the next call stops.
-            "round 1 result ",
+            // The running call finishes natively, with `order.id` = 40
+            // (31 + 5 + 40 + 2); the next call stops.
+            "round 1 result 78",
             &format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`"),
             &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
             "items: &[u32] = [10, 20, 2]",
@@ -79,7 +86,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             // the same locals.
             &format!("#1 frames_stack::process at src/main.rs:{call}"),
             "label: alloc::string::String = \"ann-2\"",
-            "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 2], note: Some(\"even 2\"), ratio: 0.5 }",
+            "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 2], note: Some(\"even 2\"), ratio: 1.0 }",
             "round 2 result ",
             &format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`"),
             &format!("#1 frames_stack::main at src/main.rs:{in_main}"),

@@ -12,7 +12,27 @@ use anyhow::{anyhow, bail, Result};
 use hotbreak_dwarf::Place;
 
 impl Session {
+    /// `print EXPR` in the selected frame.
     pub(super) fn frame_evaluate(&mut self, expr: &str) -> Result<()> {
+        let stop = self.current_stop()?;
+        let value = self.evaluate_in_frame(expr, expr)?;
+        self.show(stop, expr, value)
+    }
+
+    /// `set PLACE = EXPR` in the selected frame: the assignment, then the
+    /// place read back.
+    pub(super) fn frame_set(&mut self, place: &str, value: &str) -> Result<()> {
+        let stop = self.current_stop()?;
+        let now = self.evaluate_in_frame(&format!("{{ {place} = ({value}); &{place} }}"), &format!("{place} = {value}"))?;
+        if now.held {
+            self.dbg.release_value(stop)?;
+        }
+        self.say(super::output::Out::Value { expr: place.to_string(), type_name: String::new(), value: now.view.summary, fields: Vec::new(), truncated: false });
+        Ok(())
+    }
+
+    /// Runs `expr` (written `shown` by the user) in the selected frame.
+    fn evaluate_in_frame(&mut self, expr: &str, shown: &str) -> Result<crate::debuggee::Evaluated> {
         let stop = self.current_stop()?;
         let n = self.selected_frame();
         let (frame, regs, pc) = self.selected_native()?;
@@ -41,7 +61,7 @@ impl Session {
         let loaded = match self.evals.get(&key) {
             Some(loaded) => loaded.clone(),
             None => {
-                self.say(super::output::Out::Info { message: format!("compiling `{expr}` at {file}:{line} (frame {n})…") });
+                self.say(super::output::Out::Info { message: format!("compiling `{shown}` at {file}:{line} (frame {n})…") });
                 let slot = self.patcher_slot(&from.key, &from.file)?;
                 let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
                 let library = patcher.build_eval(&self.dbg, &from, line, expr).map_err(|e| anyhow!("{file}:{line}: {e:#}"))?;
@@ -68,8 +88,8 @@ impl Session {
             if value.held {
                 self.dbg.release_value(stop)?;
             }
-            bail!("`{expr}` is not available in frame {n} (moved, borrowed mutably or not set yet at this line)");
+            bail!("`{shown}` is not available in frame {n} (moved, borrowed mutably or not set yet at this line)");
         }
-        self.show(stop, expr, value)
+        Ok(value)
     }
 }

@@ -365,6 +365,7 @@ impl Session {
             }
             Command::Print(expr) if self.selected_frame() > 0 => self.frame_print(&expr)?,
             Command::Print(expr) => self.print(&expr)?,
+            Command::Set { place, value } if self.selected_frame() > 0 => self.frame_set(&place, &value)?,
             Command::Set { place, value } => self.set(&place, &value)?,
             Command::Backtrace => self.backtrace()?,
             Command::Frame(to) => self.select_frame(to)?,

@@ -22,7 +22,8 @@ fn total(items: &[u32]) -> u32 {
 }
 
 #[hotbreak::debuggable]
-fn process(order: Order, round: u64) -> u32 {
+fn process(mut order: Order, round: u64) -> u32 {
+    order.ratio *= 2.0;
     let label = format!("{}-{round}", order.customer.name);
     let t = total(&order.items);
     t + label.len() as u32 + order.id + order.customer.tier as u32
