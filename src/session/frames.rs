@@ -183,6 +183,8 @@ impl Session {
             program
                 .variables(&site, pc, &regs, memory)
                 .into_iter()
+                // What hotbreak's expansion and instrumentation declare.
+                .filter(|v| !v.name.starts_with("__hb_") && !v.name.starts_with("__hotbreak"))
                 .map(|v| {
                     let type_name = v.ty.map(|t| program.type_name(t)).unwrap_or_else(|| "?".into());
                     let (value, address) = match (&v.place, v.ty) {
