@@ -86,13 +86,31 @@ fn scope_variables(obj: &Object, scope: DieRef, subprogram: DieRef, pc: u64, reg
             Some(TypeRef { object: scope.object, unit: tu as u32, offset: off.0 as u64 })
         });
         let place = match e.attr_value(gimli::DW_AT_location) {
-            None if e.attr_value(gimli::DW_AT_const_value).is_some() => Place::Unavailable("a constant".into()),
-            None => Place::OptimizedOut,
+            None => match e.attr_value(gimli::DW_AT_const_value) {
+                Some(value) => constant(value),
+                None => Place::OptimizedOut,
+            },
             Some(attr) => locate(obj, unit, attr, subprogram, pc, regs, mem),
         };
         out.push(Variable { name, ty, parameter, place });
     }
     out
+}
+
+/// A `DW_AT_const_value`: the optimizer knew the value, and says it.
+fn constant(value: AttributeValue<R>) -> Place {
+    let bytes = match value {
+        AttributeValue::Data1(x) => vec![x],
+        AttributeValue::Data2(x) => x.to_le_bytes().to_vec(),
+        AttributeValue::Data4(x) => x.to_le_bytes().to_vec(),
+        AttributeValue::Data8(x) => x.to_le_bytes().to_vec(),
+        AttributeValue::Data16(x) => x.to_le_bytes().to_vec(),
+        AttributeValue::Sdata(x) => x.to_le_bytes().to_vec(),
+        AttributeValue::Udata(x) => x.to_le_bytes().to_vec(),
+        AttributeValue::Block(b) => b.to_slice().map(|b| b.to_vec()).unwrap_or_default(),
+        _ => return Place::Unavailable("a constant of an unknown form".into()),
+    };
+    Place::Bytes(bytes)
 }
 
 /// Evaluates a `DW_AT_location` (an expression, or a list of them by address).
