@@ -25,7 +25,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
     let in_main = line_in(PROGRAM, "let result = process(order, round);");
     let script = format!(
         "frame 1\nup\nbreak src/main.rs:{sum}\ncontinue\nbacktrace\nup\nlocals\nprint order.customer\nprint order.items[2]\nprint order.note\n\
-         print label\nprint label.len()\nprint order.items.iter().sum::<u32>() + round as u32\nset round = 40\nset order.id = 40\nprint order.id\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
+         print label\nprint label.len()\nprint order.items.iter().sum::<u32>() + round as u32\nset round = 40\nset order.id = 40\nprint order.id\nprint nosuch\nbacktrace\nup\nlocals\nup\ndown\ndown\ndown\nframe 99\nframe\nframe 1\nbreak here\ncontinue\n\
          continue\nlocals\nbacktrace\nup\nprint label\nlocals\ncontinue\nup\nprint round\nquit\n"
     );
     let run = hotbreak_in(&dir, &["hotbreak", "run", "--batch", "--", "3"], &script, &state);
@@ -59,6 +59,7 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             "cannot assign to `round`, as it is not declared as mutable",
             "order.id = 40",
             "order.id: u32 = 40",
+            "cannot find value `nosuch` in this scope",
             "  #0 frames_stack::total (",
             "* #1 frames_stack::process (",
             &format!("#2 frames_stack::main at src/main.rs:{in_main}"),

@@ -201,15 +201,14 @@ impl Session {
     }
 
     /// `print` in a selected frame above 0: a local and a path of fields,
-    /// read through DWARF.
+    /// read through DWARF; anything else (a static, a call) compiled there.
     pub(super) fn frame_print(&mut self, expr: &str) -> Result<()> {
-        let n = self.selected_frame();
         let Ok((name, path)) = parse_path(expr) else { return self.frame_evaluate(expr) };
         let (frame, regs, pc) = self.selected_native()?;
         let Some((_, site)) = frame.at else { bail!("{}", no_debug_info(&frame)) };
+        let vars = self.with_program(|program, memory| program.variables(&site, pc, &regs, memory))?;
+        let Some(v) = vars.into_iter().find(|v| v.name == name) else { return self.frame_evaluate(expr) };
         let node = self.with_program(|program, memory| {
-            let vars = program.variables(&site, pc, &regs, memory);
-            let v = vars.into_iter().find(|v| v.name == name).ok_or_else(|| anyhow!("no local `{name}` in frame {n} (`{}`)", frame.function))?;
             match (v.place, v.ty) {
                 (Place::Address(a), Some(t)) => {
                     let node = program.render(t, a, &path, memory).map_err(|e| anyhow!("{e}"))?;
