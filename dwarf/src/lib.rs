@@ -73,7 +73,10 @@ impl Program {
         self.objects.push(load::Object::load(path, bias)?);
         self.by_name = OnceLock::new();
         // An address without debug info may have some now.
-        self.sites.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, s| !s.is_empty());
+        self.sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, s| !s.is_empty());
         Ok(())
     }
 

@@ -109,7 +109,13 @@ impl Object {
         let mut symbols: Vec<(u64, u64, String)> = file
             .symbols()
             .filter(|s| s.kind() == object::SymbolKind::Text && s.size() > 0)
-            .filter_map(|s| Some((s.address(), s.address() + s.size(), s.name().ok()?.to_string())))
+            .filter_map(|s| {
+                Some((
+                    s.address(),
+                    s.address() + s.size(),
+                    s.name().ok()?.to_string(),
+                ))
+            })
             .collect();
         symbols.sort();
         Ok(Object {

@@ -49,10 +49,18 @@ impl Program {
     /// The parameters and variables of `site` whose scope covers runtime
     /// address `pc` (as given to `sites_at`), outermost scope first, an
     /// inner declaration hiding an outer one of the same name.
-    pub fn variables(&self, site: &Site, pc: u64, regs: &Registers, mem: &dyn Memory) -> Vec<Variable> {
+    pub fn variables(
+        &self,
+        site: &Site,
+        pc: u64,
+        regs: &Registers,
+        mem: &dyn Memory,
+    ) -> Vec<Variable> {
         let mut out: Vec<Variable> = Vec::new();
         for scope in &site.scopes {
-            let Some(obj) = self.object(scope.object) else { continue };
+            let Some(obj) = self.object(scope.object) else {
+                continue;
+            };
             for v in scope_variables(obj, *scope, site.subprogram, pc, regs, mem) {
                 out.retain(|o| o.name != v.name);
                 out.push(v);
@@ -62,11 +70,20 @@ impl Program {
     }
 }
 
-fn scope_variables(obj: &Object, scope: DieRef, subprogram: DieRef, pc: u64, regs: &Registers, mem: &dyn Memory) -> Vec<Variable> {
+fn scope_variables(
+    obj: &Object,
+    scope: DieRef,
+    subprogram: DieRef,
+    pc: u64,
+    regs: &Registers,
+    mem: &dyn Memory,
+) -> Vec<Variable> {
     let unit_ix = scope.unit as usize;
     let unit = &obj.units[unit_ix];
     let mut out = Vec::new();
-    let Ok(mut tree) = unit.entries_tree(Some(UnitOffset(scope.offset as usize))) else { return out };
+    let Ok(mut tree) = unit.entries_tree(Some(UnitOffset(scope.offset as usize))) else {
+        return out;
+    };
     let Ok(root) = tree.root() else { return out };
     let mut children = root.children();
     while let Ok(Some(child)) = children.next() {
@@ -76,15 +93,21 @@ fn scope_variables(obj: &Object, scope: DieRef, subprogram: DieRef, pc: u64, reg
             gimli::DW_TAG_variable => false,
             _ => continue,
         };
-        let name = attr_through_origin(obj, unit_ix, e.offset(), gimli::DW_AT_name).and_then(|(u, v)| {
-            let s = obj.dwarf.attr_string(&obj.units[u], v).ok()?;
-            Some(gimli::Reader::to_string_lossy(&s).ok()?.into_owned())
-        });
+        let name =
+            attr_through_origin(obj, unit_ix, e.offset(), gimli::DW_AT_name).and_then(|(u, v)| {
+                let s = obj.dwarf.attr_string(&obj.units[u], v).ok()?;
+                Some(gimli::Reader::to_string_lossy(&s).ok()?.into_owned())
+            });
         let Some(name) = name else { continue };
-        let ty = attr_through_origin(obj, unit_ix, e.offset(), gimli::DW_AT_type).and_then(|(u, v)| {
-            let (tu, off) = resolve_ref(obj, u, v)?;
-            Some(TypeRef { object: scope.object, unit: tu as u32, offset: off.0 as u64 })
-        });
+        let ty =
+            attr_through_origin(obj, unit_ix, e.offset(), gimli::DW_AT_type).and_then(|(u, v)| {
+                let (tu, off) = resolve_ref(obj, u, v)?;
+                Some(TypeRef {
+                    object: scope.object,
+                    unit: tu as u32,
+                    offset: off.0 as u64,
+                })
+            });
         let place = match e.attr_value(gimli::DW_AT_location) {
             None => match e.attr_value(gimli::DW_AT_const_value) {
                 Some(value) => constant(value),
@@ -92,7 +115,12 @@ fn scope_variables(obj: &Object, scope: DieRef, subprogram: DieRef, pc: u64, reg
             },
             Some(attr) => locate(obj, unit, attr, subprogram, pc, regs, mem),
         };
-        out.push(Variable { name, ty, parameter, place });
+        out.push(Variable {
+            name,
+            ty,
+            parameter,
+            place,
+        });
     }
     out
 }
@@ -114,12 +142,22 @@ fn constant(value: AttributeValue<R>) -> Place {
 }
 
 /// Evaluates a `DW_AT_location` (an expression, or a list of them by address).
-fn locate(obj: &Object, unit: &gimli::Unit<R>, attr: AttributeValue<R>, subprogram: DieRef, pc: u64, regs: &Registers, mem: &dyn Memory) -> Place {
+fn locate(
+    obj: &Object,
+    unit: &gimli::Unit<R>,
+    attr: AttributeValue<R>,
+    subprogram: DieRef,
+    pc: u64,
+    regs: &Registers,
+    mem: &dyn Memory,
+) -> Place {
     let file_pc = pc.wrapping_sub(obj.bias);
     let expr = match attr {
         AttributeValue::Exprloc(e) => e,
         other => {
-            let Ok(Some(mut list)) = obj.dwarf.attr_locations(unit, other) else { return Place::Unavailable("an unreadable location list".into()) };
+            let Ok(Some(mut list)) = obj.dwarf.attr_locations(unit, other) else {
+                return Place::Unavailable("an unreadable location list".into());
+            };
             let mut found = None;
             while let Ok(Some(entry)) = list.next() {
                 if entry.range.begin <= file_pc && file_pc < entry.range.end {
@@ -135,8 +173,15 @@ fn locate(obj: &Object, unit: &gimli::Unit<R>, attr: AttributeValue<R>, subprogr
     };
     match evaluate(obj, unit, expr, subprogram, regs, mem, true) {
         Ok(pieces) => match pieces.as_slice() {
-            [Piece { location: Location::Address { address }, size_in_bits: None, .. }] => Place::Address(*address),
-            [Piece { location: Location::Empty, .. }] => Place::OptimizedOut,
+            [Piece {
+                location: Location::Address { address },
+                size_in_bits: None,
+                ..
+            }] => Place::Address(*address),
+            [Piece {
+                location: Location::Empty,
+                ..
+            }] => Place::OptimizedOut,
             _ => assemble(&pieces, regs, mem),
         },
         Err(why) => Place::Unavailable(why),
@@ -179,7 +224,15 @@ fn assemble(pieces: &[Piece<R>], regs: &Registers, mem: &dyn Memory) -> Place {
 }
 
 /// Runs one DWARF expression for this frame: the pieces of its location.
-fn evaluate(obj: &Object, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, subprogram: DieRef, regs: &Registers, mem: &dyn Memory, frame_base_allowed: bool) -> Result<Vec<Piece<R>>, String> {
+fn evaluate(
+    obj: &Object,
+    unit: &gimli::Unit<R>,
+    expr: gimli::Expression<R>,
+    subprogram: DieRef,
+    regs: &Registers,
+    mem: &dyn Memory,
+    frame_base_allowed: bool,
+) -> Result<Vec<Piece<R>>, String> {
     let mut eval = expr.evaluation(unit.encoding());
     let mut step = eval.evaluate().map_err(|e| e.to_string())?;
     for _ in 0..256 {
@@ -188,26 +241,45 @@ fn evaluate(obj: &Object, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, sub
             EvaluationResult::RequiresMemory { address, size, .. } => {
                 let mut buf = [0u8; 8];
                 let n = (size as usize).min(8);
-                mem.read(address, &mut buf[..n]).map_err(|e| format!("memory at {address:#x}: {e}"))?;
-                eval.resume_with_memory(Value::Generic(u64::from_le_bytes(buf))).map_err(|e| e.to_string())?
+                mem.read(address, &mut buf[..n])
+                    .map_err(|e| format!("memory at {address:#x}: {e}"))?;
+                eval.resume_with_memory(Value::Generic(u64::from_le_bytes(buf)))
+                    .map_err(|e| e.to_string())?
             }
             EvaluationResult::RequiresRegister { register, .. } => {
                 let v = register_value(regs, register.0)?;
-                eval.resume_with_register(Value::Generic(v)).map_err(|e| e.to_string())?
+                eval.resume_with_register(Value::Generic(v))
+                    .map_err(|e| e.to_string())?
             }
             EvaluationResult::RequiresFrameBase if frame_base_allowed => {
                 let base = frame_base(obj, subprogram, regs, mem)?;
-                eval.resume_with_frame_base(base).map_err(|e| e.to_string())?
+                eval.resume_with_frame_base(base)
+                    .map_err(|e| e.to_string())?
             }
-            EvaluationResult::RequiresCallFrameCfa => eval.resume_with_call_frame_cfa(regs.cfa).map_err(|e| e.to_string())?,
-            EvaluationResult::RequiresRelocatedAddress(a) => eval.resume_with_relocated_address(a.wrapping_add(obj.bias)).map_err(|e| e.to_string())?,
+            EvaluationResult::RequiresCallFrameCfa => eval
+                .resume_with_call_frame_cfa(regs.cfa)
+                .map_err(|e| e.to_string())?,
+            EvaluationResult::RequiresRelocatedAddress(a) => eval
+                .resume_with_relocated_address(a.wrapping_add(obj.bias))
+                .map_err(|e| e.to_string())?,
             EvaluationResult::RequiresIndexedAddress { index, relocate } => {
                 let a = obj.dwarf.address(unit, index).map_err(|e| e.to_string())?;
-                let a = if relocate { a.wrapping_add(obj.bias) } else { a };
-                eval.resume_with_indexed_address(a).map_err(|e| e.to_string())?
+                let a = if relocate {
+                    a.wrapping_add(obj.bias)
+                } else {
+                    a
+                };
+                eval.resume_with_indexed_address(a)
+                    .map_err(|e| e.to_string())?
             }
-            EvaluationResult::RequiresEntryValue(_) => return Err("its value at the function's entry, which is not kept".into()),
-            other => return Err(format!("an expression this frame cannot evaluate ({other:?})")),
+            EvaluationResult::RequiresEntryValue(_) => {
+                return Err("its value at the function's entry, which is not kept".into())
+            }
+            other => {
+                return Err(format!(
+                    "an expression this frame cannot evaluate ({other:?})"
+                ))
+            }
         };
     }
     Err("an expression that does not end".into())
@@ -232,15 +304,28 @@ fn register_value(regs: &Registers, r: u16) -> Result<u64, String> {
 
 /// The subprogram's `DW_AT_frame_base`: LLVM says `DW_OP_reg7` (rsp) or
 /// `DW_OP_reg6` (rbp), meaning that register's value.
-fn frame_base(obj: &Object, subprogram: DieRef, regs: &Registers, mem: &dyn Memory) -> Result<u64, String> {
+fn frame_base(
+    obj: &Object,
+    subprogram: DieRef,
+    regs: &Registers,
+    mem: &dyn Memory,
+) -> Result<u64, String> {
     let unit = &obj.units[subprogram.unit as usize];
-    let e = unit.entry(UnitOffset(subprogram.offset as usize)).map_err(|e| e.to_string())?;
+    let e = unit
+        .entry(UnitOffset(subprogram.offset as usize))
+        .map_err(|e| e.to_string())?;
     let Some(AttributeValue::Exprloc(expr)) = e.attr_value(gimli::DW_AT_frame_base) else {
         return Err("no frame base".into());
     };
     match evaluate(obj, unit, expr, subprogram, regs, mem, false)?.as_slice() {
-        [Piece { location: Location::Register { register }, .. }] => register_value(regs, register.0),
-        [Piece { location: Location::Address { address }, .. }] => Ok(*address),
+        [Piece {
+            location: Location::Register { register },
+            ..
+        }] => register_value(regs, register.0),
+        [Piece {
+            location: Location::Address { address },
+            ..
+        }] => Ok(*address),
         _ => Err("an unusual frame base".into()),
     }
 }
@@ -270,13 +355,22 @@ impl Memory for Overlay<'_> {
 impl Program {
     /// Like `render`, for a value given by its bytes (`Place::Bytes`):
     /// what it points to is read from `mem`.
-    pub fn render_bytes(&self, ty: TypeRef, bytes: &[u8], path: &[String], mem: &dyn Memory) -> Result<crate::Node, String> {
+    pub fn render_bytes(
+        &self,
+        ty: TypeRef,
+        bytes: &[u8],
+        path: &[String],
+        mem: &dyn Memory,
+    ) -> Result<crate::Node, String> {
         let mut padded = bytes.to_vec();
         let size = self.ty(ty).map(|t| t.size).unwrap_or(0) as usize;
         if padded.len() < size {
             padded.resize(size, 0);
         }
-        let overlay = Overlay { bytes: &padded, inner: mem };
+        let overlay = Overlay {
+            bytes: &padded,
+            inner: mem,
+        };
         crate::render::Cx::new(self, &overlay).node(ty, ASSEMBLED, path)
     }
 }

@@ -41,11 +41,19 @@ impl Program {
     /// its return address minus one (the call, not what follows it).
     /// Empty when no loaded object's DWARF covers `pc`.
     pub fn sites_at(&self, pc: u64) -> Vec<Site> {
-        if let Some(known) = self.sites.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&pc) {
+        if let Some(known) = self
+            .sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&pc)
+        {
             return known.clone();
         }
         let sites = self.find_sites(pc);
-        self.sites.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(pc, sites.clone());
+        self.sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(pc, sites.clone());
         sites
     }
 
@@ -68,7 +76,10 @@ impl Program {
     pub fn symbol_at(&self, pc: u64) -> Option<String> {
         self.objects.iter().find_map(|obj| {
             let file_addr = pc.wrapping_sub(obj.bias);
-            let i = obj.symbols.partition_point(|s| s.0 <= file_addr).checked_sub(1)?;
+            let i = obj
+                .symbols
+                .partition_point(|s| s.0 <= file_addr)
+                .checked_sub(1)?;
             let (_, end, name) = &obj.symbols[i];
             (file_addr < *end).then(|| format!("{:#}", rustc_demangle::demangle(name)))
         })
@@ -79,8 +90,15 @@ impl Program {
     }
 }
 
-fn covers(obj: &Object, unit: &gimli::Unit<R>, e: &gimli::DebuggingInformationEntry<R>, addr: u64) -> bool {
-    let Ok(mut ranges) = obj.dwarf.die_ranges(unit, e) else { return false };
+fn covers(
+    obj: &Object,
+    unit: &gimli::Unit<R>,
+    e: &gimli::DebuggingInformationEntry<R>,
+    addr: u64,
+) -> bool {
+    let Ok(mut ranges) = obj.dwarf.die_ranges(unit, e) else {
+        return false;
+    };
     while let Ok(Some(r)) = ranges.next() {
         if r.begin <= addr && addr < r.end {
             return true;
@@ -91,26 +109,49 @@ fn covers(obj: &Object, unit: &gimli::Unit<R>, e: &gimli::DebuggingInformationEn
 
 /// The nest of scopes at `addr` in one unit, outermost first, as
 /// (tag, DIE offset, call file, call line).
-fn nest(obj: &Object, unit: &gimli::Unit<R>, addr: u64) -> gimli::Result<Vec<(gimli::DwTag, usize, u64, u32)>> {
+fn nest(
+    obj: &Object,
+    unit: &gimli::Unit<R>,
+    addr: u64,
+) -> gimli::Result<Vec<(gimli::DwTag, usize, u64, u32)>> {
     let mut tree = unit.entries_tree(None)?;
     let root = tree.root()?;
     nest_below(obj, unit, root, addr)
 }
 
-fn nest_below(obj: &Object, unit: &gimli::Unit<R>, node: gimli::EntriesTreeNode<R>, addr: u64) -> gimli::Result<Vec<(gimli::DwTag, usize, u64, u32)>> {
+fn nest_below(
+    obj: &Object,
+    unit: &gimli::Unit<R>,
+    node: gimli::EntriesTreeNode<R>,
+    addr: u64,
+) -> gimli::Result<Vec<(gimli::DwTag, usize, u64, u32)>> {
     let mut children = node.children();
     while let Some(child) = children.next()? {
         let e = child.entry();
         let tag = e.tag();
-        let scope = matches!(tag, gimli::DW_TAG_subprogram | gimli::DW_TAG_inlined_subroutine | gimli::DW_TAG_lexical_block);
-        let container = matches!(tag, gimli::DW_TAG_namespace | gimli::DW_TAG_structure_type | gimli::DW_TAG_enumeration_type | gimli::DW_TAG_union_type);
+        let scope = matches!(
+            tag,
+            gimli::DW_TAG_subprogram
+                | gimli::DW_TAG_inlined_subroutine
+                | gimli::DW_TAG_lexical_block
+        );
+        let container = matches!(
+            tag,
+            gimli::DW_TAG_namespace
+                | gimli::DW_TAG_structure_type
+                | gimli::DW_TAG_enumeration_type
+                | gimli::DW_TAG_union_type
+        );
         if scope && covers(obj, unit, e, addr) {
             let call_file = match e.attr_value(gimli::DW_AT_call_file) {
                 Some(AttributeValue::FileIndex(f)) => f,
                 Some(v) => crate::model::udata(v).unwrap_or(0),
                 None => 0,
             };
-            let call_line = e.attr_value(gimli::DW_AT_call_line).and_then(crate::model::udata).unwrap_or(0) as u32;
+            let call_line = e
+                .attr_value(gimli::DW_AT_call_line)
+                .and_then(crate::model::udata)
+                .unwrap_or(0) as u32;
             let mut chain = vec![(tag, e.offset().0, call_file, call_line)];
             chain.extend(nest_below(obj, unit, child, addr)?);
             return Ok(chain);
@@ -129,9 +170,15 @@ fn nest_below(obj: &Object, unit: &gimli::Unit<R>, node: gimli::EntriesTreeNode<
 fn sites_in_unit(obj: &Object, object: u32, unit_ix: usize, addr: u64) -> gimli::Result<Vec<Site>> {
     let unit = &obj.units[unit_ix];
     let chain = nest(obj, unit, addr)?;
-    let Some(first) = chain.iter().position(|c| c.0 == gimli::DW_TAG_subprogram) else { return Ok(Vec::new()) };
+    let Some(first) = chain.iter().position(|c| c.0 == gimli::DW_TAG_subprogram) else {
+        return Ok(Vec::new());
+    };
     let chain = &chain[first..];
-    let die = |offset: usize| DieRef { object, unit: unit_ix as u32, offset: offset as u64 };
+    let die = |offset: usize| DieRef {
+        object,
+        unit: unit_ix as u32,
+        offset: offset as u64,
+    };
     let subprogram = die(chain[0].1);
     // Split the nest into activations: each starts at the subprogram or
     // an inlined call and holds the lexical blocks up to the next call.
@@ -143,13 +190,26 @@ fn sites_in_unit(obj: &Object, object: u32, unit_ix: usize, addr: u64) -> gimli:
             }
             continue;
         }
-        let function = function_name(obj, unit_ix, UnitOffset(*offset)).unwrap_or_else(|| "<unknown>".into());
-        sites.push(Site { function, file: None, line: 0, column: 0, scopes: vec![die(*offset)], subprogram, inlined: *tag == gimli::DW_TAG_inlined_subroutine });
+        let function =
+            function_name(obj, unit_ix, UnitOffset(*offset)).unwrap_or_else(|| "<unknown>".into());
+        sites.push(Site {
+            function,
+            file: None,
+            line: 0,
+            column: 0,
+            scopes: vec![die(*offset)],
+            subprogram,
+            inlined: *tag == gimli::DW_TAG_inlined_subroutine,
+        });
     }
     // Lines: the innermost from the line table; each outer one where it
     // made the inlined call.
     let (file, line, column) = line_at(obj, unit, addr).unwrap_or((None, 0, 0));
-    let calls: Vec<(u64, u32)> = chain.iter().filter(|c| c.0 == gimli::DW_TAG_inlined_subroutine).map(|c| (c.2, c.3)).collect();
+    let calls: Vec<(u64, u32)> = chain
+        .iter()
+        .filter(|c| c.0 == gimli::DW_TAG_inlined_subroutine)
+        .map(|c| (c.2, c.3))
+        .collect();
     let n = sites.len();
     for (i, site) in sites.iter_mut().enumerate() {
         if i == n - 1 {
@@ -166,7 +226,12 @@ fn sites_in_unit(obj: &Object, object: u32, unit_ix: usize, addr: u64) -> gimli:
 
 /// Follows `DW_AT_abstract_origin` / `DW_AT_specification` from a DIE to
 /// the one that carries `attr`.
-pub(crate) fn attr_through_origin(obj: &Object, unit_ix: usize, offset: UnitOffset, attr: gimli::DwAt) -> Option<(usize, AttributeValue<R>)> {
+pub(crate) fn attr_through_origin(
+    obj: &Object,
+    unit_ix: usize,
+    offset: UnitOffset,
+    attr: gimli::DwAt,
+) -> Option<(usize, AttributeValue<R>)> {
     let (mut unit_ix, mut offset) = (unit_ix, offset);
     for _ in 0..8 {
         let unit = &obj.units[unit_ix];
@@ -174,14 +239,20 @@ pub(crate) fn attr_through_origin(obj: &Object, unit_ix: usize, offset: UnitOffs
         if let Some(v) = e.attr_value(attr) {
             return Some((unit_ix, v));
         }
-        let next = e.attr_value(gimli::DW_AT_abstract_origin).or_else(|| e.attr_value(gimli::DW_AT_specification))?;
+        let next = e
+            .attr_value(gimli::DW_AT_abstract_origin)
+            .or_else(|| e.attr_value(gimli::DW_AT_specification))?;
         (unit_ix, offset) = resolve_ref(obj, unit_ix, next)?;
     }
     None
 }
 
 /// A reference attribute as (unit, offset in it).
-pub(crate) fn resolve_ref(obj: &Object, unit_ix: usize, v: AttributeValue<R>) -> Option<(usize, UnitOffset)> {
+pub(crate) fn resolve_ref(
+    obj: &Object,
+    unit_ix: usize,
+    v: AttributeValue<R>,
+) -> Option<(usize, UnitOffset)> {
     match v {
         AttributeValue::UnitRef(o) => Some((unit_ix, o)),
         AttributeValue::DebugInfoRef(o) => {
@@ -197,7 +268,9 @@ fn function_name(obj: &Object, unit_ix: usize, offset: UnitOffset) -> Option<Str
         let s = obj.dwarf.attr_string(&obj.units[u], v).ok()?;
         Some(s.to_string_lossy().ok()?.into_owned())
     };
-    if let Some(linkage) = attr_through_origin(obj, unit_ix, offset, gimli::DW_AT_linkage_name).and_then(string) {
+    if let Some(linkage) =
+        attr_through_origin(obj, unit_ix, offset, gimli::DW_AT_linkage_name).and_then(string)
+    {
         return Some(format!("{:#}", rustc_demangle::demangle(&linkage)));
     }
     attr_through_origin(obj, unit_ix, offset, gimli::DW_AT_name).and_then(string)
@@ -229,10 +302,15 @@ fn line_at(obj: &Object, unit: &gimli::Unit<R>, addr: u64) -> Option<(Option<Str
     let mut prev: Option<(u64, u64, u32, u32)> = None;
     let mut found = None;
     while let Ok(Some((_, row))) = rows.next_row() {
-        let here = (row.address(), row.file_index(), row.line().map_or(0, |l| l.get() as u32), match row.column() {
-            gimli::ColumnType::LeftEdge => 0,
-            gimli::ColumnType::Column(c) => c.get() as u32,
-        });
+        let here = (
+            row.address(),
+            row.file_index(),
+            row.line().map_or(0, |l| l.get() as u32),
+            match row.column() {
+                gimli::ColumnType::LeftEdge => 0,
+                gimli::ColumnType::Column(c) => c.get() as u32,
+            },
+        );
         if let Some(p) = prev {
             if p.0 <= addr && addr < here.0 {
                 found = Some(p);
