@@ -245,6 +245,13 @@ impl Debuggee {
         self.request(Op::SetBreakpoint { breakpoint: id, enabled }).map(drop)
     }
 
+    /// Which panics stop their thread; `outermost`: runtime addresses of
+    /// the program's `__rust_begin_short_backtrace` instances (see
+    /// `Op::SetCatch`).
+    pub fn set_catch(&mut self, mode: hotbreak::protocol::CatchMode, outermost: Vec<u64>) -> Result<()> {
+        self.request(Op::SetCatch { mode, outermost }).map(drop)
+    }
+
     pub fn locals(&mut self, stop: u64) -> Result<Vec<VarDesc>> {
         match self.request_within(Op::Locals { stop }, Some(RENDER_LIMIT))? {
             Reply::Locals { vars } => Ok(vars),

@@ -21,9 +21,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(width: u16, height: u16, command: &str) -> Tmux {
-        // Tests of one binary run at once: a server each.
-        static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // One server per test: tests of this file run at once.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux { socket: format!("hotbreak-test-{}-{n}", std::process::id()) };
         let status = tmux
             .cmd()
@@ -266,4 +266,50 @@ fn the_stack_pane_selects_a_callers_frame_and_breaks_there() {
     let screen = tmux.wait_for("the stop in `process`", LIMIT, |s| s.contains(&format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`")));
     assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▶')), Some(true), "{screen}");
     tmux.keys(&["q", "y"]);
+
+/// Rounds of `examples/panics serve` whose batch panicked, on screen.
+fn bad_rounds(screen: &str) -> Vec<u32> {
+    screen.lines().filter_map(|l| l.split("round ").nth(1)?.split_once(": bad batch").and_then(|(n, _)| n.parse().ok())).collect()
+}
+
+#[test]
+fn the_p_key_switches_catching_panics() {
+    let state = workspace().join("target/hotbreak/test-state/tui-panics");
+    let _ = std::fs::remove_dir_all(&state);
+    let command = format!(
+        "cd '{}' && HOTBREAK_STATE='{}' '{}' hotbreak run -p panics -- serve; echo \"hotbreak exited with $?\"; exec cat",
+        workspace().display(),
+        state.display(),
+        env!("CARGO_BIN_EXE_cargo-hotbreak"),
+    );
+    let tmux = Tmux::start(120, 30, &command);
+    let screen = tmux.wait_for("the program serving", FIRST_SCREEN, |s| s.contains(" running ") && s.contains("round "));
+    assert!(screen.contains("P panics"), "the key is shown:\n{screen}");
+    assert!(!screen.contains("catch panic"), "{screen}");
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", LIMIT, |s| s.contains("catch panics on / off"));
+    tmux.keys(&["Escape"]);
+
+    // On: the next bad batch stops its thread in `mean`, inside the
+    // program's catch_unwind, before unwinding.
+    tmux.keys(&["P"]);
+    let screen = tmux.wait_for("the panic stop", LIMIT, |s| s.contains(" stopped ") && s.contains("#0 panics::mean"));
+    assert!(screen.contains("│ catch panic"), "the status bar says it catches:\n{screen}");
+    assert!(screen.contains("stopped: panic at examples/panics/src/main.rs:12:5 in thread 'main': attempt to divide by zero"), "{screen}");
+    assert!(gutter(&screen, 12).is_some_and(|g| g.ends_with('▶')), "the source pane shows the panicking line:\n{screen}");
+
+    // Off, and on: the panic goes into the program's catch_unwind, and the
+    // next bad batches run through without a stop.
+    tmux.keys(&["P"]);
+    tmux.wait_for("catching off", LIMIT, |s| s.contains("not catching panics") && !s.contains("│ catch panic"));
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("the stopped round recovering", LIMIT, |s| s.contains(" running ") && !bad_rounds(s).is_empty());
+    let first = *bad_rounds(&screen).iter().max().unwrap();
+    let screen = tmux.wait_for("a later bad batch, not stopped", LIMIT, |s| bad_rounds(s).iter().any(|&r| r > first));
+    assert!(screen.contains(" running ") && !screen.contains(" stopped "), "{screen}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", LIMIT, |s| s.contains("Quit?"));
+    tmux.keys(&["y"]);
+    tmux.wait_for("the shell again", LIMIT, |s| s.contains("hotbreak exited with 0"));
 }

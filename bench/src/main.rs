@@ -10,7 +10,8 @@
 //! Options: `--reps N` (default 11; arming always takes at least 10),
 //! `--layouts N` (code layouts of the nothing-armed workload, default 4),
 //! `--sizes 1000,5000,20000,50000`, `--only SECTION[,SECTION]` (overhead,
-//! tool, gdb, arming, memory, real, eval).
+//! tool, gdb, arming, memory, real, eval), `--kernels calls,generic,..`
+//! (section 1's kernels).
 
 mod eval;
 mod gen;
@@ -36,11 +37,13 @@ struct Options {
     layouts: usize,
     sizes: Vec<usize>,
     only: Vec<String>,
+    /// Section 1's kernels to run (all when empty).
+    kernels: Vec<String>,
 }
 
 impl Options {
     fn parse() -> Result<Options> {
-        let mut o = Options { reps: 11, layouts: 4, sizes: vec![1000, 5000, 20000, 50000], only: Vec::new() };
+        let mut o = Options { reps: 11, layouts: 4, sizes: vec![1000, 5000, 20000, 50000], only: Vec::new(), kernels: Vec::new() };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
         while i < args.len() {
@@ -50,6 +53,7 @@ impl Options {
                 "--layouts" => o.layouts = value.parse()?,
                 "--sizes" => o.sizes = value.split(',').map(|s| s.parse()).collect::<Result<_, _>>()?,
                 "--only" => o.only = value.split(',').map(str::to_owned).collect(),
+                "--kernels" => o.kernels = value.split(',').map(str::to_owned).collect(),
                 other => bail!("unknown option {other}"),
             }
             i += 2;
@@ -198,8 +202,13 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
             ("methods", hot, hot as f64),
             ("traits", hot, hot as f64),
             ("fib", depth, fib_calls(depth)),
+            ("generic", hot, hot as f64),
+            ("awaits", hot, hot as f64),
             ("loop", hot, hot as f64),
         ] {
+            if !opts.kernels.is_empty() && !opts.kernels.iter().any(|k| k == kernel) {
+                continue;
+            }
             let mut per_layout = vec![(Samples::default(), Samples::default()); layouts];
             for _ in 0..opts.reps {
                 for (layout, (a, b)) in per_layout.iter_mut().enumerate() {

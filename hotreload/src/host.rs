@@ -237,6 +237,20 @@ impl HostSymbols {
         found
     }
 
+    /// Link-time addresses of every function whose symbol contains `part`
+    /// (spelled as is in both manglings: `__rust_begin_short_backtrace`).
+    pub fn addresses_containing(&self, part: &str) -> Vec<u64> {
+        let mut found: Vec<u64> = self
+            .symbols
+            .iter()
+            .filter(|(name, s)| !s.tls && name.contains(part))
+            .flat_map(|(name, s)| self.duplicates.get(name).cloned().unwrap_or_else(|| vec![s.address]))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
     pub fn load_bias(&self, anchor_symbol: &str, anchor_runtime: u64) -> Result<u64> {
         match self.lookup(anchor_symbol) {
             Lookup::Address(a) => Ok(anchor_runtime.wrapping_sub(a)),

@@ -571,9 +571,16 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
     let replaced_path = match &generic {
         Some(path) => path.clone(),
         None => {
+            // An async fn's getter names the function and, beside it, the
+            // runtime's adapter that boxes its future (and `black_box`).
+            let runtime_helper = |n: &str| {
+                let demangled = format!("{:#}", rustc_demangle::demangle(n));
+                ["hotbreak::", "core::"].iter().any(|p| demangled.starts_with(p))
+            };
             let replaced_fn = targets
                 .iter()
-                .find(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
+                .filter(|n| objects.iter().any(|o| o.defined.get(*n) == Some(&SymbolKind::Text)))
+                .find(|n| !runtime_helper(n))
                 .ok_or_else(|| anyhow!("the patch entry {getter} does not point at a function"))?;
             format!("{:#}", rustc_demangle::demangle(replaced_fn))
         }

@@ -321,7 +321,15 @@ fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refus
     let via_call_n = callable(sig);
     // Out of line and cold, so the native body is laid out and inlined
     // as if the check were not there (a `-> !` call needs no return).
-    let call_patched = if never {
+    let call_patched = if sig.asyncness.is_some() && via_call_n {
+        // On the future's first poll: await the patch's future, which its
+        // slot's adapter boxes (the runtime's `futures.rs`).
+        let call = format_ident!("call{}", args.len());
+        quote! {
+            let __hotbreak_future: #rt::Erased<'_, _> = #rt::cold_call(move || unsafe { #rt::#call(__hotbreak_entry, #(#args),*) });
+            return __hotbreak_future.await;
+        }
+    } else if never {
         quote!(unsafe { __hotbreak_patched(#(#args),*) })
     } else if via_call_n {
         // Typed by the values passed and the return type (see the
@@ -515,7 +523,8 @@ mod tests {
         while let Some(path) = files.pop() {
             if path.is_dir() {
                 let name = path.file_name().unwrap_or_default().to_string_lossy();
-                if name == "target" || name.starts_with('.') {
+                // (`docs/` holds stand-alone prototypes, not the workspace's code.)
+                if name == "target" || name == "docs" || name.starts_with('.') {
                     continue;
                 }
                 files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));

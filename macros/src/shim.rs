@@ -54,6 +54,7 @@ pub fn eligible(f: &Func, reading: &Reading) -> bool {
 /// (nor a codegen one behind `cfg_attr`, which cannot move to the body).
 fn shimmable(sig: &syn::Signature, reading: &Reading) -> bool {
     unpatchable_reason(sig).is_none()
+        && sig.asyncness.is_none()
         && reading.reason().is_none()
         && sig.generics.params.is_empty()
         && sig.generics.where_clause.is_none()

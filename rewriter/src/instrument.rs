@@ -226,6 +226,7 @@ pub fn instrument_parsed(file: &syn::File, req: &Request<'_>) -> Result<Instrume
     walker.eval = req.eval;
     walker.eval_only = req.eval.is_some();
     walker.return_type = spelled_return_type(sig);
+    walker.asynchronous = sig.asyncness.is_some();
     // An eval site may go at any statement: the region is the whole body.
     let region_start = if req.eval.is_some() { 0 } else { region_start };
     walker.body(body, region_start, !never_returns && req.eval.is_none());
@@ -334,6 +335,9 @@ struct Walker<'a> {
     in_region: bool,
     /// Inside a closure, `return` is the closure's.
     closures: usize,
+    /// An async fn: its frame lives in its future, and its `.await`s tell
+    /// the futures they poll who awaits them (runtime `debug/tasks.rs`).
+    asynchronous: bool,
     wrap_returns: bool,
     /// The function's return type as written, when it can be named in the
     /// body: returned values are passed through `returned_as::<T>` so that
@@ -356,6 +360,7 @@ impl<'a> Walker<'a> {
             eval_only: false,
             in_region: false,
             closures: 0,
+            asynchronous: false,
             wrap_returns: false,
             return_type: None,
             points: Vec::new(),
@@ -372,7 +377,8 @@ impl<'a> Walker<'a> {
             self.in_region = i >= region_start;
             if i == region_start && !self.eval_only {
                 let at = self.before_statement(stmt.span().start());
-                self.insert(at, false, vec![Piece::Text("let __hb_frame = ::hotbreak::__rt::Frame::new(&__HB_FN); __hb_frame.enter(); ".into())]);
+                let new = if self.asynchronous { "new_async" } else { "new" };
+                self.insert(at, false, vec![Piece::Text(format!("let __hb_frame = ::hotbreak::__rt::Frame::{new}(&__HB_FN); __hb_frame.enter(); "))]);
             }
             match stmt {
                 Stmt::Expr(tail, None) if i == last && self.in_region && wrap_returns => {
@@ -663,8 +669,28 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         }
     }
 
+    fn visit_expr_await(&mut self, e: &'ast syn::ExprAwait) {
+        if self.asynchronous && self.in_region && self.closures == 0 && !self.eval_only {
+            let (start, end) = (self.offset(e.base.span().start()), self.offset(e.base.span().end()));
+            self.insert(start, false, vec![Piece::Text("::hotbreak::__rt::awaiting(__hb_frame.id(), ".into())]);
+            self.visit_expr(&e.base);
+            self.insert(end, true, vec![Piece::Text(")".into())]);
+        } else {
+            visit::visit_expr_await(self, e);
+        }
+    }
+
+    /// An async block's lines are like a closure's: its own locals only
+    /// (naming an outer one could change what an `async move` captures).
+    fn visit_expr_async(&mut self, e: &'ast syn::ExprAsync) {
+        let outer = std::mem::replace(&mut self.scopes, vec![Vec::new()]);
+        self.closures += 1;
+        self.visit_block(&e.block);
+        self.closures -= 1;
+        self.scopes = outer;
+    }
+
     // Not descended: their statements are not this frame's.
-    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
     fn visit_expr_const(&mut self, _: &'ast syn::ExprConst) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
@@ -874,7 +900,7 @@ mod line_tests {
 
     #[test]
     fn unpatchable_functions_say_why() {
-        let src = "#[hotbreak::debuggable]\nconst fn g(x: u8) -> u8 {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a() {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
+        let src = "#[hotbreak::debuggable]\nconst fn g(x: u8) -> u8 {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a<T>(t: T) {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
         let run = |line: u32| {
             let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
             instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
@@ -882,8 +908,24 @@ mod line_tests {
                 .to_string()
         };
         assert_eq!(run(3), "`g` (line 2) cannot be debugged yet: const fn");
-        assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: async fn");
+        assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: generic async fn");
         assert!(run(10).starts_with("`plain` (line 9) is not debuggable: add #[hotbreak::debuggable]"));
+    }
+
+    #[test]
+    fn an_async_fn_gets_a_task_frame_its_awaits_name_it_and_its_getter_an_adapter() {
+        let src = "#[hotbreak::debuggable]\nasync fn a(x: &u8) -> u8 {\n    let y = f(*x).await;\n    let b = async { g().await };\n    y + b.await\n}\n";
+        let bp = [Breakpoint { id: 1, line: 3, ..Breakpoint::default() }];
+        let out = instrument(&Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bp, getter: "get", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
+            .unwrap()
+            .text;
+        assert!(out.contains("let __hb_frame = ::hotbreak::__rt::Frame::new_async(&__HB_FN);"), "{out}");
+        assert!(out.contains("::hotbreak::__rt::awaiting(__hb_frame.id(), f(*x)).await"), "{out}");
+        assert!(out.contains("y + ::hotbreak::__rt::awaiting(__hb_frame.id(), b).await"), "{out}");
+        // The async block's await is its own, not the fn's.
+        assert!(out.contains("g().await"), "{out}");
+        assert!(!out.contains("awaiting(__hb_frame.id(), g())"), "{out}");
+        assert!(out.contains("::hotbreak::__private::async_entry1(a)"), "{out}");
     }
 }
 

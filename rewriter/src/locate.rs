@@ -36,6 +36,10 @@ pub struct FnSite {
     /// inside its body (a path outside cannot name an instance), see
     /// `replace.rs`.
     pub generic: bool,
+    /// An `async fn` with this many arguments: its patch's slot takes the
+    /// adapter that boxes the patched function's future (runtime
+    /// `futures.rs`), not the function.
+    pub async_arity: Option<usize>,
 }
 
 /// The static a generic fn's patch getter returns the address of: its
@@ -53,6 +57,11 @@ impl FnSite {
             format!(
                 " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{GENERIC_ANCHOR} as *const u8 as usize }} \
                  #[doc(hidden)] static {GENERIC_ANCHOR}: u8 = 0; "
+            )
+        } else if let Some(arity) = self.async_arity {
+            format!(
+                " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ ::core::hint::black_box({path} as usize); ::hotbreak::__private::async_entry{arity}({path}) }}",
+                path = self.path_from_container()
             )
         } else {
             format!(" #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ {} as usize }}", self.path_from_container())
@@ -289,6 +298,7 @@ fn consider(
         debuggable,
         generic: is_generic(sig) && owner_reason.or_else(|| signature_reason(sig)).is_none(),
         unpatchable: owner_reason.or_else(|| signature_reason(sig)),
+        async_arity: sig.asyncness.map(|_| sig.inputs.len()),
         owner,
     });
 }
@@ -330,8 +340,10 @@ fn contains_ident(tree: proc_macro2::TokenTree, name: &str) -> bool {
 fn signature_reason(sig: &Signature) -> Option<&'static str> {
     if sig.constness.is_some() {
         Some("const fn")
-    } else if sig.asyncness.is_some() {
-        Some("async fn")
+    } else if sig.asyncness.is_some() && is_generic(sig) {
+        Some("generic async fn")
+    } else if sig.asyncness.is_some() && sig.inputs.len() > MAX_ASYNC_ARGS {
+        Some("async fn with more than 12 arguments")
     } else if sig.to_token_stream().to_string().contains("impl ") {
         Some("impl Trait in the signature")
     } else if is_generic(sig) && !generic_fits(sig) {
@@ -340,6 +352,9 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
         None
     }
 }
+
+/// The most arguments an async fn's adapter takes (runtime `futures.rs`).
+const MAX_ASYNC_ARGS: usize = 12;
 
 fn is_generic(sig: &Signature) -> bool {
     sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)))

@@ -169,6 +169,7 @@ fn serve(stream: UnixStream, token: String) {
     // Whatever ended the session, the program goes on with native code:
     // no new stops, every slot native, every paused thread released.
     let link = LINK.lock().unwrap_or_else(|e| e.into_inner()).take();
+    crate::debug::panics::disconnected();
     disarm_all();
     release_main();
     if let Some(link) = link {
@@ -288,6 +289,7 @@ impl Agent {
                 Ok(Reply::EvalLoaded { eval: self.evals.len() - 1, base: load_base(entry) })
             }
             Op::ReadMemory { addr, len } => read_memory(addr, len),
+            Op::SetCatch { mode, outermost } => crate::debug::panics::set_catch(mode, outermost).map(|()| Reply::Done),
             Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Frames { .. } | Op::Eval { .. } | Op::Release { .. } => {
                 unreachable!("answered by the stopped thread")
             }

@@ -11,6 +11,7 @@ pub use hotbreak_macros::debuggable;
 pub use hotbreak_macros::__patch;
 
 mod call;
+mod futures;
 mod agent;
 mod build_id;
 #[doc(hidden)]
@@ -29,6 +30,7 @@ pub use registry::{functions, FnInfo};
 pub mod __private {
     pub use crate::agent::{AgentAnchor, hotbreak_anchor};
     pub use crate::call::*;
+    pub use crate::futures::*;
     pub use crate::instances::instance_entry;
     pub use crate::registry::{FnInfo, FUNCTIONS};
     pub use crate::native_names::{method_native, shim_of, NATIVE};

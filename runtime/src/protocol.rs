@@ -93,6 +93,27 @@ pub enum Op {
     Release { stop: u64 },
     /// `len` bytes of the program's memory at `addr`; replies `Memory`.
     ReadMemory { addr: u64, len: u64 },
+    /// Which panics stop their thread (see `debug::panics`). `outermost`:
+    /// runtime addresses of the program's `__rust_begin_short_backtrace`
+    /// instances, where std's own catching frames begin (a panic caught
+    /// only outside them ends its thread or the program: uncaught).
+    SetCatch {
+        mode: CatchMode,
+        #[serde(default)]
+        outermost: Vec<u64>,
+    },
+}
+
+/// Which panics stop the panicking thread before it unwinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchMode {
+    #[default]
+    Off,
+    /// Every panic, caught or not.
+    All,
+    /// Only panics no `catch_unwind` of the program will catch.
+    Uncaught,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +150,9 @@ pub enum StopReason {
     Step,
     /// Leaving the function with this value (rendered).
     Return { value: String },
+    /// A panic, caught by the panic hook before unwinding: its message and
+    /// where it panicked (the event's `file`/`line` are those too).
+    Panic { message: String, file: String, line: u32, column: u32 },
 }
 
 /// A log point's output.
@@ -248,6 +272,7 @@ mod tests {
             Op::Eval { stop: 4, eval: 1, names: vec!["x".into()], addrs: vec![4096] },
             Op::ReadMemory { addr: 4096, len: 8 },
             Op::Release { stop: 4 },
+            Op::SetCatch { mode: CatchMode::Uncaught, outermost: vec![4096] },
         ];
         for op in ops {
             let line = serde_json::to_string(&Request { id: 9, op: op.clone() }).unwrap();

@@ -22,11 +22,10 @@ fn edition_2015() {
 #[test]
 fn edition_2018() {
     hotbreak_edition2018::exercise();
-    for key in ["bare", "r#try", "S::get"] {
+    for key in ["bare", "r#try", "S::get", "later", "S::wait"] {
         assert_patchable(&format!("hotbreak_edition2018::{key}"));
     }
-    assert_unpatchable("hotbreak_edition2018::later", "async fn");
-    assert_unpatchable("hotbreak_edition2018::S::wait", "async fn");
+    assert_unpatchable("hotbreak_edition2018::later_generic", "generic async fn");
 }
 
 #[test]

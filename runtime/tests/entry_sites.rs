@@ -7,7 +7,7 @@
 //! optimized in-body form is exercised by the hotpatch tests' release host.
 
 use hotbreak::{debuggable, functions};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 
 #[debuggable]
@@ -116,6 +116,7 @@ fn a_method_site_follows_its_slot() {
 fn threads_calling_through_a_site_while_it_is_rewritten_see_one_version_or_the_other() {
     let slot = slot_of("twice");
     let stop = AtomicBool::new(false);
+    let calls = AtomicU64::new(0);
     let started = Barrier::new(5);
     std::thread::scope(|s| {
         let callers: Vec<_> = (0..4)
@@ -124,6 +125,7 @@ fn threads_calling_through_a_site_while_it_is_rewritten_see_one_version_or_the_o
                     started.wait();
                     let (mut native, mut patched) = (0u64, 0u64);
                     while !stop.load(Ordering::Relaxed) {
+                        calls.fetch_add(1, Ordering::Relaxed);
                         match twice(std::hint::black_box(7)) {
                             14 => native += 1,
                             21 => patched += 1,
@@ -135,9 +137,13 @@ fn threads_calling_through_a_site_while_it_is_rewritten_see_one_version_or_the_o
             })
             .collect();
         started.wait();
-        for _ in 0..2_000 {
+        // Rewrites go on until the callers have run a while too: on a busy
+        // machine they may not be scheduled during the first rewrites.
+        let mut rewrites = 0;
+        while rewrites < 2_000 || calls.load(Ordering::Relaxed) < 100_000 {
             slot.point_at(triple as fn(u64) -> u64 as usize).unwrap();
             slot.point_at(0).unwrap();
+            rewrites += 1;
         }
         stop.store(true, Ordering::Relaxed);
         let (native, patched) = callers.into_iter().map(|c| c.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));

@@ -1,5 +1,6 @@
 //! The line-mode command language (gdb-like, with short forms).
 
+use hotbreak::protocol::CatchMode;
 use hotbreak_rewriter::HitCount;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub enum Command {
     Threads,
     Thread(usize),
     Watch(String),
+    /// `catch panic [uncaught]`, `catch off`; `None`: show the setting.
+    Catch(Option<CatchMode>),
     Help,
     /// Start the program again.
     Run,
@@ -69,6 +72,12 @@ commands (short forms in brackets):
   break here                  a breakpoint on the selected frame's line (hits on the function's next call)
   threads / thread N          list threads / select a stopped thread
   watch EXPR                  a Rust expression shown at each stop
+  catch panic                 stop a thread that panics, before it unwinds (`continue`: the panic goes on)
+  catch panic uncaught        only panics no catch_unwind of the program will catch, read from the unwind
+                              tables of the thread's frames as the unwinder reads them; a panic that ends
+                              its thread or main is uncaught; a catch in FFI/C++ code, or a framework's
+                              (tokio's task harness), counts as caught; panic=abort: all are uncaught
+  catch off [uncatch]         stop catching panics; `catch` alone shows the setting
   run [r]                     start the program again (killing it if it runs)
   help [h] / quit [q]";
 
@@ -107,6 +116,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "thread" => Command::Thread(number("a thread number")? as usize),
         "watch" if !rest.is_empty() => Command::Watch(rest.to_string()),
         "watch" => return Err("`watch` needs a Rust expression".into()),
+        "catch" => Command::Catch(parse_catch(rest)?),
+        "uncatch" if rest.is_empty() || rest == "panic" => Command::Catch(Some(CatchMode::Off)),
         "help" | "h" | "?" => Command::Help,
         "run" | "r" | "restart" => Command::Run,
         "quit" | "q" | "exit" => Command::Quit,
@@ -114,6 +125,18 @@ pub fn parse(line: &str) -> Result<Command, String> {
         other => return Err(format!("unknown command `{other}` (type `help`)")),
     };
     Ok(cmd)
+}
+
+fn parse_catch(rest: &str) -> Result<Option<CatchMode>, String> {
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    Ok(Some(match words.as_slice() {
+        [] => return Ok(None),
+        ["panic"] | ["panic", "all"] => CatchMode::All,
+        ["panic", "uncaught"] => CatchMode::Uncaught,
+        ["off"] | ["panic", "off"] => CatchMode::Off,
+        ["panic", other, ..] => return Err(format!("`catch panic` takes `uncaught` or nothing, got `{other}`")),
+        [other, ..] => return Err(format!("cannot catch `{other}`: the event to catch is `panic` (catch panic, catch panic uncaught, catch off)")),
+    }))
 }
 
 fn parse_break(rest: &str) -> Result<BreakSpec, String> {
@@ -256,6 +279,17 @@ mod tests {
         assert_eq!((b.hits, b.log.as_deref()), (Some(HitCount::Every(10)), Some("x={x} {{}}")));
         assert_eq!(brk("break Acc::add").location, Location::Function("Acc::add".into()));
         assert_eq!(brk("b main.rs:3 hits 2").hits, Some(HitCount::Equal(2)));
+    }
+
+    #[test]
+    fn catch_knows_panic_and_says_what_else_it_takes() {
+        assert_eq!(parse("catch panic").unwrap(), Command::Catch(Some(CatchMode::All)));
+        assert_eq!(parse("catch panic uncaught").unwrap(), Command::Catch(Some(CatchMode::Uncaught)));
+        assert_eq!(parse("catch off").unwrap(), Command::Catch(Some(CatchMode::Off)));
+        assert_eq!(parse("uncatch").unwrap(), Command::Catch(Some(CatchMode::Off)));
+        assert_eq!(parse("catch").unwrap(), Command::Catch(None));
+        assert!(parse("catch foo").unwrap_err().contains("cannot catch `foo`"));
+        assert!(parse("catch panic sometimes").unwrap_err().contains("`uncaught`"));
     }
 
     #[test]

@@ -114,7 +114,11 @@ impl Session {
             .functions
             .iter()
             .position(|f| f.key == event.function)
-            .ok_or_else(|| anyhow!("`{}` is not in the program's registry", event.function))?;
+            .ok_or_else(|| match event.function.is_empty() {
+                // A panic stop: the thread is in std's panic hook.
+                true => anyhow!("a panic stop has no locals of its own to evaluate in (the thread is inside the panic hook)"),
+                false => anyhow!("`{}` is not in the program's registry", event.function),
+            })?;
         let (generation, from) = self.built.get(&index).cloned().ok_or_else(|| {
             anyhow!("{}:{}: `{}` runs code this session did not build (was it rebuilt since?): cannot evaluate here", event.file, event.line, event.name)
         })?;

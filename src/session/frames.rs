@@ -14,7 +14,7 @@ use super::command::parse_path;
 use super::output::{FrameView, Out};
 use super::Session;
 use anyhow::{anyhow, bail, Result};
-use hotbreak::protocol::{RawFrame, VarDesc};
+use hotbreak::protocol::{RawFrame, StopReason, VarDesc};
 use hotbreak_dwarf::{Place, Registers, Site};
 
 /// One frame of the stopped thread, as `backtrace` lists it.
@@ -86,9 +86,22 @@ impl Session {
             listed.remove(1);
         }
         let workspace = self.workspace();
-        let mut frames = fold_shims(listed);
+        let mut frames = without_adapters(fold_shims(listed));
         for f in &mut frames {
             f.file = f.file.take().map(|file| relative_to(&workspace, &file));
+        }
+        // At a panic, std's panic machinery lies below the panicking frame:
+        // the first at the panic's `file:line` (a `#[track_caller]` fn such
+        // as `unwrap` reports its caller's line, so that is its caller).
+        let panic_at = match &event.reason {
+            StopReason::Panic { file, line, .. } => Some((file.clone(), *line)),
+            _ => None,
+        };
+        if let Some((file, line)) = &panic_at {
+            let same = |f: &StackFrame| f.line == *line && f.file.as_deref().is_some_and(|g| g == file || g.ends_with(&format!("/{file}")) || file.ends_with(&format!("/{g}")));
+            if let Some(at) = frames.iter().position(same) {
+                frames.drain(..at);
+            }
         }
         // The program's frames end where the runtime's start-up begins.
         if let Some(mut end) = frames.iter().position(|f| is_start_up(&f.function)) {
@@ -98,8 +111,10 @@ impl Session {
             }
             frames.truncate(end.max(1));
         }
-        // Frame 0 is the stop itself, as the stop names it.
+        // Frame 0 is the stop itself, as the stop names it (a panic stops in
+        // native code: its frame 0 keeps its DWARF).
         match frames.first_mut() {
+            Some(_) if panic_at.is_some() => {}
             Some(first) => {
                 first.file = Some(event.file.clone());
                 first.line = event.line;
@@ -119,6 +134,19 @@ impl Session {
             self.values = Some(super::values::Values::new(&self.host, &self.dbg)?);
         }
         Ok(self.values.as_mut().expect("made above").with_program(&mut self.dbg, f))
+    }
+
+    /// Whether `locals`/`print`/`set` read the selected frame through
+    /// DWARF: a caller's frame, or frame 0 of a stop in native code (a
+    /// panic), which has no step point's locals.
+    pub(super) fn in_native_frame(&mut self) -> Result<bool> {
+        let Some(stop) = self.current else { return Ok(false) };
+        let panic = self.stops.iter().any(|s| s.stop == stop && matches!(s.reason, StopReason::Panic { .. }));
+        if !panic && self.selected_frame() == 0 {
+            return Ok(false);
+        }
+        let stack = self.stack()?;
+        Ok(stack.frames[stack.selected].at.is_some())
     }
 
     /// The frame selected at the current stop (0 when none was).
@@ -299,6 +327,30 @@ fn fold_shims(frames: Vec<StackFrame>) -> Vec<StackFrame> {
             body_of = None;
             kept.push(f);
         }
+    }
+    kept
+}
+
+/// Drops what an armed async fn adds between the patch's body and its
+/// poller (as the runtime's backtrace does): `Awaiting::poll`, the boxed
+/// future's `poll`, and the program's own body awaiting it, named as the
+/// patch's body.
+fn without_adapters(frames: Vec<StackFrame>) -> Vec<StackFrame> {
+    let mut kept: Vec<StackFrame> = Vec::with_capacity(frames.len());
+    let mut frames = frames.into_iter().peekable();
+    while let Some(f) = frames.next() {
+        if f.function.starts_with("<hotbreak::debug::tasks::Awaiting<") {
+            continue;
+        }
+        if f.function.starts_with("<hotbreak::futures::Erased<") {
+            if let (Some(body), Some(next)) = (kept.last(), frames.peek()) {
+                if next.function == body.function {
+                    frames.next();
+                }
+            }
+            continue;
+        }
+        kept.push(f);
     }
     kept
 }

@@ -8,6 +8,7 @@
 //! `continue`/`next`/`step`/`finish` resume only the current one.
 
 pub mod breakpoints;
+mod catch;
 pub mod command;
 mod evaluate;
 mod frame_eval;
@@ -24,7 +25,7 @@ use command::{BreakSpec, Command, Location};
 use hotbreak::protocol::{Resume, StopEvent, StopReason};
 use hotbreak_hotreload::PatchError;
 use hotbreak_rewriter::{Breakpoint, FnSite, LocateError};
-use output::{BreakpointRow, DiagnosticRow, Out, StopView, ThreadRow};
+use output::{BreakpointRow, DiagnosticRow, Out, PanicView, StopView, ThreadRow};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
@@ -45,6 +46,10 @@ pub struct Session {
     /// Patch index armed for each registry function with breakpoints.
     patches: HashMap<usize, usize>,
     watches: Vec<String>,
+    /// Which panics stop their thread (`catch`), saved like breakpoints.
+    catch_mode: hotbreak::protocol::CatchMode,
+    /// The mode was sent to this process (else it was never caught).
+    catch_sent: bool,
     /// Threads stopped now, in the order they stopped.
     stops: Vec<StopEvent>,
     current: Option<u64>,
@@ -119,6 +124,7 @@ impl Session {
         host.require_runtime()?;
         let dbg = Debuggee::launch_held(launch.command(&host.executable))?;
         let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
+        let catch_mode = catch::load(&state_dir(&host));
         let mut session = Session {
             host,
             dbg,
@@ -133,6 +139,8 @@ impl Session {
             values: None,
             stack: None,
             watches: Vec::new(),
+            catch_mode,
+            catch_sent: false,
             stops: Vec::new(),
             current: None,
             exited: false,
@@ -152,6 +160,7 @@ impl Session {
         }
         session.announce_start();
         session.rearm_saved();
+        session.apply_saved_catch();
         if !session.launch.hold {
             session.release()?;
         }
@@ -182,6 +191,7 @@ impl Session {
         self.dirty.extend(edited.iter().copied());
         self.announce_start();
         self.rearm_saved();
+        self.apply_saved_catch();
         for index in edited {
             if self.patches.contains_key(&index) {
                 self.edited.insert(index, None);
@@ -324,7 +334,7 @@ impl Session {
     }
 
     fn execute(&mut self, cmd: Command) -> Result<()> {
-        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit | Command::Run);
+        let needs_program = !matches!(cmd, Command::Help | Command::InfoBreakpoints | Command::Quit | Command::Run | Command::Catch(_));
         if needs_program && self.exited {
             bail!("the program has exited");
         }
@@ -343,13 +353,20 @@ impl Session {
                 self.add_breakpoint(spec, true)?;
                 self.resume(Resume::Continue, true)?
             }
-            Command::Next => self.resume(Resume::Next, false)?,
+            Command::Next => {
+                self.refuse_stepping_a_panic("next")?;
+                self.resume(Resume::Next, false)?
+            }
             Command::Step => {
+                self.refuse_stepping_a_panic("step")?;
                 self.prepare_step_in()?;
                 self.resume(Resume::Step, false)?
             }
-            Command::Finish => self.resume(Resume::Finish, false)?,
-            Command::Locals if self.selected_frame() > 0 => {
+            Command::Finish => {
+                self.refuse_stepping_a_panic("finish")?;
+                self.resume(Resume::Finish, false)?
+            }
+            Command::Locals if self.in_native_frame()? => {
                 let vars = self.frame_locals()?;
                 self.say(Out::Locals { vars });
             }
@@ -363,9 +380,9 @@ impl Session {
                 }
                 self.say(Out::Locals { vars });
             }
-            Command::Print(expr) if self.selected_frame() > 0 => self.frame_print(&expr)?,
+            Command::Print(expr) if self.in_native_frame()? => self.frame_print(&expr)?,
             Command::Print(expr) => self.print(&expr)?,
-            Command::Set { place, value } if self.selected_frame() > 0 => self.frame_set(&place, &value)?,
+            Command::Set { place, value } if self.in_native_frame()? => self.frame_set(&place, &value)?,
             Command::Set { place, value } => self.set(&place, &value)?,
             Command::Backtrace => self.backtrace()?,
             Command::Frame(to) => self.select_frame(to)?,
@@ -383,6 +400,7 @@ impl Session {
                 self.say(Out::Stopped(view));
             }
             Command::Watch(expr) => self.watch(expr)?,
+            Command::Catch(mode) => self.catch(mode)?,
             Command::Help => self.say(Out::Info { message: command::HELP.to_string() }),
             Command::Run => self.rerun()?,
             Command::Quit => self.quit(),
@@ -477,6 +495,11 @@ impl Session {
             StopReason::Breakpoint { id } => ("breakpoint", Some(*id), None),
             StopReason::Step => ("step", None, None),
             StopReason::Return { value } => ("return", None, Some(value.clone())),
+            StopReason::Panic { .. } => ("panic", None, None),
+        };
+        let panic = match &stop.reason {
+            StopReason::Panic { message, file, line, column } => Some(Box::new(PanicView { message: message.clone(), file: file.clone(), line: *line, column: *column })),
+            _ => None,
         };
         let watches = if self.watches.is_empty() {
             Vec::new()
@@ -505,6 +528,7 @@ impl Session {
             value,
             source: self.source_line(&stop.file, stop.line).unwrap_or_default(),
             watches,
+            panic,
         }
     }
 
@@ -525,7 +549,8 @@ impl Session {
     }
 
     fn source_line(&self, file: &str, line: u32) -> Option<String> {
-        self.read_source(file).ok()?.lines().nth(line as usize - 1).map(str::to_owned)
+        // Line 0: a panic without a location.
+        self.read_source(file).ok()?.lines().nth((line as usize).checked_sub(1)?).map(str::to_owned)
     }
 
     /// The file as rustc names it, from what the user typed: a path from

@@ -29,6 +29,8 @@ pub enum Out {
     Threads { threads: Vec<ThreadRow> },
     Breakpoints { breakpoints: Vec<BreakpointRow> },
     Exited { code: Option<i32>, signal: Option<i32> },
+    /// Which panics stop their thread now (`catch`), and that in words.
+    Catching { panic: hotbreak::protocol::CatchMode, message: String },
     Info { message: String },
     Error { message: String },
 }
@@ -60,6 +62,17 @@ pub struct StopView {
     pub source: String,
     /// Watch expressions and their values here.
     pub watches: Vec<(String, String)>,
+    /// At a panic stop (`reason` is `panic`): its message and location.
+    pub panic: Option<Box<PanicView>>,
+}
+
+/// A panic that stopped its thread before unwinding.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanicView {
+    pub message: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
 }
 
 impl BreakpointRow {
@@ -141,6 +154,14 @@ impl fmt::Display for Out {
                 }
                 Ok(())
             }
+            Out::Stopped(StopView { panic: Some(p), thread, thread_name, source, .. }) => {
+                let who = if thread_name.is_empty() { format!("thread {thread}") } else { format!("thread '{thread_name}'") };
+                write!(f, "stopped: panic at {}:{}:{} in {who}: {}", p.file, p.line, p.column, p.message)?;
+                if !source.is_empty() {
+                    write!(f, "\n{:>5} | {}", p.line, source.trim_end())?;
+                }
+                Ok(())
+            }
             Out::Stopped(s) => {
                 let why = match (s.reason.as_str(), s.breakpoint) {
                     ("breakpoint", Some(n)) => format!("breakpoint {n}"),
@@ -211,6 +232,7 @@ impl fmt::Display for Out {
             Out::Exited { code: Some(c), .. } => write!(f, "program exited with status {c}"),
             Out::Exited { signal: Some(s), .. } => write!(f, "program killed by signal {s}"),
             Out::Exited { .. } => write!(f, "program exited"),
+            Out::Catching { message, .. } => write!(f, "{message}"),
             Out::Info { message } => write!(f, "{message}"),
             Out::Error { message } => write!(f, "error: {message}"),
         }

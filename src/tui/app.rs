@@ -136,6 +136,8 @@ pub struct App {
     last_search: String,
     pub overlay: Option<Overlay>,
     pub status: Option<(String, bool)>,
+    /// Which panics stop their thread, as the session last said.
+    pub catching: hotbreak::protocol::CatchMode,
     pub hit: Hit,
     sender: Option<Sender<Event>>,
     /// Commands typed before the session was ready.
@@ -182,6 +184,7 @@ impl App {
             last_search: String::new(),
             overlay: None,
             status: None,
+            catching: hotbreak::protocol::CatchMode::Off,
             hit: Hit::default(),
             sender: None,
             queued: Vec::new(),
@@ -377,6 +380,10 @@ impl App {
                 self.status = Some((message.lines().next().unwrap_or_default().to_string(), true));
                 self.send("info breakpoints");
             }
+            Out::Catching { panic, message } => {
+                self.catching = *panic;
+                self.status = Some((message.clone(), false));
+            }
             Out::Info { message } => {
                 self.status = Some((message.lines().next().unwrap_or_default().to_string(), false));
                 if message.starts_with("breakpoint") || message.ends_with("deleted") {
@@ -547,6 +554,11 @@ impl App {
             KeyCode::Tab => self.cycle_focus(1),
             KeyCode::BackTab => self.cycle_focus(PANES.len() - 1),
             KeyCode::Char('c') | KeyCode::F(5) => self.resume("continue"),
+            // Catching panics on and off (`uncaught` is a `:catch` away).
+            KeyCode::Char('P') => {
+                let command = if self.catching == hotbreak::protocol::CatchMode::Off { "catch panic" } else { "catch off" };
+                self.send(command);
+            }
             KeyCode::Char('r') => {
                 self.state = ProgramState::Starting;
                 self.send("run");

@@ -31,6 +31,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("↑↓ in Stack, click", "select a frame: its line and locals"),
     ("H", "break here: a breakpoint on the selected frame's line"),
     ("mouse", "click the gutter: breakpoint; click a value: expand"),
+    ("P", "catch panics on / off (a panicking thread stops before it unwinds)"),
     ("r", "run the program again (restarts it if it runs)"),
     ("q", "quit (asks first)"),
     ("?", "this help"),
@@ -300,7 +301,7 @@ fn draw_command(frame: &mut Frame, app: &App, area: Rect) {
             frame.set_cursor_position((area.x + 1 + text.chars().count() as u16, area.y));
         }
         None => frame.render_widget(
-            Paragraph::new(Span::styled(": command  b breakpoint  c n s f run  o open  ? help  q quit", Style::default().fg(Color::DarkGray))),
+            Paragraph::new(Span::styled(": command  b breakpoint  c n s f run  o open  P panics  ? help  q quit", Style::default().fg(Color::DarkGray))),
             area,
         ),
     }
@@ -316,6 +317,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![Span::styled(format!(" {state} "), Style::default().fg(Color::Black).bg(color).add_modifier(Modifier::BOLD))];
     let pid = app.pid.map(|p| format!(" pid {p}")).unwrap_or_default();
     spans.push(Span::raw(format!(" {}{pid} ", app.program)));
+    match app.catching {
+        hotbreak::protocol::CatchMode::Off => {}
+        hotbreak::protocol::CatchMode::All => spans.push(Span::styled("│ catch panic ", Style::default().fg(Color::Magenta))),
+        hotbreak::protocol::CatchMode::Uncaught => spans.push(Span::styled("│ catch uncaught ", Style::default().fg(Color::Magenta))),
+    }
     if let Some(stop) = &app.stop {
         spans.push(Span::raw(format!("│ {}:{} `{}` ", stop.file.rsplit('/').next().unwrap_or(&stop.file), stop.line, stop.function)));
     }

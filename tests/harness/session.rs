@@ -35,6 +35,8 @@ pub struct Session {
     pub values: Vec<(String, String, String)>,
     /// Each `locals`' (name, value) pairs.
     pub locals: Vec<Vec<(String, String)>>,
+    /// Each stop: (file, line, function, reason, returned value).
+    pub stops: Vec<(String, u32, String, String, String)>,
     pub tool_stderr: String,
     pub tool_status: String,
     pub tool_ok: bool,
@@ -94,6 +96,7 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
         debuggable: None,
         values: Vec::new(),
         locals: Vec::new(),
+        stops: Vec::new(),
         tool_stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         tool_status: out.status.to_string(),
         tool_ok: out.status.success(),
@@ -119,6 +122,11 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
             "value" => {
                 let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
                 s.values.push((text("expr"), text("type_name"), text("value")));
+            }
+            "stopped" => {
+                let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+                let (file, line) = at();
+                s.stops.push((file, line, text("function"), text("reason"), text("value")));
             }
             "locals" => {
                 let vars = e["vars"].as_array().into_iter().flatten();

@@ -52,6 +52,15 @@ impl Fixture {
         (dbg, fixture)
     }
 
+    /// Starts the fixture under hotbreak, doing `prepare` before its `main` runs.
+    pub fn launch_after(host: &HostBuild, prepare: impl FnOnce(&mut Debuggee)) -> (Debuggee, Fixture) {
+        let mut dbg = Debuggee::launch_held(Self::command(&host.executable)).expect("launch under hotbreak");
+        prepare(&mut dbg);
+        dbg.release().expect("main runs");
+        let fixture = Fixture::take(&mut dbg.child);
+        (dbg, fixture)
+    }
+
     /// Starts the fixture as a plain program, without the tool.
     pub fn plain(exe: &Path) -> (std::process::Child, Fixture) {
         let mut child = Self::command(exe).spawn().unwrap();
@@ -148,12 +157,27 @@ pub struct Driver {
 impl Driver {
     /// Starts `cargo hotbreak run --batch -- ARGS` in the scratch crate `dir`.
     pub fn start(dir: &Path, args: &[&str]) -> Driver {
+        Driver::start_with(dir, &[], args, &dir.join("state"))
+    }
+
+    /// Starts `cargo hotbreak run -p PACKAGE --batch -- ARGS` on a package
+    /// of this workspace, with a fresh state dir named `state`.
+    pub fn start_package(package: &str, args: &[&str], state: &str) -> Driver {
+        let state = workspace().join("target/hotbreak/test-state").join(fresh_state(state));
+        Driver::start_with(workspace(), &["-p", package], args, &state)
+    }
+
+    /// Starts `cargo hotbreak run OPTIONS --batch -- ARGS` in `dir` (the
+    /// workspace, with `-p NAME`: one of its examples), saving in `state`.
+    pub fn start_with(dir: &Path, options: &[&str], args: &[&str], state: &Path) -> Driver {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
-            .args(["hotbreak", "run", "--batch", "--"])
+            .args(["hotbreak", "run"])
+            .args(options)
+            .args(["--batch", "--"])
             .args(args)
             .current_dir(dir)
             .env("CARGO_TARGET_DIR", workspace().join("target"))
-            .env("HOTBREAK_STATE", dir.join("state"))
+            .env("HOTBREAK_STATE", state)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -80,6 +80,49 @@ pub fn kernel(n: u64) -> u64 {
     acc
 }
 
+/// A tiny generic function called in a hot loop (one instance per type;
+/// generic code is a fifth of real crates' lines).
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn mix_generic<T: Into<u64>>(a: u64, b: T) -> u64 {
+    a.wrapping_mul(31) ^ b.into()
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub fn generic(n: u64) -> u64 {
+    let mut acc = 0;
+    for i in 0..n {
+        acc = mix_generic(acc, i as u32);
+    }
+    acc
+}
+
+/// A tiny async fn awaited in a hot loop: its check runs on each future's
+/// first poll.
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub async fn mix_async(a: u64, b: u64) -> u64 {
+    a.wrapping_mul(31) ^ b
+}
+
+#[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
+pub async fn awaits(n: u64) -> u64 {
+    let mut acc = 0;
+    for i in 0..n {
+        acc = mix_async(acc, i).await;
+    }
+    acc
+}
+
+/// Polls `fut` to completion on this thread.
+pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 /// Never called by the hot loops: the "armed elsewhere" breakpoint goes here.
 #[cfg_attr(feature = "debuggable", hotbreak::debuggable)]
 pub fn cold(x: u64) -> u64 {

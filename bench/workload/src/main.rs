@@ -16,6 +16,8 @@ fn run(kernel: &str, n: u64) -> Option<(u128, u64)> {
         "methods" => kernels::methods(n),
         "traits" => kernels::traits(n),
         "fib" => kernels::fib(n as u32),
+        "generic" => kernels::generic(n),
+        "awaits" => kernels::block_on(kernels::awaits(n)),
         "loop" => kernels::kernel(n),
         "cold" => kernels::cold(n),
         _ => return None,

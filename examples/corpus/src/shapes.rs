@@ -532,6 +532,91 @@ impl fmt::Display for Point {
     }
 }
 
+/// Async shapes: borrows and `&mut self` across `.await`, an async fn
+/// awaiting others, an async block and an async closure in sync fns.
+#[hotbreak::debuggable]
+mod asynchronous {
+    use super::{block_on, yield_once};
+
+    pub async fn async_sum(xs: &[u32]) -> u32 {
+        let mut sum = 0;
+        for x in xs {
+            yield_once().await;
+            sum += x;
+        }
+        let first = &xs[0];
+        yield_once().await;
+        sum + first
+    }
+
+    pub struct Tally {
+        pub seen: Vec<u32>,
+    }
+
+    impl Tally {
+        pub async fn record(&mut self, x: u32) -> usize {
+            self.seen.push(x);
+            yield_once().await;
+            let n = self.seen.len();
+            n
+        }
+    }
+
+    pub async fn awaits_other(n: u32) -> u32 {
+        let xs: Vec<u32> = (1..=n).collect();
+        let s = async_sum(&xs).await;
+        let mut t = Tally { seen: vec![] };
+        let k = t.record(s).await;
+        s * 10 + k as u32
+    }
+
+    pub fn async_block(n: u32) -> u32 {
+        let base = n * 2;
+        let fut = async move {
+            let doubled = base;
+            yield_once().await;
+            doubled + 1
+        };
+        block_on(fut)
+    }
+
+    pub fn async_closure(n: u32) -> u32 {
+        let add = async |x: u32| {
+            yield_once().await;
+            x + n
+        };
+        block_on(add(5))
+    }
+}
+
+/// Polls `fut` to completion on this thread (the async shapes' executor).
+pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// Pending once, then ready: an `.await` that really suspends.
+pub async fn yield_once() {
+    struct Once(bool);
+    impl std::future::Future for Once {
+        type Output = ();
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+    Once(false).await
+}
+
 /// Calls the shape named `name` with fixed inputs.
 pub fn run(name: &str) -> Option<String> {
     use free::*;
@@ -601,6 +686,15 @@ pub fn run(name: &str) -> Option<String> {
             format!("{d} {:?}", acc.into_history())
         }
         "fmt" => format!("{}", Point { x: 2, y: 3 }),
+        "async_sum" => format!("{:?}", block_on(asynchronous::async_sum(&[1, 2, 3]))),
+        "record" => {
+            let mut t = asynchronous::Tally { seen: vec![4] };
+            let n = block_on(t.record(7));
+            format!("{n} {:?}", t.seen)
+        }
+        "awaits_other" => format!("{:?}", block_on(asynchronous::awaits_other(3))),
+        "async_block" => format!("{:?}", asynchronous::async_block(4)),
+        "async_closure" => format!("{:?}", asynchronous::async_closure(2)),
         _ => return None,
     };
     Some(out)

@@ -73,6 +73,12 @@ fn quiet_panics_while_evaluating() {
     });
 }
 
+/// Whether this thread is evaluating an expression at a stop: its panics
+/// are the expression's answer, never a stop of their own.
+pub(crate) fn evaluating() -> bool {
+    BOUNDARY.try_with(std::cell::Cell::get).unwrap_or(0) != 0
+}
+
 /// What evaluating an expression gave.
 pub struct Outcome {
     pub type_name: &'static str,

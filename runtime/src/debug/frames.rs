@@ -11,20 +11,19 @@
 //! never reported.
 
 use crate::protocol::RawFrame;
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 
-#[repr(C)]
-struct UnwindContext {
-    _opaque: [u8; 0],
-}
+/// libgcc's `struct _Unwind_Context`, opaque (declared as `unwind.rs`
+/// declares it: one symbol, one signature).
+type UnwindContext = c_void;
 
-type Trace = extern "C" fn(*mut UnwindContext, *mut c_void) -> i32;
+type Trace = extern "C" fn(*mut UnwindContext, *mut c_void) -> c_int;
 
-extern "C" {
-    fn _Unwind_Backtrace(trace: Trace, arg: *mut c_void) -> i32;
+unsafe extern "C" {
+    fn _Unwind_Backtrace(trace: Trace, arg: *mut c_void) -> c_int;
     fn _Unwind_GetIP(ctx: *mut UnwindContext) -> usize;
     fn _Unwind_GetCFA(ctx: *mut UnwindContext) -> usize;
-    fn _Unwind_GetGR(ctx: *mut UnwindContext, index: i32) -> usize;
+    fn _Unwind_GetGR(ctx: *mut UnwindContext, index: c_int) -> usize;
 }
 
 /// DWARF numbers (x86-64) of the registers every frame can be asked for.
@@ -42,7 +41,7 @@ struct Walk {
     frames: Vec<RawFrame>,
 }
 
-extern "C" fn visit(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
+extern "C" fn visit(ctx: *mut UnwindContext, arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the `Walk` that `walk` passed, alive for the call.
     let walk = unsafe { &mut *(arg as *mut Walk) };
     // SAFETY: the unwinder hands a valid context for this callback.
@@ -54,7 +53,7 @@ extern "C" fn visit(ctx: *mut UnwindContext, arg: *mut c_void) -> i32 {
         return 5; // _URC_END_OF_STACK: stop here
     }
     // SAFETY: as above; these registers always have a saved location.
-    let regs = CALLEE_SAVED.iter().map(|&r| (r, unsafe { _Unwind_GetGR(ctx, r as i32) } as u64)).collect();
+    let regs = CALLEE_SAVED.iter().map(|&r| (r, unsafe { _Unwind_GetGR(ctx, r as c_int) } as u64)).collect();
     walk.frames.push(RawFrame { ip: ip as u64, cfa: 0, sp: sp as u64, regs });
     0
 }

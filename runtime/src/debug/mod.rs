@@ -11,11 +11,15 @@
 
 pub mod eval;
 mod frames;
+pub(crate) mod panics;
 mod stop;
+pub mod tasks;
+mod unwind;
 pub mod value;
 
 pub use eval::{eval_copy, eval_outcome, eval_put_back, eval_run, eval_site, eval_take, NotAvailableHere};
 pub use stop::{breakpoint, log, step, Frame, Mode};
+pub use tasks::awaiting;
 pub use value::{Local, Probe, ProbeDebug, ProbeName};
 
 /// A returned value passed through with the function's return type named,

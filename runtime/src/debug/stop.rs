@@ -1,6 +1,7 @@
 //! Pausing a thread, stepping state, and serving requests while paused.
 
 use super::value::{self, Local};
+use super::tasks::{self, TaskFrame, Wait};
 use super::{FnMeta, STEPPING};
 use crate::agent::{self, StopCmd};
 use crate::protocol::{Reply, StopEvent, StopReason, VarDesc};
@@ -109,16 +110,53 @@ pub struct Frame {
     meta: &'static FnMeta,
     depth: Cell<u32>,
     call: Cell<u64>,
+    /// An async fn's frame (see `tasks.rs`): it lives in its future, not
+    /// on a thread's stack, and is not in any thread's `FRAMES`.
+    asynchronous: bool,
+    /// Of an async frame: the patched async frame that awaits it.
+    awaiter: Cell<Option<TaskFrame>>,
+}
+
+/// Call numbers of async frames: any thread may run them.
+static TASK_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How a stop relates to an async frame, which decides how stepping on
+/// from it works (`tasks.rs`).
+#[derive(Clone, Copy)]
+pub(super) enum TaskStop {
+    /// A line of this async frame.
+    At(TaskFrame),
+    /// Its return; `awaiter` resumes next.
+    Returning { awaiter: Option<TaskFrame> },
 }
 
 impl Frame {
     pub const fn new(meta: &'static FnMeta) -> Frame {
-        Frame { meta, depth: Cell::new(0), call: Cell::new(0) }
+        Frame { meta, depth: Cell::new(0), call: Cell::new(0), asynchronous: false, awaiter: Cell::new(None) }
+    }
+
+    /// The frame of an async fn.
+    pub const fn new_async(meta: &'static FnMeta) -> Frame {
+        Frame { meta, depth: Cell::new(0), call: Cell::new(0), asynchronous: true, awaiter: Cell::new(None) }
+    }
+
+    /// Which async frame this is, for its `.await`s (see `tasks::awaiting`).
+    pub fn id(&self) -> (usize, u64) {
+        (self.at(), self.call.get())
+    }
+
+    fn task(&self) -> TaskFrame {
+        TaskFrame { at: self.at(), call: self.call.get() }
     }
 
     /// Records this frame; `self` must be a local of the patched function,
     /// whose address stands for the frame.
     pub fn enter(&self) {
+        if self.asynchronous {
+            self.call.set(TASK_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            self.awaiter.set(tasks::awaiter());
+            return;
+        }
         let at = self.at();
         let call = CALLS.with(|c| {
             c.set(c.get() + 1);
@@ -144,18 +182,33 @@ impl Frame {
     /// A step point of this frame whose thread is stepping (the caller
     /// checked `STEPPING`).
     pub fn step(&self, line: u32, locals: &[Local<'_>]) {
+        let mark = 0u8;
+        let entry = stack_mark(&mark);
+        if self.asynchronous {
+            // Its own step, on any thread, or a step into it: from the
+            // async fn awaiting it, or from a sync caller on this thread.
+            let me = self.task();
+            if tasks::take_line(me, self.awaiter.get()) || MODE.with(Cell::get) == Mode::StepIn {
+                pause(self.meta, line, StopReason::Step, 0, locals, Some(TaskStop::At(me)), entry);
+            }
+            return;
+        }
         let (depth, alive) = position(Some(self.at()));
         if stops_here(depth, alive) {
-            let mark = 0u8;
-            pause(self.meta, line, StopReason::Step, depth, locals, stack_mark(&mark));
+            pause(self.meta, line, StopReason::Step, depth, locals, None, entry);
         }
     }
 
     /// A breakpoint of this frame whose condition and hit count said "pause".
     pub fn breakpoint(&self, line: u32, id: u32, locals: &[Local<'_>]) {
-        let (depth, _) = position(Some(self.at()));
         let mark = 0u8;
-        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals, stack_mark(&mark));
+        let entry = stack_mark(&mark);
+        if self.asynchronous {
+            pause(self.meta, line, StopReason::Breakpoint { id }, 0, locals, Some(TaskStop::At(self.task())), entry);
+            return;
+        }
+        let (depth, _) = position(Some(self.at()));
+        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals, None, entry);
     }
 
     /// The region returns `value`: pauses when stepping out of this frame.
@@ -168,17 +221,25 @@ impl Frame {
 /// The address of a local of the runtime entry point the program called:
 /// the frames outside the one holding it are the program's (`frames::walk`).
 #[inline(always)]
-fn stack_mark(local: &u8) -> usize {
+pub(super) fn stack_mark(local: &u8) -> usize {
     std::hint::black_box(local) as *const u8 as usize
 }
 
 pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>], entry: usize) {
+    if frame.asynchronous {
+        if tasks::take_return(frame.task()) && !std::thread::panicking() {
+            let shown = value::summary(&value);
+            let stop = TaskStop::Returning { awaiter: frame.awaiter.get() };
+            pause(frame.meta, line, StopReason::Return { value: shown }, 0, locals, Some(stop), entry);
+        }
+        return;
+    }
     let depth = frame.depth.get();
     let stepping_here = matches!(MODE.with(Cell::get), Mode::Next(n) | Mode::Finish(n) if n == depth);
     let here = stepping_here && depth <= position(Some(frame.at())).1;
     if here && !std::thread::panicking() {
         let shown = value::summary(&value);
-        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals, entry);
+        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals, None, entry);
     }
     // Gone now: a step point of the caller must not see this frame.
     let _ = FRAMES.try_with(|frames| {
@@ -193,18 +254,20 @@ pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals:
 /// A step point in a closure of a patched function whose thread is
 /// stepping: it counts as a line of the frame it runs in.
 pub fn step(meta: &'static FnMeta, line: u32, locals: &[Local<'_>]) {
+    let mark = 0u8;
+    let entry = stack_mark(&mark);
     let (depth, alive) = position(None);
     if stops_here(depth, alive) {
-        let mark = 0u8;
-        pause(meta, line, StopReason::Step, depth, locals, stack_mark(&mark));
+        pause(meta, line, StopReason::Step, depth, locals, None, entry);
     }
 }
 
 /// A breakpoint whose condition and hit count said "pause".
 pub fn breakpoint(meta: &'static FnMeta, line: u32, id: u32, locals: &[Local<'_>]) {
-    let (depth, _) = position(None);
     let mark = 0u8;
-    pause(meta, line, StopReason::Breakpoint { id }, depth, locals, stack_mark(&mark));
+    let entry = stack_mark(&mark);
+    let (depth, _) = position(None);
+    pause(meta, line, StopReason::Breakpoint { id }, depth, locals, None, entry);
 }
 
 /// A log point: reported to the tool, the thread does not pause.
@@ -216,17 +279,28 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 /// this frame meanwhile. Returns at once when no tool is connected.
 /// `entry` is a stack address inside the runtime entry point the program
 /// called: the frames outside it are the ones `Frames` reports.
-fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], entry: usize) {
-    let thread = std::thread::current();
+fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>, entry: usize) {
     let event = StopEvent {
         stop: 0,
         thread: unsafe { libc::gettid() } as u64,
-        thread_name: thread.name().unwrap_or("").to_string(),
+        thread_name: std::thread::current().name().unwrap_or("").to_string(),
         function: meta.key.to_string(),
         name: meta.name.to_string(),
         file: meta.file.to_string(),
         line,
         reason,
+    };
+    pause_event(event, depth, locals, task, entry)
+}
+
+/// [`pause`] for a stop described whole by its event: a panic (see
+/// `panics.rs`) pauses this way, with no locals of its own.
+pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>, entry: usize) {
+    // Where a panic happened: its backtrace starts at that frame, below
+    // std's panic machinery.
+    let panic_at = match &event.reason {
+        StopReason::Panic { file, line, .. } => Some((file.clone(), *line)),
+        _ => None,
     };
     let Some(stop) = agent::register_stop(event) else { return };
     let mut mode = Mode::Continue;
@@ -269,6 +343,11 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 };
                 let _ = reply.send(result);
             }
+            StopCmd::Eval { reply, .. } if panic_at.is_some() => {
+                // The thread is inside the panic hook: a panic of the
+                // expression would be a panic while panicking, an abort.
+                let _ = reply.send(Err("cannot evaluate at a panic stop: a panic of the expression would abort the program".into()));
+            }
             StopCmd::Eval { entry, names, addrs, reply } => {
                 let mut reply = Some(reply);
                 let result = evaluate(entry, &names, &addrs, locals, &mut results, &mut |answer| {
@@ -306,13 +385,17 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
                 let _ = reply.send(result);
             }
             StopCmd::Backtrace(reply) => {
-                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace() }));
+                let at = panic_at.as_ref().map(|(file, line)| (file.as_str(), *line));
+                let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace(at) }));
             }
             StopCmd::Frames(reply) => {
                 let _ = reply.send(Ok(Reply::Frames { frames: super::frames::walk(entry) }));
             }
             StopCmd::Resume(how) => {
+                // A panicking thread can only go on panicking: it unwinds
+                // (or aborts) as it would have without the tool.
                 mode = match how {
+                    _ if panic_at.is_some() => Mode::Continue,
                     crate::protocol::Resume::Continue => Mode::Continue,
                     crate::protocol::Resume::Next => Mode::Next(depth),
                     crate::protocol::Resume::Step => Mode::StepIn,
@@ -323,10 +406,31 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
         }
     }
     agent::unregister_stop(stop.id);
+    if let Some(task) = task {
+        return step_on_in_task(task, mode);
+    }
     // Stepping remembers the calls it starts from (see `stops_here`).
     let chain = if mode == Mode::Continue { Vec::new() } else { FRAMES.try_with(|f| f.borrow().iter().take(depth as usize).map(|e| e.call).collect()).unwrap_or_default() };
     let _ = CHAIN.try_with(|c| *c.borrow_mut() = chain);
     set_mode(mode);
+}
+
+/// How a thread goes on from a stop in an async frame: stepping waits
+/// for that frame (or, from its return, for its awaiter) on any thread;
+/// `step` also enters an async fn it awaits. Not a sync callee: a
+/// per-thread mode would outlive the task's move to another thread and
+/// stop an unrelated task here.
+fn step_on_in_task(task: TaskStop, mode: Mode) {
+    let _ = CHAIN.try_with(|c| c.borrow_mut().clear());
+    let wait = match (task, mode) {
+        (_, Mode::Continue) => None,
+        (TaskStop::At(me), Mode::Finish(_)) => Some(Wait::Return(me)),
+        (TaskStop::At(me), Mode::StepIn) => Some(Wait::Into(me)),
+        (TaskStop::At(me), _) => Some(Wait::Line(me)),
+        (TaskStop::Returning { awaiter }, _) => awaiter.map(Wait::Line),
+    };
+    tasks::set_target(wait);
+    set_mode(Mode::Continue);
 }
 
 /// Runs a loaded eval over this stop's `locals` named `names` (the eval
@@ -392,7 +496,9 @@ fn evaluate(
 /// `function (file:line)`; the debugger's own frames are left out, and so
 /// are a debug build's call-through shims (see `__call_through!`): a function
 /// shows once, by its own name, not as `f::__hotbreak_native` under `f`.
-fn backtrace() -> Vec<String> {
+/// At a panic (`panic_at`: its file and line) std's panic machinery is
+/// left out too: the first frame is the one that panicked.
+fn backtrace(panic_at: Option<(&str, u32)>) -> Vec<String> {
     let text = std::backtrace::Backtrace::force_capture().to_string();
     let mut frames: Vec<(String, Option<String>)> = Vec::new();
     for line in text.lines() {
@@ -405,14 +511,48 @@ fn backtrace() -> Vec<String> {
             frames.push((name.to_string(), None));
         }
     }
-    let ours = |f: &(String, _)| ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.0.starts_with(p));
-    let start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    // (Not an `.await` of a patched async fn: it runs between user frames.)
+    let ours = |f: &(String, _)| {
+        ["std::backtrace", "<std::backtrace", "hotbreak::debug", "<hotbreak::debug"].iter().any(|p| f.0.starts_with(p)) && !is_awaiting(&f.0)
+    };
+    let mut start = frames.iter().rposition(ours).map_or(0, |i| i + 1);
+    if let Some((file, line)) = panic_at {
+        start = super::panics::panicking_frame(&frames, start, file, line);
+    }
     let end = frames
         .iter()
         .position(|f| f.0.contains("__rust_begin_short_backtrace") || f.0.starts_with("std::rt::lang_start"))
         .unwrap_or(frames.len());
-    let frames = without_shims(frames.drain(start..end.max(start)));
+    let frames = without_adapters(without_shims(frames.drain(start..end.max(start))));
     frames.into_iter().map(|(name, at)| if let Some(at) = at { format!("{name} ({at})") } else { name }).collect()
+}
+
+/// `tasks::Awaiting::poll`: a patched async fn's `.await`.
+fn is_awaiting(name: &str) -> bool {
+    name.starts_with("<hotbreak::debug::tasks::Awaiting<")
+}
+
+/// Drops what an armed async fn adds between the patch's body and its
+/// poller: the boxed future's `poll` and the program's own body awaiting
+/// it (same name as the patch's), so the task's chain reads as written.
+fn without_adapters(frames: Vec<(String, Option<String>)>) -> Vec<(String, Option<String>)> {
+    let mut kept: Vec<(String, Option<String>)> = Vec::with_capacity(frames.len());
+    let mut frames = frames.into_iter().peekable();
+    while let Some((name, at)) = frames.next() {
+        if is_awaiting(&name) {
+            continue;
+        }
+        if name.starts_with("<hotbreak::futures::Erased<") {
+            if let (Some(body), Some((next, _))) = (kept.last(), frames.peek()) {
+                if *next == body.0 {
+                    frames.next();
+                }
+            }
+            continue;
+        }
+        kept.push((name, at));
+    }
+    kept
 }
 
 /// Renames `f::__hotbreak_native` frames (a method's sibling body:

@@ -16,6 +16,11 @@ pub async fn later(x: &u32) -> u32 {
 }
 
 #[debuggable]
+pub async fn later_generic<T: Clone>(x: &T) -> T {
+    x.clone()
+}
+
+#[debuggable]
 pub fn r#try(x: u32) -> Result<u32, String> {
     Ok(x)
 }
@@ -37,6 +42,17 @@ pub fn exercise() {
     assert_eq!(bare(&1), "1");
     assert_eq!(r#try(1), Ok(1));
     assert_eq!(*S(1).get(&S(2)), 1);
-    drop(later(&1));
-    drop(S(1).wait());
+    assert_eq!(block_on(later(&1)), 1);
+    assert_eq!(block_on(S(1).wait()), 1);
+    assert_eq!(block_on(later_generic(&2)), 2);
+}
+
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = Box::pin(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
 }

@@ -1,0 +1,78 @@
+//! `async fn`: the armed path awaits the patch's future.
+//!
+//! An async fn's entry check sits at the top of its body, so it runs on the
+//! future's first poll. Armed, the body awaits the patch's own future, whose
+//! type the program cannot name: the patch's slot holds an *adapter* that
+//! calls the patched async fn and boxes its future as [`Erased`].
+//! Replacing the async fn itself would be unsound: the program's callers
+//! own the future they got and resume it with the program's code.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+/// A patch's future behind a box: what an armed async fn awaits.
+pub struct Erased<'a, R>(Pin<Box<dyn Future<Output = R> + 'a>>);
+
+// SAFETY: the boxed future runs the same body, compiled from the same
+// source, as the native state it stands for: the program's future is
+// `Send`/`Sync` only when that body's state is, which the rest of its type
+// (the native body's state, still part of it) says. An edit that made the
+// body's state lose `Send` would break that: see ARCHITECTURE ("async").
+unsafe impl<R> Send for Erased<'_, R> {}
+unsafe impl<R> Sync for Erased<'_, R> {}
+impl<R> core::panic::UnwindSafe for Erased<'_, R> {}
+impl<R> core::panic::RefUnwindSafe for Erased<'_, R> {}
+
+impl<R> Future for Erased<'_, R> {
+    type Output = R;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// `F`, a fn item: zero-sized, so a value can be made from nothing.
+fn conjure<F: Copy>() -> F {
+    const { assert!(core::mem::size_of::<F>() == 0, "an async fn's adapter needs a fn item") };
+    // SAFETY: a zero-sized `Copy` type has one value and no bytes.
+    unsafe { core::mem::MaybeUninit::<F>::uninit().assume_init() }
+}
+
+macro_rules! adapters {
+    ($($entry:ident $adapter:ident($($arg:ident: $ty:ident),*);)*) => {$(
+        #[allow(clippy::too_many_arguments)]
+        fn $adapter<'a, F, $($ty,)* Fut>($($arg: $ty),*) -> Erased<'a, Fut::Output>
+        where
+            F: Fn($($ty),*) -> Fut + Copy,
+            Fut: Future + 'a,
+        {
+            Erased(Box::pin(conjure::<F>()($($arg),*)))
+        }
+
+        /// The address of the adapter that calls the async fn `f` and
+        /// boxes its future: what a patch of `f` hands its slot.
+        pub fn $entry<'a, F, $($ty,)* Fut>(_f: F) -> usize
+        where
+            F: Fn($($ty),*) -> Fut + Copy,
+            Fut: Future + 'a,
+        {
+            $adapter::<'a, F, $($ty,)* Fut> as fn($($ty),*) -> Erased<'a, Fut::Output> as usize
+        }
+    )*};
+}
+
+adapters! {
+    async_entry0 adapter0();
+    async_entry1 adapter1(a0: A0);
+    async_entry2 adapter2(a0: A0, a1: A1);
+    async_entry3 adapter3(a0: A0, a1: A1, a2: A2);
+    async_entry4 adapter4(a0: A0, a1: A1, a2: A2, a3: A3);
+    async_entry5 adapter5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
+    async_entry6 adapter6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    async_entry7 adapter7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    async_entry8 adapter8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    async_entry9 adapter9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    async_entry10 adapter10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    async_entry11 adapter11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    async_entry12 adapter12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
+}
