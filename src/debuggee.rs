@@ -283,7 +283,13 @@ impl Debuggee {
     /// stopped thread: the expression may block or loop, so the answer is
     /// awaited at most [`EVAL_LIMIT`].
     pub fn eval(&mut self, stop: u64, eval: usize, names: &[String]) -> Result<Evaluated> {
-        let op = Op::Eval { stop, eval, names: names.to_vec() };
+        self.eval_at(stop, eval, names, Vec::new())
+    }
+
+    /// [`Debuggee::eval`] over locals at `addrs` (a caller's frame), not
+    /// the stop's own.
+    pub fn eval_at(&mut self, stop: u64, eval: usize, names: &[String], addrs: Vec<u64>) -> Result<Evaluated> {
+        let op = Op::Eval { stop, eval, names: names.to_vec(), addrs };
         // Tests shorten the wait (a looping expression costs them all of it).
         let limit = std::env::var("HOTBREAK_EVAL_LIMIT_MS").ok().and_then(|v| v.parse().ok()).map_or(EVAL_LIMIT, Duration::from_millis);
         let reply = self.request_within(op, Some(limit)).map_err(|e| match e.downcast_ref::<NoAnswer>() {
@@ -323,6 +329,15 @@ impl Debuggee {
     pub fn backtrace(&mut self, stop: u64) -> Result<Vec<String>> {
         match self.request_within(Op::Backtrace { stop }, Some(BACKTRACE_LIMIT))? {
             Reply::Backtrace { frames } => Ok(frames),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// The stopped thread's physical frames with their registers, from the
+    /// stopped function outwards.
+    pub fn frames(&mut self, stop: u64) -> Result<Vec<protocol::RawFrame>> {
+        match self.request_within(Op::Frames { stop }, Some(RENDER_LIMIT))? {
+            Reply::Frames { frames } => Ok(frames),
             other => bail!("unexpected reply {other:?}"),
         }
     }

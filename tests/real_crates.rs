@@ -148,3 +148,32 @@ fn pulldown_cmark_evaluates_at_a_stop_in_a_struct_without_debug() {
     let text = format!("{:?}", &readme[..40]);
     assert!(self_value.starts_with(&format!("FirstPass {{ text: {}", &text[..text.len() - 1])), "self = {self_value}");
 }
+
+/// The stack of a crate nobody here wrote: stopped in `scan_containers`
+/// on its third call from `FirstPass::parse_block` (the only caller that
+/// passes `update_flags`), `up` is `parse_block`, which runs its native
+/// code; its locals come from DWARF and agree with what the callee sees:
+/// the `line_start` it passed holds `self.text[start_ix..]`.
+#[test]
+fn pulldown_cmark_shows_a_native_callers_locals() {
+    const FILE: &str = "src/parse.rs";
+    let package = fetched(CRATES, "pulldown-cmark");
+    let source = std::fs::read_to_string(package.join(FILE)).unwrap();
+    let body = source.find("pub(crate) fn scan_containers(").expect("scan_containers");
+    let line = source[..body].lines().count() + source[body..].lines().position(|l| l.trim() == "let mut i = 0;").unwrap() + 1;
+    let script = format!("break {FILE}:{line} if update_flags hits 3\ncontinue\nprint line_start.bytes[0]\nprint line_start.bytes[1]\nup\nlocals\nprint start_ix\nprint self.text\nquit\n");
+    let run = session_on(CRATES, "pulldown-cmark", &script);
+    let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
+    let context = format!("{:?}\n{:?}\n{}", run.values, run.locals, run.tool_stderr);
+    let [b0, b1, start_ix, text] = &run.values[..] else { panic!("four values expected: {context}") };
+    let start: usize = start_ix.2.parse().expect(&context);
+    assert!(start > 0, "{context}");
+    let seen = [&b0.2, &b1.2].map(|b| b.parse::<u8>().expect(&context));
+    assert_eq!(seen, readme.as_bytes()[start..start + 2], "the caller's `start_ix` and the callee's `line_start` disagree: {context}");
+    let quoted = format!("{:?}", &readme[..60]);
+    assert!(text.2.starts_with(&quoted[..quoted.len() - 1]), "{context}");
+    let frame = run.locals.first().unwrap_or_else(|| panic!("no locals: {context}"));
+    assert!(frame.iter().any(|(n, v)| n == "start_ix" && *v == start.to_string()), "{context}");
+    let self_value = frame.iter().find(|(n, _)| n == "self").map(|(_, v)| v.as_str()).unwrap_or_default();
+    assert!(self_value.contains("text: "), "self = {self_value}: {context}");
+}

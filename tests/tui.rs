@@ -222,6 +222,51 @@ fn the_terminal_ui_debugs_and_hot_patches_a_running_program() {
     assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the program outlived the session");
 }
 
+/// The stack pane: ↓ selects the native caller, whose locals (from DWARF)
+/// replace the stop's and whose line the source pane marks; `H` puts a
+/// breakpoint there, which stops the caller's next call.
+#[test]
+fn the_stack_pane_selects_a_callers_frame_and_breaks_there() {
+    let program = include_str!("programs/frames_main.rs");
+    let dir = support::scratch_crate_with("tui-frames", program);
+    let main_rs = dir.join("src/main.rs");
+    let command = format!(
+        "cd '{}' && CARGO_TARGET_DIR='{}' HOTBREAK_STATE='{}' '{}' hotbreak run -- 1000000; exec cat",
+        dir.display(),
+        workspace().join("target").display(),
+        dir.join("state").display(),
+        env!("CARGO_BIN_EXE_cargo-hotbreak"),
+    );
+    let tmux = Tmux::start(150, 40, &command);
+    tmux.wait_for("the program running", FIRST_SCREEN, |s| s.contains(" running ") && s.contains("round 2 result"));
+    let sum = line_in(&main_rs, "let sum: u32");
+    let call = line_in(&main_rs, "let t = total(&order.items);");
+    tmux.text(&format!(":break src/main.rs:{sum}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the stop in `total`", LIMIT, |s| s.contains(" stopped ") && s.contains("▸#0 tui_frames::total"));
+
+    // Focus the stack pane (Source -> Locals -> Breakpoints -> Stack), one frame down the list.
+    tmux.keys(&["Tab", "Tab", "Tab", "Down"]);
+    let screen = tmux.wait_for("the caller's frame and locals", LIMIT, |s| s.contains("▸#1 tui_frames::process") && s.contains("│▸ order: "));
+    assert!(screen.contains("│▸ order: Order = Order { id: 7, customer: Customer { name:"), "{screen}");
+    assert!(screen.contains("│▸ label: String = \"ann-"), "{screen}");
+    assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▷')), Some(true), "the caller's line is not marked:\n{screen}");
+
+    // A click on `main`'s row selects it.
+    let (row, col) = screen.lines().enumerate().find_map(|(r, l)| l.find("#2 tui_frames::main").map(|c| (r, l[..c].chars().count()))).expect(&screen);
+    tmux.text(&format!("\x1b[<0;{};{}M\x1b[<0;{};{}m", col + 1, row + 1, col + 1, row + 1));
+    tmux.wait_for("main's frame and locals", LIMIT, |s| s.contains("▸#2 tui_frames::main") && s.contains("│▸ rounds: u64 = 1000000"));
+    tmux.keys(&["Up"]);
+    tmux.wait_for("the caller's frame again", LIMIT, |s| s.contains("▸#1 tui_frames::process") && s.contains("│▸ order: "));
+
+    // `H`: break here; `c`: the caller's next call stops on that line.
+    tmux.keys(&["H"]);
+    tmux.wait_for("the breakpoint in the caller", LIMIT, |s| s.contains(&format!("breakpoint 2 at src/main.rs:{call} in `process`")));
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("the stop in `process`", LIMIT, |s| s.contains(&format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`")));
+    assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▶')), Some(true), "{screen}");
+    tmux.keys(&["q", "y"]);
+
 /// Rounds of `examples/panics serve` whose batch panicked, on screen.
 fn bad_rounds(screen: &str) -> Vec<u32> {
     screen.lines().filter_map(|l| l.split("round ").nth(1)?.split_once(": bad batch").and_then(|(n, _)| n.parse().ok())).collect()

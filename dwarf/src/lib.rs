@@ -4,18 +4,24 @@
 //! `load` reads an object's DWARF and indexes it lazily, `model` turns a
 //! type DIE into plain data, `view` says how one value breaks into parts
 //! (`std_types` for the standard library's types), `render` turns views
-//! into one-line summaries and one level of children.
+//! into one-line summaries and one level of children. `scopes` finds the
+//! functions (inlined ones too) running at a code address, `locals` their
+//! variables in scope there and where the values are in a frame.
 
 mod btree;
 mod layout;
 mod load;
+mod locals;
 mod model;
 mod names;
 mod render;
+mod scopes;
 mod std_types;
 mod view;
 
 pub use layout::return_layouts;
+pub use locals::{Place, Registers, Variable};
+pub use scopes::Site;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -54,6 +60,8 @@ pub struct Program {
     types: Mutex<HashMap<TypeRef, Arc<model::Ty>>>,
     /// Normalized name -> defining DIEs, built on the first `type_named`.
     by_name: OnceLock<HashMap<String, Vec<TypeRef>>>,
+    /// `sites_at` by address: a stack's return addresses recur.
+    sites: Mutex<HashMap<u64, Vec<Site>>>,
 }
 
 impl Program {
@@ -66,6 +74,11 @@ impl Program {
     pub fn add_object(&mut self, path: &Path, bias: u64) -> Result<(), String> {
         self.objects.push(load::Object::load(path, bias)?);
         self.by_name = OnceLock::new();
+        // An address without debug info may have some now.
+        self.sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, s| !s.is_empty());
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use gimli::{AttributeValue, Reader as _, RunTimeEndian};
-use object::{Object as _, ObjectSection as _};
+use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 
 pub(crate) type R = gimli::EndianArcSlice<RunTimeEndian>;
 
@@ -22,6 +22,9 @@ pub(crate) struct Object {
     /// (begin, end, unit) in file addresses, from each unit's ranges.
     code_ranges: Vec<(u64, u64, usize)>,
     infos: Vec<OnceLock<UnitInfo>>,
+    /// Function symbols (start, end, mangled name), by start: names for
+    /// code the DWARF does not describe.
+    pub symbols: Vec<(u64, u64, String)>,
 }
 
 /// What one walk of a unit's DIEs yields.
@@ -103,6 +106,18 @@ impl Object {
             }
         }
         let infos = units.iter().map(|_| OnceLock::new()).collect();
+        let mut symbols: Vec<(u64, u64, String)> = file
+            .symbols()
+            .filter(|s| s.kind() == object::SymbolKind::Text && s.size() > 0)
+            .filter_map(|s| {
+                Some((
+                    s.address(),
+                    s.address() + s.size(),
+                    s.name().ok()?.to_string(),
+                ))
+            })
+            .collect();
+        symbols.sort();
         Ok(Object {
             bias,
             dwarf,
@@ -110,6 +125,7 @@ impl Object {
             unit_starts,
             code_ranges,
             infos,
+            symbols,
         })
     }
 

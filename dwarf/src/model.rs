@@ -84,7 +84,7 @@ impl Ty {
     }
 }
 
-fn udata(v: AttributeValue<R>) -> Option<u64> {
+pub(crate) fn udata(v: AttributeValue<R>) -> Option<u64> {
     match v {
         AttributeValue::Data1(x) => Some(x as u64),
         AttributeValue::Data2(x) => Some(x as u64),
@@ -98,7 +98,7 @@ fn udata(v: AttributeValue<R>) -> Option<u64> {
 }
 
 /// The type a DIE's DW_AT_type names, in the same object.
-fn type_attr(
+pub(crate) fn type_attr(
     obj: &Object,
     at: TypeRef,
     e: &gimli::DebuggingInformationEntry<R>,

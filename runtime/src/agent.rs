@@ -70,8 +70,9 @@ pub(crate) enum StopCmd {
     Locals(Answer),
     Inspect { name: String, path: Vec<String>, reply: Answer },
     Backtrace(Answer),
+    Frames(Answer),
     Resume(protocol::Resume),
-    Eval { entry: crate::debug::eval::Entry, names: Vec<String>, reply: Answer },
+    Eval { entry: crate::debug::eval::Entry, names: Vec<String>, addrs: Vec<u64>, reply: Answer },
     Release(Answer),
 }
 
@@ -229,12 +230,13 @@ impl Agent {
             Op::Locals { stop } => (stop, Box::new(StopCmd::Locals)),
             Op::Inspect { stop, name, path } => (stop, Box::new(|reply| StopCmd::Inspect { name, path, reply })),
             Op::Backtrace { stop } => (stop, Box::new(StopCmd::Backtrace)),
+            Op::Frames { stop } => (stop, Box::new(StopCmd::Frames)),
             Op::Release { stop } => (stop, Box::new(StopCmd::Release)),
-            Op::Eval { stop, eval, names } => {
+            Op::Eval { stop, eval, names, addrs } => {
                 let Some(&entry) = self.evals.get(eval) else { return Some(Err(format!("no eval #{eval}"))) };
                 // SAFETY: the address `load_eval` read from an eval library.
                 let entry: crate::debug::eval::Entry = unsafe { std::mem::transmute::<usize, crate::debug::eval::Entry>(entry) };
-                (stop, Box::new(move |reply| StopCmd::Eval { entry, names, reply }))
+                (stop, Box::new(move |reply| StopCmd::Eval { entry, names, addrs, reply }))
             }
             op => return Some(self.handle_here(op)),
         };
@@ -288,7 +290,7 @@ impl Agent {
             }
             Op::ReadMemory { addr, len } => read_memory(addr, len),
             Op::SetCatch { mode, outermost } => crate::debug::panics::set_catch(mode, outermost).map(|()| Reply::Done),
-            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Eval { .. } | Op::Release { .. } => {
+            Op::Locals { .. } | Op::Inspect { .. } | Op::Backtrace { .. } | Op::Frames { .. } | Op::Eval { .. } | Op::Release { .. } => {
                 unreachable!("answered by the stopped thread")
             }
             Op::Resume { stop, how } => {

@@ -69,6 +69,9 @@ pub enum Op {
     Inspect { stop: u64, name: String, path: Vec<String> },
     /// The stopped thread's native backtrace, symbolized.
     Backtrace { stop: u64 },
+    /// The stopped thread's physical frames from the stopped function
+    /// outwards, with registers (see `debug::frames`); replies `Frames`.
+    Frames { stop: u64 },
     /// Let a stopped thread go on.
     Resume { stop: u64, how: Resume },
     /// dlopen an eval library (see `debug::eval`); replies `EvalLoaded`.
@@ -76,7 +79,15 @@ pub enum Op {
     /// Run a loaded eval at a stop, over the locals `names` (the eval
     /// site's, in its order); replies `Value`, its `result` numbering the
     /// value for `Inspect` (as `$N`).
-    Eval { stop: u64, eval: usize, names: Vec<String> },
+    Eval {
+        stop: u64,
+        eval: usize,
+        names: Vec<String>,
+        /// The locals' addresses, in the site's order, when they are not
+        /// the stop's own (a caller's frame, from its debug info).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        addrs: Vec<u64>,
+    },
     /// Let go of a value an evaluation holds for rendering (see
     /// `Reply::Evaluated::held`); replies `Done`.
     Release { stop: u64 },
@@ -220,6 +231,22 @@ pub enum Reply {
     Memory { hex: String },
     /// Innermost first: `function (file:line)`.
     Backtrace { frames: Vec<String> },
+    /// Innermost first: the stopped function's frame, then its callers.
+    Frames { frames: Vec<RawFrame> },
+}
+
+/// One physical frame of a stopped thread, for finding its locals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawFrame {
+    /// The return address into this frame's code (the stop's own frame:
+    /// where it called the runtime).
+    pub ip: u64,
+    /// Its canonical frame address (the `rsp` before the call into it).
+    pub cfa: u64,
+    /// Its `rsp` while it waits in the call below it (that callee's CFA).
+    pub sp: u64,
+    /// Callee-saved registers the unwinder recovered: (DWARF number, value).
+    pub regs: Vec<(u16, u64)>,
 }
 
 #[cfg(test)]
@@ -238,9 +265,11 @@ mod tests {
             Op::Locals { stop: 4 },
             Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },
             Op::Backtrace { stop: 4 },
+            Op::Frames { stop: 4 },
             Op::Resume { stop: 4, how: Resume::Finish },
             Op::LoadEval { path: "/e.so".into() },
-            Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()] },
+            Op::Eval { stop: 4, eval: 1, names: vec!["x".into(), "self".into()], addrs: vec![] },
+            Op::Eval { stop: 4, eval: 1, names: vec!["x".into()], addrs: vec![4096] },
             Op::ReadMemory { addr: 4096, len: 8 },
             Op::Release { stop: 4 },
             Op::SetCatch { mode: CatchMode::Uncaught, outermost: vec![4096] },

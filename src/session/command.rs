@@ -38,6 +38,10 @@ pub enum Command {
     /// `set PLACE = EXPR`: an assignment run at the stop.
     Set { place: String, value: String },
     Backtrace,
+    /// `frame N`, `up`, `down`: select a frame of the stopped thread.
+    Frame(super::frames::FrameMove),
+    /// A breakpoint on the selected frame's line.
+    BreakHere,
     Threads,
     Thread(usize),
     Watch(String),
@@ -63,7 +67,9 @@ commands (short forms in brackets):
   locals                      the locals at the stop
   print [p] EXPR              any Rust expression at the stop: locals, self, calls, the module's items
   set PLACE = EXPR            assign to a `let mut` local, a field through &mut, an element, a static
-  backtrace [bt]              the stopped thread's native backtrace
+  backtrace [bt]              the stopped thread's frames (the selected one marked *)
+  frame [f] N / up / down     select a frame: `locals` and `print` then read its locals (from debug info)
+  break here                  a breakpoint on the selected frame's line (hits on the function's next call)
   threads / thread N          list threads / select a stopped thread
   watch EXPR                  a Rust expression shown at each stop
   catch panic                 stop a thread that panics, before it unwinds (`continue`: the panic goes on)
@@ -81,6 +87,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let (word, rest) = line.split_once(char::is_whitespace).map(|(w, r)| (w, r.trim())).unwrap_or((line, ""));
     let number = |what: &str| rest.parse::<u32>().map_err(|_| format!("`{word}` needs {what}, got `{rest}`"));
     let cmd = match word {
+        "break" | "b" | "br" if rest == "here" => Command::BreakHere,
         "break" | "b" | "br" => Command::Break(parse_break(rest)?),
         "delete" | "d" if rest == "all" => Command::Delete(None),
         "delete" | "d" => Command::Delete(Some(number("a breakpoint number or `all`")?)),
@@ -101,6 +108,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Command::Set { place, value }
         }
         "backtrace" | "bt" | "where" => Command::Backtrace,
+        "frame" | "f" if rest.is_empty() => return Err(format!("`{word}` needs a frame number (see `backtrace`)")),
+        "frame" | "f" => Command::Frame(super::frames::FrameMove::To(number("a frame number (see `backtrace`)")? as usize)),
+        "up" if rest.is_empty() => Command::Frame(super::frames::FrameMove::Up),
+        "down" if rest.is_empty() => Command::Frame(super::frames::FrameMove::Down),
         "threads" => Command::Threads,
         "thread" => Command::Thread(number("a thread number")? as usize),
         "watch" if !rest.is_empty() => Command::Watch(rest.to_string()),

@@ -16,8 +16,8 @@ use anyhow::{anyhow, bail, Result};
 /// A loaded eval library: its index in the program and the locals it takes.
 #[derive(Debug, Clone)]
 pub(super) struct LoadedEval {
-    eval: usize,
-    names: Vec<String>,
+    pub eval: usize,
+    pub names: Vec<String>,
 }
 
 /// What identifies an eval library: the process, the function's build,
@@ -84,7 +84,7 @@ impl Session {
         Ok(())
     }
 
-    fn show(&mut self, stop: u64, expr: &str, value: Evaluated) -> Result<()> {
+    pub(super) fn show(&mut self, stop: u64, expr: &str, value: Evaluated) -> Result<()> {
         let type_name = value.type_name.clone();
         let mut view = value.view;
         // Without `Debug`: from debug info, where the value lives (a place

@@ -11,6 +11,8 @@ pub mod breakpoints;
 mod catch;
 pub mod command;
 mod evaluate;
+mod frame_eval;
+pub mod frames;
 mod values;
 pub mod output;
 
@@ -79,6 +81,8 @@ pub struct Session {
     last_eval: Option<crate::Timings>,
     /// Debug info for values without `Debug`, read on first need.
     values: Option<values::Values>,
+    /// The current stop's frames and the one selected (`frames.rs`).
+    stack: Option<frames::Stack>,
     launch: Launch,
     emit: Box<dyn FnMut(&Out)>,
 }
@@ -133,6 +137,7 @@ impl Session {
             evals: HashMap::new(),
             last_eval: None,
             values: None,
+            stack: None,
             watches: Vec::new(),
             catch_mode,
             catch_sent: false,
@@ -179,6 +184,7 @@ impl Session {
         self.built.clear();
         self.evals.clear();
         self.values = None;
+        self.stack = None;
         // The new process runs the build's code: edits are built again.
         let edited: Vec<usize> = self.edited.keys().copied().collect();
         self.edited.clear();
@@ -360,6 +366,10 @@ impl Session {
                 self.refuse_stepping_a_panic("finish")?;
                 self.resume(Resume::Finish, false)?
             }
+            Command::Locals if self.in_native_frame()? => {
+                let vars = self.frame_locals()?;
+                self.say(Out::Locals { vars });
+            }
             Command::Locals => {
                 let stop = self.current_stop()?;
                 let mut vars: Vec<_> = self.dbg.locals(stop)?.into_iter().filter(|v| !self.watches.contains(&v.name)).collect();
@@ -370,13 +380,13 @@ impl Session {
                 }
                 self.say(Out::Locals { vars });
             }
+            Command::Print(expr) if self.in_native_frame()? => self.frame_print(&expr)?,
             Command::Print(expr) => self.print(&expr)?,
+            Command::Set { place, value } if self.in_native_frame()? => self.frame_set(&place, &value)?,
             Command::Set { place, value } => self.set(&place, &value)?,
-            Command::Backtrace => {
-                let stop = self.current_stop()?;
-                let frames = self.dbg.backtrace(stop)?;
-                self.say(Out::Backtrace { frames });
-            }
+            Command::Backtrace => self.backtrace()?,
+            Command::Frame(to) => self.select_frame(to)?,
+            Command::BreakHere => self.break_here()?,
             Command::Threads => {
                 let threads = self.threads();
                 self.say(Out::Threads { threads });

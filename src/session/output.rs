@@ -22,7 +22,10 @@ pub enum Out {
     Locals { vars: Vec<VarDesc> },
     Value { expr: String, type_name: String, value: String, fields: Vec<(String, String)>, truncated: bool },
     Log { breakpoint: u32, file: String, line: u32, thread: u64, text: String },
-    Backtrace { frames: Vec<String> },
+    /// Innermost first; `selected`: the frame `locals` and `print` read.
+    Backtrace { frames: Vec<String>, selected: usize },
+    /// A frame selected with `frame`, `up` or `down`.
+    Frame(FrameView),
     Threads { threads: Vec<ThreadRow> },
     Breakpoints { breakpoints: Vec<BreakpointRow> },
     Exited { code: Option<i32>, signal: Option<i32> },
@@ -87,6 +90,20 @@ impl BreakpointRow {
         }
         s
     }
+}
+
+/// A frame of the stopped thread.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameView {
+    pub number: usize,
+    pub function: String,
+    /// Empty when its debug info names no file.
+    pub file: String,
+    pub line: u32,
+    /// The source line, as it is now.
+    pub source: String,
+    /// Runs native code: its locals come from debug info.
+    pub native: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,9 +195,17 @@ impl fmt::Display for Out {
                 Ok(())
             }
             Out::Log { file, line, text, .. } => write!(f, "log {file}:{line}: {text}"),
-            Out::Backtrace { frames } => {
-                let lines: Vec<String> = frames.iter().enumerate().map(|(i, fr)| format!("#{i} {fr}")).collect();
+            Out::Backtrace { frames, selected } => {
+                let mark = |i: usize| if i == *selected { "* " } else { "  " };
+                let lines: Vec<String> = frames.iter().enumerate().map(|(i, fr)| format!("{}#{i} {fr}", mark(i))).collect();
                 write!(f, "{}", lines.join("\n"))
+            }
+            Out::Frame(fr) => {
+                write!(f, "#{} {}", fr.number, fr.function)?;
+                if !fr.file.is_empty() {
+                    write!(f, " at {}:{}\n{:>5} | {}", fr.file, fr.line, fr.line, fr.source.trim_end())?;
+                }
+                Ok(())
             }
             Out::Threads { threads } => {
                 let lines: Vec<String> = threads

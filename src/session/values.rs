@@ -28,14 +28,26 @@ impl Values {
         Ok(Values { program, libraries: 0 })
     }
 
-    /// The value of the type whose marker is at `marker`, at `address`,
-    /// expanded along `path`.
-    pub(super) fn render(&mut self, dbg: &mut Debuggee, marker: u64, address: u64, path: &[String]) -> Result<Node> {
+    /// Adds the libraries the program loaded since the last look.
+    fn catch_up(&mut self, dbg: &Debuggee) {
         for (library, base) in &dbg.libraries[self.libraries..] {
             // A library without debug info only lacks its types.
             let _ = self.program.add_object(library, *base);
         }
         self.libraries = dbg.libraries.len();
+    }
+
+    /// Runs `f` over the program's debug info and its memory (as it is now).
+    pub(super) fn with_program<T>(&mut self, dbg: &mut Debuggee, f: impl FnOnce(&Program, &dyn Memory) -> T) -> T {
+        self.catch_up(dbg);
+        let memory = Remote { dbg: RefCell::new(dbg), pages: RefCell::new(HashMap::new()) };
+        f(&self.program, &memory)
+    }
+
+    /// The value of the type whose marker is at `marker`, at `address`,
+    /// expanded along `path`.
+    pub(super) fn render(&mut self, dbg: &mut Debuggee, marker: u64, address: u64, path: &[String]) -> Result<Node> {
+        self.catch_up(dbg);
         let ty = self.program.type_of_marker(marker).ok_or_else(|| anyhow!("no debug info names this value's type (a build without debuginfo?)"))?;
         let memory = Remote { dbg: RefCell::new(dbg), pages: RefCell::new(HashMap::new()) };
         self.program.render(ty, address, path, &memory).map_err(|e| anyhow!("{e}"))

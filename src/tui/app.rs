@@ -94,6 +94,7 @@ pub struct Hit {
     /// The first tree row shown (the tree scrolls with the selection).
     pub locals_offset: usize,
     pub breakpoints: Rect,
+    pub stack: Rect,
 }
 
 pub struct App {
@@ -121,6 +122,10 @@ pub struct App {
     pub locals_selected: usize,
     pub breakpoints_selected: usize,
     pub backtrace: Vec<String>,
+    /// The frame `locals` reads (`frame N`), and its line when it is not
+    /// the stop's (drawn in the source pane).
+    pub frame_selected: usize,
+    pub frame_line: Option<(String, u32)>,
     pub threads: Vec<ThreadRow>,
     pub output: Vec<OutLine>,
     /// Lines scrolled back from the end of the output.
@@ -168,6 +173,8 @@ impl App {
             locals_selected: 0,
             breakpoints_selected: 0,
             backtrace: Vec::new(),
+            frame_selected: 0,
+            frame_line: None,
             threads: Vec::new(),
             output: Vec::new(),
             output_back: 0,
@@ -235,6 +242,10 @@ impl App {
     }
 
     /// Sends a command line to the session.
+    pub(super) fn send_command(&mut self, command: &str) {
+        self.send(command)
+    }
+
     fn send(&mut self, command: &str) {
         match &self.sender {
             Some(tx) => {
@@ -313,6 +324,8 @@ impl App {
                 self.scroll_to_cursor();
                 self.locals.clear();
                 self.locals_selected = 0;
+                self.frame_selected = 0;
+                self.frame_line = None;
                 self.send("locals");
                 self.send("backtrace");
                 self.send("threads");
@@ -341,10 +354,12 @@ impl App {
                 }
                 self.show_evaluated(&out);
             }
-            Out::Backtrace { frames } => {
+            Out::Backtrace { frames, selected } => {
                 self.backtrace = frames.clone();
+                self.frame_selected = *selected;
                 return;
             }
+            Out::Frame(view) => self.on_frame(view),
             Out::Threads { threads } => {
                 self.threads = threads.clone();
                 return;
@@ -499,6 +514,8 @@ impl App {
             self.stop = None;
             self.locals.clear();
             self.backtrace.clear();
+            self.frame_selected = 0;
+            self.frame_line = None;
         }
         self.send(command);
         self.send("threads");
@@ -551,11 +568,12 @@ impl App {
             KeyCode::F(23) => self.resume("finish"),
             KeyCode::Char('s') | KeyCode::F(11) => self.resume("step"),
             KeyCode::Char('f') => self.resume("finish"),
+            KeyCode::Char('H') if self.state == ProgramState::Stopped => self.send("break here"),
             _ => match self.focus {
                 Pane::Source => self.on_source_key(key),
                 Pane::Locals => self.on_locals_key(key),
                 Pane::Breakpoints => self.on_breakpoints_key(key),
-                Pane::Stack => {}
+                Pane::Stack => self.on_stack_key(key),
                 Pane::Output => self.on_output_key(key),
             },
         }
@@ -803,6 +821,9 @@ impl App {
                             self.toggle_node(at);
                         }
                     }
+                } else if inside(self.hit.stack) {
+                    self.focus = Pane::Stack;
+                    self.on_stack_click((mouse.row - self.hit.stack.y) as usize);
                 } else if inside(self.hit.breakpoints) {
                     self.focus = Pane::Breakpoints;
                     let row = (mouse.row - self.hit.breakpoints.y) as usize;

@@ -6,6 +6,7 @@
 
 mod app;
 mod highlight;
+mod stack;
 mod view;
 
 use crate::debuggee::Event;

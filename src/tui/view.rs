@@ -28,6 +28,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("Tab  shift-Tab", "focus the next / previous pane"),
     ("Enter ← →", "expand / collapse in Locals"),
     ("e  d", "enable-disable / delete in Breakpoints"),
+    ("↑↓ in Stack, click", "select a frame: its line and locals"),
+    ("H", "break here: a breakpoint on the selected frame's line"),
     ("mouse", "click the gutter: breakpoint; click a value: expand"),
     ("P", "catch panics on / off (a panicking thread stops before it unwinds)"),
     ("r", "run the program again (restarts it if it runs)"),
@@ -49,7 +51,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(25), Constraint::Percentage(25)]).areas(side);
         draw_locals(frame, app, locals, &mut hit);
         draw_breakpoints(frame, app, breakpoints, &mut hit);
-        draw_stack(frame, app, stack);
+        draw_stack(frame, app, stack, &mut hit);
     }
     draw_output(frame, app, output);
     draw_command(frame, app, command);
@@ -87,6 +89,8 @@ fn draw_source(frame: &mut Frame, app: &mut App, area: Rect, hit: &mut Hit) {
     let spinner = spinner_char(app);
     let diagnostics = app.file.as_ref().and_then(|f| app.diagnostics.get(f)).cloned().unwrap_or_default();
     let stop_line = app.stop.as_ref().filter(|s| Some(&s.file) == app.file.as_ref()).map(|s| s.line as usize);
+    // The selected caller frame's line (the call it waits in).
+    let frame_line = app.frame_line.as_ref().filter(|(f, _)| Some(f) == app.file.as_ref()).map(|(_, l)| *l as usize);
     let mut rows = Vec::new();
     for i in app.top..(app.top + inner.height as usize).min(app.lines.len()) {
         let number = i as u32 + 1;
@@ -101,7 +105,13 @@ fn draw_source(frame: &mut Frame, app: &mut App, area: Rect, hit: &mut Hit) {
         } else {
             Style::default().fg(Color::DarkGray)
         };
-        let arrow = if is_stop { Span::styled("▶", Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD)) } else { Span::raw(" ") };
+        let arrow = if is_stop {
+            Span::styled("▶", Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+        } else if frame_line == Some(number as usize) {
+            Span::styled("▷", Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD))
+        } else {
+            Span::raw(" ")
+        };
         let mut spans = vec![Span::styled(mark, mark_style), Span::styled(format!("{number:>digits$}"), number_style), arrow, Span::raw(" ")];
         spans.extend(app.styled.get(i).cloned().unwrap_or_default());
         if let Some((_, message)) = error {
@@ -238,9 +248,10 @@ fn draw_breakpoints(frame: &mut Frame, app: &App, area: Rect, hit: &mut Hit) {
     frame.render_widget(Paragraph::new(rows), inner);
 }
 
-fn draw_stack(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_stack(frame: &mut Frame, app: &App, area: Rect, hit: &mut Hit) {
     let block = pane_block(" Threads & stack ".into(), app.focus == Pane::Stack);
     let inner = block.inner(area);
+    hit.stack = inner;
     frame.render_widget(block, area);
     let mut rows: Vec<Line> = app
         .threads
@@ -251,7 +262,15 @@ fn draw_stack(frame: &mut Frame, app: &App, area: Rect) {
             Line::from(format!("{mark}{} {}: {}", t.number, t.name, t.stopped_at.as_deref().unwrap_or("")))
         })
         .collect();
-    rows.extend(app.backtrace.iter().enumerate().map(|(i, f)| Line::from(Span::styled(format!("#{i} {f}"), Style::default().fg(Color::Gray)))));
+    rows.extend(app.backtrace.iter().enumerate().map(|(i, f)| {
+        let mark = if i == app.frame_selected { "▸" } else { " " };
+        let line = Line::from(Span::styled(format!("{mark}#{i} {f}"), Style::default().fg(Color::Gray)));
+        if i == app.frame_selected && app.focus == Pane::Stack {
+            line.style(Style::default().add_modifier(Modifier::REVERSED))
+        } else {
+            line
+        }
+    }));
     frame.render_widget(Paragraph::new(rows), inner);
 }
 

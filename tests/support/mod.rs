@@ -230,10 +230,17 @@ pub struct Run {
 
 /// Runs `cargo hotbreak ARGS` with `script` on stdin and its own state dir.
 pub fn hotbreak(args: &[&str], script: &str, state: &str) -> Run {
+    hotbreak_in(workspace(), args, script, state)
+}
+
+/// [`hotbreak`] in the workspace `dir` (a scratch crate), building into
+/// this repository's target dir.
+pub fn hotbreak_in(dir: &Path, args: &[&str], script: &str, state: &str) -> Run {
     let state_dir = workspace().join("target/hotbreak/test-state").join(state);
     let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"))
         .args(args)
-        .current_dir(workspace())
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target"))
         .env("HOTBREAK_STATE", &state_dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -10,6 +10,7 @@
 //! might hold.
 
 pub mod eval;
+mod frames;
 pub(crate) mod panics;
 mod stop;
 pub mod tasks;

@@ -177,7 +177,10 @@ fn pause(info: &PanicHookInfo<'_>) {
         line,
         reason: StopReason::Panic { message, file, line, column },
     };
-    stop::pause_event(event, 0, &[], None);
+    // The frames `Frames` reports start outside this function: std's
+    // panic machinery, then the panicking frame (the tool skips to it).
+    let mark = 0u8;
+    stop::pause_event(event, 0, &[], None, stop::stack_mark(&mark));
 }
 
 /// Where a panic's backtrace starts: the first frame, from `start` on,

@@ -182,43 +182,55 @@ impl Frame {
     /// A step point of this frame whose thread is stepping (the caller
     /// checked `STEPPING`).
     pub fn step(&self, line: u32, locals: &[Local<'_>]) {
+        let mark = 0u8;
+        let entry = stack_mark(&mark);
         if self.asynchronous {
             // Its own step, on any thread, or a step into it: from the
             // async fn awaiting it, or from a sync caller on this thread.
             let me = self.task();
             if tasks::take_line(me, self.awaiter.get()) || MODE.with(Cell::get) == Mode::StepIn {
-                pause(self.meta, line, StopReason::Step, 0, locals, Some(TaskStop::At(me)));
+                pause(self.meta, line, StopReason::Step, 0, locals, Some(TaskStop::At(me)), entry);
             }
             return;
         }
         let (depth, alive) = position(Some(self.at()));
         if stops_here(depth, alive) {
-            pause(self.meta, line, StopReason::Step, depth, locals, None);
+            pause(self.meta, line, StopReason::Step, depth, locals, None, entry);
         }
     }
 
     /// A breakpoint of this frame whose condition and hit count said "pause".
     pub fn breakpoint(&self, line: u32, id: u32, locals: &[Local<'_>]) {
+        let mark = 0u8;
+        let entry = stack_mark(&mark);
         if self.asynchronous {
-            pause(self.meta, line, StopReason::Breakpoint { id }, 0, locals, Some(TaskStop::At(self.task())));
+            pause(self.meta, line, StopReason::Breakpoint { id }, 0, locals, Some(TaskStop::At(self.task())), entry);
             return;
         }
         let (depth, _) = position(Some(self.at()));
-        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals, None);
+        pause(self.meta, line, StopReason::Breakpoint { id }, depth, locals, None, entry);
     }
 
     /// The region returns `value`: pauses when stepping out of this frame.
     pub fn returned(&self, line: u32, value: Local<'_>, locals: &[Local<'_>]) {
-        frame_returned(self, line, value, locals)
+        let mark = 0u8;
+        frame_returned(self, line, value, locals, stack_mark(&mark))
     }
 }
 
-pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>]) {
+/// The address of a local of the runtime entry point the program called:
+/// the frames outside the one holding it are the program's (`frames::walk`).
+#[inline(always)]
+pub(super) fn stack_mark(local: &u8) -> usize {
+    std::hint::black_box(local) as *const u8 as usize
+}
+
+pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals: &[Local<'_>], entry: usize) {
     if frame.asynchronous {
         if tasks::take_return(frame.task()) && !std::thread::panicking() {
             let shown = value::summary(&value);
             let stop = TaskStop::Returning { awaiter: frame.awaiter.get() };
-            pause(frame.meta, line, StopReason::Return { value: shown }, 0, locals, Some(stop));
+            pause(frame.meta, line, StopReason::Return { value: shown }, 0, locals, Some(stop), entry);
         }
         return;
     }
@@ -227,7 +239,7 @@ pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals:
     let here = stepping_here && depth <= position(Some(frame.at())).1;
     if here && !std::thread::panicking() {
         let shown = value::summary(&value);
-        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals, None);
+        pause(frame.meta, line, StopReason::Return { value: shown }, depth, locals, None, entry);
     }
     // Gone now: a step point of the caller must not see this frame.
     let _ = FRAMES.try_with(|frames| {
@@ -242,16 +254,20 @@ pub(crate) fn frame_returned(frame: &Frame, line: u32, value: Local<'_>, locals:
 /// A step point in a closure of a patched function whose thread is
 /// stepping: it counts as a line of the frame it runs in.
 pub fn step(meta: &'static FnMeta, line: u32, locals: &[Local<'_>]) {
+    let mark = 0u8;
+    let entry = stack_mark(&mark);
     let (depth, alive) = position(None);
     if stops_here(depth, alive) {
-        pause(meta, line, StopReason::Step, depth, locals, None);
+        pause(meta, line, StopReason::Step, depth, locals, None, entry);
     }
 }
 
 /// A breakpoint whose condition and hit count said "pause".
 pub fn breakpoint(meta: &'static FnMeta, line: u32, id: u32, locals: &[Local<'_>]) {
+    let mark = 0u8;
+    let entry = stack_mark(&mark);
     let (depth, _) = position(None);
-    pause(meta, line, StopReason::Breakpoint { id }, depth, locals, None);
+    pause(meta, line, StopReason::Breakpoint { id }, depth, locals, None, entry);
 }
 
 /// A log point: reported to the tool, the thread does not pause.
@@ -261,7 +277,9 @@ pub fn log(meta: &'static FnMeta, line: u32, id: u32, text: String) {
 
 /// Blocks this thread until the tool resumes it, serving its requests about
 /// this frame meanwhile. Returns at once when no tool is connected.
-fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>) {
+/// `entry` is a stack address inside the runtime entry point the program
+/// called: the frames outside it are the ones `Frames` reports.
+fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>, entry: usize) {
     let event = StopEvent {
         stop: 0,
         thread: unsafe { libc::gettid() } as u64,
@@ -272,12 +290,12 @@ fn pause(meta: &'static FnMeta, line: u32, reason: StopReason, depth: u32, local
         line,
         reason,
     };
-    pause_event(event, depth, locals, task)
+    pause_event(event, depth, locals, task, entry)
 }
 
 /// [`pause`] for a stop described whole by its event: a panic (see
 /// `panics.rs`) pauses this way, with no locals of its own.
-pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>) {
+pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>], task: Option<TaskStop>, entry: usize) {
     // Where a panic happened: its backtrace starts at that frame, below
     // std's panic machinery.
     let panic_at = match &event.reason {
@@ -330,9 +348,9 @@ pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>], ta
                 // expression would be a panic while panicking, an abort.
                 let _ = reply.send(Err("cannot evaluate at a panic stop: a panic of the expression would abort the program".into()));
             }
-            StopCmd::Eval { entry, names, reply } => {
+            StopCmd::Eval { entry, names, addrs, reply } => {
                 let mut reply = Some(reply);
-                let result = evaluate(entry, &names, locals, &mut results, &mut |answer| {
+                let result = evaluate(entry, &names, &addrs, locals, &mut results, &mut |answer| {
                     if let Some(reply) = reply.take() {
                         let _ = reply.send(answer);
                     }
@@ -369,6 +387,9 @@ pub(super) fn pause_event(event: StopEvent, depth: u32, locals: &[Local<'_>], ta
             StopCmd::Backtrace(reply) => {
                 let at = panic_at.as_ref().map(|(file, line)| (file.as_str(), *line));
                 let _ = reply.send(Ok(Reply::Backtrace { frames: backtrace(at) }));
+            }
+            StopCmd::Frames(reply) => {
+                let _ = reply.send(Ok(Reply::Frames { frames: super::frames::walk(entry) }));
             }
             StopCmd::Resume(how) => {
                 // A panicking thread can only go on panicking: it unwinds
@@ -413,21 +434,24 @@ fn step_on_in_task(task: TaskStop, mode: Mode) {
 }
 
 /// Runs a loaded eval over this stop's `locals` named `names` (the eval
-/// site's, in its order).
+/// site's, in its order), or over `addrs` when the tool gives them: the
+/// locals of a caller's frame, further up this thread's stack.
 fn evaluate(
     entry: super::eval::Entry,
     names: &[String],
+    addrs: &[u64],
     locals: &[Local<'_>],
     results: &mut Vec<(String, bool)>,
     hold: &mut dyn FnMut(Result<Reply, String>),
 ) -> Result<Reply, String> {
-    let mut ptrs = Vec::with_capacity(names.len());
-    for name in names {
+    let mut ptrs: Vec<*mut ()> = addrs.iter().map(|&a| a as usize as *mut ()).collect();
+    for name in names.iter().filter(|_| addrs.is_empty()) {
         let local = locals.iter().rev().find(|l| l.name == name).ok_or_else(|| format!("`{name}` is not available at this stop"))?;
         ptrs.push(local.addr as *mut ());
     }
-    // SAFETY: the tool built the eval for this function's stop line, over
-    // these locals, whose frame is paused below us.
+    // SAFETY: the tool built the eval for this function's stop line (or
+    // the line of a caller's frame), over these locals, whose frame is
+    // paused below us.
     let outcome = unsafe {
         super::eval::call(entry, &ptrs, &mut |held| {
             let reply = Reply::Evaluated {
