@@ -266,6 +266,7 @@ fn the_stack_pane_selects_a_callers_frame_and_breaks_there() {
     let screen = tmux.wait_for("the stop in `process`", LIMIT, |s| s.contains(&format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`")));
     assert_eq!(gutter(&screen, call).map(|g| g.ends_with('▶')), Some(true), "{screen}");
     tmux.keys(&["q", "y"]);
+}
 
 /// Rounds of `examples/panics serve` whose batch panicked, on screen.
 fn bad_rounds(screen: &str) -> Vec<u32> {
