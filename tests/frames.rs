@@ -37,9 +37,9 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             "error: no thread is stopped: `frame`, `up` and `down` select a frame of a stopped thread",
             "error: no thread is stopped",
             &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
-            &format!("* #0 frames_stack::total (src/main.rs:{sum})"),
-            &format!("  #1 frames_stack::process (src/main.rs:{call})"),
-            &format!("  #2 frames_stack::main (src/main.rs:{in_main})"),
+            &format!("#0 frames_stack::total (src/main.rs:{sum})\n"),
+            &format!("#1 frames_stack::process (src/main.rs:{call}"),
+            &format!("#2 frames_stack::main (src/main.rs:{in_main}"),
             // `up`: the native caller, its line and locals from DWARF.
             &format!("#1 frames_stack::process at src/main.rs:{call}\n{call:>5} |     let t = total(&order.items);"),
             "order: frames_stack::Order = Order { id: 7, customer: Customer { name: \"ann\", tier: 2 }, items: [10, 20, 1], note: None, ratio: 1.0 }",
@@ -60,8 +60,9 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             "order.id = 40",
             "order.id: u32 = 40",
             "cannot find value `nosuch` in this scope",
-            "  #0 frames_stack::total (",
-            "* #1 frames_stack::process (",
+            "#0 frames_stack::total (",
+            "#1 frames_stack::process (",
+            ")  <- selected\n#2 frames_stack::main (",
             &format!("#2 frames_stack::main at src/main.rs:{in_main}"),
             "rounds: u64 = 3",
             "round: u64 = 1",
@@ -80,9 +81,9 @@ fn up_shows_a_native_callers_locals_and_break_here_stops_there_next_time() {
             &format!("stopped (breakpoint 2) at src/main.rs:{call} in `process`"),
             &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
             "items: &[u32] = [10, 20, 2]",
-            &format!("* #0 frames_stack::total (src/main.rs:{sum})"),
+            &format!("#0 frames_stack::total (src/main.rs:{sum})"),
             // `process` now runs its patch, with debug info too.
-            &format!("  #1 frames_stack::process (src/main.rs:{call}"),
+            &format!("#1 frames_stack::process (src/main.rs:{call}"),
             // A patched caller: its patch's DWARF (instrumented code) holds
             // the same locals.
             &format!("#1 frames_stack::process at src/main.rs:{call}"),
@@ -112,8 +113,8 @@ fn release_hosts_show_what_their_debug_info_allows() {
         &run.stdout,
         &[
             &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
-            &format!("* #0 frames_release::total (src/main.rs:{sum})"),
-            "  #1 frames_release::",
+            &format!("#0 frames_release::total (src/main.rs:{sum})"),
+            "#1 frames_release::",
             "error: `frames_release::",
             "` has no debug info, so its locals are unknown (a profile without `debug = true`?)",
             "program killed",
@@ -130,9 +131,9 @@ fn release_hosts_show_what_their_debug_info_allows() {
         out,
         &[
             &format!("stopped (breakpoint 1) at src/main.rs:{sum} in `total`"),
-            &format!("* #0 frames_release_debug::total (src/main.rs:{sum})"),
-            "  #1 frames_release_debug::process (src/main.rs:",
-            "  #2 frames_release_debug::main (src/main.rs:",
+            &format!("#0 frames_release_debug::total (src/main.rs:{sum})"),
+            "#1 frames_release_debug::process (src/main.rs:",
+            "#2 frames_release_debug::main (src/main.rs:",
             "#1 frames_release_debug::process at src/main.rs:",
             "order: frames_release_debug::Order = ",
             "#2 frames_release_debug::main at src/main.rs:",
@@ -164,7 +165,7 @@ fn frames_in_json_lines() {
     assert_eq!((frame["number"].as_u64(), frame["function"].as_str(), frame["file"].as_str(), frame["line"].as_u64()), (Some(1), Some("frames_json::process"), Some("src/main.rs"), Some(call as u64)));
     assert_eq!(frame["native"], true);
     assert_eq!(events[5]["selected"], 1);
-    assert_eq!(events[5]["frames"][1], format!("frames_json::process (src/main.rs:{call})"));
+    assert!(events[5]["frames"][1].as_str().is_some_and(|f| f.starts_with(&format!("frames_json::process (src/main.rs:{call}"))), "{}", run.stdout);
     let vars = events[6]["vars"].as_array().unwrap();
     let round = vars.iter().find(|v| v["name"] == "round").unwrap();
     assert_eq!((round["type_name"].as_str(), round["value"].as_str()), (Some("u64"), Some("1")));

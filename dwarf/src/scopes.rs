@@ -35,6 +35,14 @@ pub struct Site {
     pub inlined: bool,
 }
 
+impl Site {
+    /// The loaded object (in `Program::add_object` order) whose DWARF
+    /// describes it.
+    pub fn object(&self) -> u32 {
+        self.subprogram.object
+    }
+}
+
 impl Program {
     /// The functions running at runtime address `pc`, innermost first: the
     /// calls inlined there, then the subprogram. For a caller's frame pass

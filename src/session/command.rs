@@ -67,7 +67,7 @@ commands (short forms in brackets):
   locals                      the locals at the stop
   print [p] EXPR              any Rust expression at the stop: locals, self, calls, the module's items
   set PLACE = EXPR            assign to a `let mut` local, a field through &mut, an element, a static
-  backtrace [bt]              the stopped thread's frames (the selected one marked *)
+  backtrace [bt]              the stopped thread's frames (`<- selected`: the one `frame` chose)
   frame [f] N / up / down     select a frame: `locals` and `print` then read its locals (from debug info)
   break here                  a breakpoint on the selected frame's line (hits on the function's next call)
   threads / thread N          list threads / select a stopped thread

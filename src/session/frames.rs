@@ -24,6 +24,9 @@ pub(super) struct StackFrame {
     /// Relative to the workspace when it is in it.
     pub file: Option<String>,
     pub line: u32,
+    /// 0 when unknown, or meaningless: a patch's columns are those of its
+    /// instrumented text.
+    pub column: u32,
     /// Its physical frame, and where in it: `None` for frame 0 (the step
     /// point's locals) and code without debug info.
     pub at: Option<(usize, Site)>,
@@ -61,12 +64,14 @@ impl Session {
                 if sites.is_empty() {
                     // No DWARF for it (a build without debuginfo): its symbol.
                     let function = program.symbol_at(frame.ip.wrapping_sub(1)).unwrap_or_else(|| format!("{:#x}", frame.ip));
-                    listed.push(StackFrame { function, file: None, line: 0, at: None });
+                    listed.push(StackFrame { function, file: None, line: 0, column: 0, at: None });
                 }
                 let start_up = sites.iter().any(|s| is_start_up(&s.function));
                 for site in sites {
                     let at = Some((i, site.clone()));
-                    listed.push(StackFrame { function: site.function, file: site.file, line: site.line, at });
+                    // The executable is object 0; the others are patches.
+                    let column = if site.object() == 0 { site.column } else { 0 };
+                    listed.push(StackFrame { function: site.function, file: site.file, line: site.line, column, at });
                 }
                 if start_up {
                     // What lies below `main` is never shown: not symbolized.
@@ -118,9 +123,10 @@ impl Session {
             Some(first) => {
                 first.file = Some(event.file.clone());
                 first.line = event.line;
+                first.column = 0;
                 first.at = None;
             }
-            None => frames.push(StackFrame { function: event.name.clone(), file: Some(event.file.clone()), line: event.line, at: None }),
+            None => frames.push(StackFrame { function: event.name.clone(), file: Some(event.file.clone()), line: event.line, column: 0, at: None }),
         }
         if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
             eprintln!("hotbreak: stack of {} frames ({} physical): walk {walked:.1?}, symbolized in {:.1?}", frames.len(), raw.len(), started.elapsed() - walked);
@@ -142,11 +148,11 @@ impl Session {
     pub(super) fn in_native_frame(&mut self) -> Result<bool> {
         let Some(stop) = self.current else { return Ok(false) };
         let panic = self.stops.iter().any(|s| s.stop == stop && matches!(s.reason, StopReason::Panic { .. }));
-        if !panic && self.selected_frame() == 0 {
-            return Ok(false);
+        if self.selected_frame() > 0 {
+            return Ok(true);
         }
-        let stack = self.stack()?;
-        Ok(stack.frames[stack.selected].at.is_some())
+        // Frame 0 of a panic: from its DWARF, if it has any.
+        Ok(panic && self.stack()?.frames[0].at.is_some())
     }
 
     /// The frame selected at the current stop (0 when none was).
@@ -160,8 +166,15 @@ impl Session {
     /// `backtrace`: the frames, the selected one marked.
     pub(super) fn backtrace(&mut self) -> Result<()> {
         let stack = self.stack()?;
-        let frames = stack.frames.iter().map(describe).collect();
-        let selected = stack.selected;
+        let (stop, selected) = (stack.stop, stack.selected);
+        let mut frames: Vec<String> = stack.frames.iter().map(describe).collect();
+        // At a panic the runtime's backtrace (std's symbolizer, which also
+        // finds the panicking frame without DWARF) stays what is printed.
+        // Known gap: there it may not line up with the selectable frames.
+        let panic = self.stops.iter().any(|s| s.stop == stop && matches!(s.reason, StopReason::Panic { .. }));
+        if panic {
+            frames = self.dbg.backtrace(stop)?;
+        }
         self.say(Out::Backtrace { frames, selected });
         Ok(())
     }
@@ -300,10 +313,10 @@ fn no_debug_info(frame: &StackFrame) -> String {
     format!("`{}` has no debug info, so its locals are unknown (a profile without `debug = true`?)", frame.function)
 }
 
-/// `function (file:line)`. No column: in a patch the line table's columns
-/// are those of the instrumented text.
+/// `function (file:line:column)`, as std's backtraces print a frame.
 fn describe(f: &StackFrame) -> String {
     match &f.file {
+        Some(file) if f.column > 0 => format!("{} ({file}:{}:{})", f.function, f.line, f.column),
         Some(file) => format!("{} ({file}:{})", f.function, f.line),
         None => f.function.clone(),
     }
@@ -373,7 +386,7 @@ mod tests {
     use super::{fold_shims, relative_to, StackFrame};
 
     fn frame(function: &str, line: u32) -> StackFrame {
-        StackFrame { function: function.into(), file: Some("src/lib.rs".into()), line, at: None }
+        StackFrame { function: function.into(), file: Some("src/lib.rs".into()), line, column: 0, at: None }
     }
 
     #[test]

@@ -196,8 +196,9 @@ impl fmt::Display for Out {
             }
             Out::Log { file, line, text, .. } => write!(f, "log {file}:{line}: {text}"),
             Out::Backtrace { frames, selected } => {
-                let mark = |i: usize| if i == *selected { "* " } else { "  " };
-                let lines: Vec<String> = frames.iter().enumerate().map(|(i, fr)| format!("{}#{i} {fr}", mark(i))).collect();
+                // Frame 0 is where a stop starts: only another one is marked.
+                let mark = |i: usize| if i == *selected && i > 0 { "  <- selected" } else { "" };
+                let lines: Vec<String> = frames.iter().enumerate().map(|(i, fr)| format!("#{i} {fr}{}", mark(i))).collect();
                 write!(f, "{}", lines.join("\n"))
             }
             Out::Frame(fr) => {
