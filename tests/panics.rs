@@ -225,7 +225,7 @@ fn a_panic_inside_a_crate_from_crates_io_stops_at_its_line() {
     std::fs::write(dir.join("src/main.rs"), main_rs).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-hotbreak"));
     command.args(["hotbreak", "run", "--batch"]).current_dir(&dir).env("CARGO_TARGET_DIR", workspace().join("target")).env("HOTBREAK_STATE", dir.join("state"));
-    let out = run_script(command, "catch panic uncaught\ncontinue\nbacktrace\ncontinue\n");
+    let out = run_script(command, "catch panic uncaught\ncontinue\nbacktrace\nup\nlocals\ncontinue\n");
     let stop = out.lines().find(|l| l.contains("stopped: panic at")).unwrap_or_else(|| panic!("no panic stop:\n{out}"));
     // The location is the crate's own source, as std reports it: `range`
     // is `#[track_caller]`, so its caller's line in `Bytes::slice`.
@@ -235,6 +235,10 @@ fn a_panic_inside_a_crate_from_crates_io_stops_at_its_line() {
     let (line, column) = text.lines().enumerate().find_map(|(i, l)| l.find("crate::range(range, self.len())").map(|c| (i + 1, c + 1))).unwrap();
     assert!(rest.starts_with(&format!("{line}:{column} in thread 'main': range end out of bounds: 10 <= 5")), "{stop}");
     assert_in_order(&out, &["#0 bytes::bytes::Bytes::slice (", &format!("bytes.rs:{line}:{column})"), "#1 panics_bytes::header", "#2 panics_bytes::main", "program exited with status 101"]);
+    // `up` into the caller that passed the short packet: its argument, from
+    // debug info (`Bytes` has `Debug`, but the native frame is read as data).
+    let packet = out.lines().find(|l| l.starts_with("packet: ")).unwrap_or_else(|| panic!("no caller's locals:\n{out}"));
+    assert!(packet.contains("len: 5"), "{packet}");
 }
 
 /// The fixture sets its own panic hook first thing in `main` (it records
