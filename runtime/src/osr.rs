@@ -194,42 +194,64 @@ impl Resume {
 /// call), and either way this guard drops it at the end of its scope, in the
 /// order rustc would, unless it was moved out. Uses of the local go through
 /// the `&mut` the slot gave; moves and assignments through the guard.
-pub struct Own<T> {
-    place: *mut T,
+///
+/// Not generic: a guard over `&'a mut T` would keep `'a` alive until the
+/// end of the scope (drop check), where the local it stands for does not.
+pub struct Own {
+    place: *mut u8,
+    drop: unsafe fn(*mut u8),
     live: bool,
 }
 
-impl<T> Own<T> {
-    pub fn new(place: &mut T) -> Self {
-        Own { place, live: true }
+unsafe fn drop_as<T>(place: *mut u8) {
+    // SAFETY: `place` is the `T` an `Own` was made for.
+    unsafe { std::ptr::drop_in_place(place as *mut T) }
+}
+
+impl Own {
+    pub fn new<T>(place: &mut T) -> Self {
+        Own { place: place as *mut T as *mut u8, drop: drop_as::<T>, live: true }
     }
 
-    /// Moves the value out (`let w = v;`).
-    pub fn take(&mut self) -> T {
+    /// Moves the value out (`let w = v;`); `place` is the local's `&mut`.
+    pub fn take<T>(&mut self, place: &mut T) -> T {
         assert!(self.live, "hotbreak: a resumed local was used after a move");
         self.live = false;
         // SAFETY: `place` holds a value until moved out once.
-        unsafe { std::ptr::read(self.place) }
+        unsafe { std::ptr::read(place) }
     }
 
     /// Assigns (`v = e;`): drops the old value unless it was moved out.
-    pub fn put(&mut self, value: T) {
+    pub fn put<T>(&mut self, value: T, place: &mut T) {
         if self.live {
-            // SAFETY: a live value, owned by this guard alone.
-            unsafe { *self.place = value };
+            *place = value;
         } else {
             // SAFETY: moved out: the slot holds no value to drop.
-            unsafe { std::ptr::write(self.place, value) };
+            unsafe { std::ptr::write(place, value) };
             self.live = true;
         }
     }
 }
 
-impl<T> Drop for Own<T> {
+impl Drop for Own {
     fn drop(&mut self) {
         if self.live {
             // SAFETY: the value, owned by this guard alone.
-            unsafe { std::ptr::drop_in_place(self.place) }
+            unsafe { (self.drop)(self.place) }
         }
     }
+}
+
+/// At the top of a resumable loop body in a patch: the frame has arrived
+/// where it left the native code, so the patch runs on normally.
+pub fn arrive(resume: &mut Option<Resume>, line: u32) {
+    if resume.as_ref().is_some_and(|r| r.line == line) {
+        *resume = None;
+    }
+}
+
+/// Whether a statement before a resumable loop runs: always in a fresh
+/// call; when resuming, only if the loop being resumed is inside it.
+pub fn entering(resume: &Option<Resume>, lines: &[u32]) -> bool {
+    resume.as_ref().is_none_or(|r| lines.contains(&r.line))
 }
