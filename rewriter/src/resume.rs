@@ -63,6 +63,10 @@ pub struct Resumed {
     pub text: String,
     pub locals: Vec<Wanted>,
     pub sites: Vec<ResumeSite>,
+    /// Each rewritten use of a resident local: (line, first column, column
+    /// after it) in `text` (1-based chars, as rustc reports spans), and the
+    /// (line, column) of the use in the input, for `moves`.
+    pub uses: Vec<(u32, u32, u32, (u32, u32))>,
 }
 
 /// Rewrites the function at `fn_line` of `text` (a patch source) for resume.
@@ -114,17 +118,23 @@ pub fn resume(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed,
     let Plan { index, mut edits, locals, sites, .. } = plan;
     edits.sort_by_key(|e| (e.start, e.end != e.start, e.order));
     let mut out = String::with_capacity(text.len() * 2);
+    let mut uses = Vec::new();
     let mut at = 0;
     for e in &edits {
         if e.start < at {
             return Err("overlapping rewrites (not yet)".into());
         }
         out.push_str(&index.text()[at..e.start]);
+        if let Some(origin) = e.origin {
+            let line = out.matches('\n').count() as u32 + 1;
+            let col = out[out.rfind('\n').map_or(0, |i| i + 1)..].chars().count() as u32 + 1;
+            uses.push((line, col, col + e.text.chars().count() as u32, origin));
+        }
         out.push_str(&e.text);
         at = e.end;
     }
     out.push_str(&text[at..]);
-    Ok(Resumed { text: out, locals, sites })
+    Ok(Resumed { text: out, locals, sites, uses })
 }
 
 fn first_stmt_start(index: &LineIndex, block: &Block, first: LineColumn) -> usize {
@@ -144,6 +154,8 @@ struct Edit {
     end: usize,
     text: String,
     order: usize,
+    /// A use of a resident local: where it was in the input.
+    origin: Option<(u32, u32)>,
 }
 
 struct Plan<'a> {
@@ -163,7 +175,12 @@ impl Plan<'_> {
 
     fn replace(&mut self, start: usize, end: usize, text: String) {
         let order = self.edits.len();
-        self.edits.push(Edit { start, end, text, order });
+        self.edits.push(Edit { start, end, text, order, origin: None });
+    }
+
+    fn replace_use(&mut self, start: usize, end: usize, text: String, origin: LineColumn) {
+        self.replace(start, end, text);
+        self.edits.last_mut().expect("pushed").origin = Some((origin.line as u32, origin.column as u32));
     }
 
     fn off(&self, at: LineColumn) -> usize {
@@ -193,8 +210,9 @@ impl Plan<'_> {
             lines_in.push(match stmt {
                 Stmt::Expr(e, _) => self.path_expr(e, &held)?,
                 Stmt::Local(local) if before_loop => {
-                    if let Some(n) = self.make_resident(local)? {
-                        held.push(n);
+                    let first = self.locals.len();
+                    if self.make_resident(local)?.is_some() {
+                        held.extend(first..self.locals.len());
                     }
                     Vec::new()
                 }
@@ -229,7 +247,7 @@ impl Plan<'_> {
         let ident = match pat {
             Pat::Wild(_) => return Ok(None),
             Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => &id.ident,
-            _ => return Err(format!("line {}: a `let` with a pattern before the loop (not yet)", local.span().start().line)),
+            _ => return self.make_resident_pattern(local).map(Some),
         };
         if ident.to_string().starts_with("__hb") {
             return Ok(None);
@@ -250,6 +268,39 @@ impl Plan<'_> {
         );
         self.replace(init_end, end, format!(") }}; let mut __hb_g{n} = ::hotbreak::osr::Own::new(&mut *__hb_v{n});"));
         Ok(Some(n))
+    }
+
+    /// `let (a, b) = init;` before a resumable loop: each binding resident.
+    /// Returns the first binding's number; the others follow it.
+    fn make_resident_pattern(&mut self, local: &syn::Local) -> Result<usize, String> {
+        let line = local.span().start().line;
+        let mut names = Vec::new();
+        collect_bindings(&local.pat, &mut names).map_err(|e| format!("line {line}: {e}"))?;
+        let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) else {
+            return Err(format!("line {line}: a `let` pattern without a value, or with `else`, before the loop (not yet)"));
+        };
+        if names.is_empty() {
+            return Err(format!("line {line}: a `let` pattern that binds nothing before the loop (not yet)"));
+        }
+        let ns: Vec<usize> = names.iter().map(|(ident, _)| self.resident_at(ident, Kind::Place)).collect();
+        let list = |f: &dyn Fn(usize, &syn::Ident) -> String| ns.iter().zip(&names).map(|(n, (i, _))| f(*n, i)).collect::<Vec<_>>().join(", ");
+        let slots = list(&|n, _| format!("mut __hb_s{n}"));
+        let uninit = list(&|_, _| "::core::mem::MaybeUninit::uninit()".into());
+        let vs = list(&|n, _| format!("__hb_v{n}"));
+        let places = list(&|n, _| format!("__hb_r.place({n})"));
+        let writes = list(&|n, i| format!("__hb_s{n}.write(__hb_b_{i})"));
+        let guards: String = ns.iter().map(|n| format!(" let mut __hb_g{n} = ::hotbreak::osr::Own::new(&mut *__hb_v{n});")).collect();
+        let start = self.off(local.let_token.span.start());
+        let init_start = self.off(init.expr.span().start());
+        let init_end = self.off(init.expr.span().end());
+        let end = self.off(local.semi_token.span.end());
+        self.replace(
+            start,
+            init_start,
+            format!("let ({slots}) = ({uninit}); let ({vs}) = match &__hb_rs {{ Some(__hb_r) => ({places}), None => {{ let {} = ", renamed(&local.pat)),
+        );
+        self.replace(init_end, end, format!("; ({writes}) }} }};{guards}"));
+        Ok(ns[0])
     }
 
     fn path_expr(&mut self, e: &Expr, held: &[usize]) -> Result<Vec<u32>, String> {
@@ -477,6 +528,40 @@ impl<'ast> Visit<'ast> for Uses<'_, '_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        if c.capture.is_some() {
+            // A `move` closure takes resident locals by value: bound just
+            // before it, so it captures a value, not the frame's slot.
+            let mut named = Vec::new();
+            free_idents(&c.body.to_token_stream(), &mut named);
+            let mut binds = String::new();
+            let mut shadow = HashMap::new();
+            for name in named {
+                if let Some(n) = self.lookup(&name) {
+                    if !shadow.contains_key(&name) {
+                        binds.push_str(&format!("let {name} = __hb_g{n}.moved(&mut *__hb_v{n}); "));
+                        shadow.insert(name, None);
+                    }
+                }
+            }
+            if !binds.is_empty() {
+                let start = self.plan.off(c.span().start());
+                let end = self.plan.off(c.span().end());
+                self.plan.insert(start, format!("{{ {binds}"));
+                self.plan.insert(end, " }".into());
+                self.scopes.push(shadow);
+            }
+            let pushed = !binds.is_empty();
+            self.with_scope(|s| {
+                for p in &c.inputs {
+                    s.bind_pat(p);
+                }
+                s.visit_expr(&c.body);
+            });
+            if pushed {
+                self.scopes.pop();
+            }
+            return;
+        }
         self.with_scope(|s| {
             for p in &c.inputs {
                 s.bind_pat(p);
@@ -547,7 +632,7 @@ impl<'ast> Visit<'ast> for Uses<'_, '_> {
                     let at = ident.span().start();
                     let (s, e) = (self.plan.off(at), self.plan.off(ident.span().end()));
                     let text = format!("{ident}: {}", self.use_text(n, at));
-                    self.plan.replace(s, e, text);
+                    self.plan.replace_use(s, e, text, at);
                     return;
                 }
             }
@@ -561,7 +646,7 @@ impl<'ast> Visit<'ast> for Uses<'_, '_> {
             let at = ident.span().start();
             let (s, e) = (self.plan.off(at), self.plan.off(ident.span().end()));
             let text = self.use_text(n, at);
-            self.plan.replace(s, e, text);
+            self.plan.replace_use(s, e, text, at);
         }
     }
 
@@ -612,11 +697,22 @@ impl Uses<'_, '_> {
                         let at = ident.span().start();
                         let (s, e) = (self.plan.off(at), self.plan.off(ident.span().end()));
                         let text = self.use_text(n, at);
-                        self.plan.replace(s, e, text);
+                        self.plan.replace_use(s, e, text, at);
                     }
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+/// Every ident in `tokens` (a superset of the locals a closure names).
+fn free_idents(tokens: &TokenStream, out: &mut Vec<String>) {
+    for t in tokens.clone() {
+        match t {
+            TokenTree::Ident(i) => out.push(i.to_string()),
+            TokenTree::Group(g) => free_idents(&g.stream(), out),
+            _ => {}
         }
     }
 }

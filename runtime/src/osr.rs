@@ -221,6 +221,14 @@ impl Own {
         unsafe { std::ptr::read(place) }
     }
 
+    /// What a `move` closure captures: the value, moved (or copied: then
+    /// the local stays usable, and a `Copy` value needs no drop).
+    pub fn moved<T>(&mut self, place: &mut T) -> T {
+        self.live = false;
+        // SAFETY: `place` holds a value; see above for the two cases.
+        unsafe { std::ptr::read(place) }
+    }
+
     /// Assigns (`v = e;`): drops the old value unless it was moved out.
     pub fn put<T>(&mut self, value: T, place: &mut T) {
         if self.live {
