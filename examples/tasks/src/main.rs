@@ -33,6 +33,23 @@ async fn main() {
     for order in orders {
         grand += order.await.unwrap();
     }
+    // Receipts through generic async fns: a `Vec<u8>` and a `String` instance.
+    let mut books = Vec::new();
+    for id in 1..=count {
+        let order = shop::Order::new(id, (1..=id).collect());
+        books.push(tokio::spawn(async move {
+            let bytes: Vec<u8> = shop::receipt(&order).await;
+            let text: String = shop::receipt(&order).await;
+            let mut ledger = shop::Ledger::<String>::new();
+            let held = ledger.book(&order).await;
+            let mut raw = shop::Ledger::<Vec<u8>>::new();
+            let raw_held = raw.book(&order).await;
+            println!("tasks: order {id} receipts {} {} ledgers {held} {raw_held}", bytes.len(), text.len());
+        }));
+    }
+    for book in books {
+        book.await.unwrap();
+    }
     done_tx.send(true).unwrap();
     heartbeat.await.unwrap();
     println!("tasks: grand total {grand}");
