@@ -145,7 +145,7 @@ fn a_breakpoint_in_a_generic_async_fn_stops_in_each_instance_and_next_steps_over
     hb.wait_for("the text sink", |l| l == "out: alloc::string::String = \"order-2 x1 = 12\\n\"");
     hb.send("delete 1");
     hb.send("continue");
-    hb.wait_for("order 2's receipts", |l| l == "tasks: order 2 receipts 32 32 ledgers 19 19");
+    hb.wait_for("order 2's receipts", |l| l == "tasks: order 2 receipts 32 32 ledgers 19 19 audited true");
     hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
     hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
     assert!(hb.finish().success());
@@ -230,7 +230,42 @@ fn an_edit_of_a_generic_async_fn_takes_effect_for_futures_first_polled_after_it(
     hb.send("continue");
     // The stopped `Vec<u8>` receipt ends as it began (16 bytes); the
     // `String` receipt, polled after the edit, has the `!` (17).
-    hb.wait_for("the receipts", |l| l == "tasks: order 1 receipts 16 17 ledgers 19 19");
+    hb.wait_for("the receipts", |l| l == "tasks: order 1 receipts 16 17 ledgers 19 19 audited true");
+    hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
+    assert!(hb.finish().success());
+}
+
+/// `trait Audit { async fn audit(&self, ..) { .. } }`, kept by `Order` and
+/// by `Ledger<String>`: the provided body stops in each implementor's
+/// instance, and `next` steps over its `.await`.
+#[test]
+fn an_async_provided_method_stops_in_each_implementor_s_instance() {
+    let yields = line_of(SHOP, "tokio::task::yield_now().await;");
+    let mut hb = Driver::start_package("tasks", &["1"], "async-provided");
+    hb.send(&format!("break shop.rs:{yields}"));
+    let covers = hb.wait_for("the instances", |l| l.starts_with("`audit`: covers "));
+    assert!(covers.contains("<tasks::shop::Order as tasks::shop::Audit>::audit"), "{covers}");
+    assert!(covers.contains("<tasks::shop::Ledger<alloc::string::String> as tasks::shop::Audit>::audit"), "{covers}");
+    hb.send("continue");
+    let stop = hb.wait_for("the order's audit", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {SHOP}:{yields} in `audit`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the order", |l| l.starts_with("self: &tasks::shop::Order = Order { id: 1,"));
+    hb.send("next");
+    let step = hb.wait_for("the step over the await", stopped);
+    assert!(step.starts_with(&format!("stopped (step) at {SHOP}:{} in `audit`", yields + 1)), "{step}");
+    hb.send("next");
+    hb.wait_for("the next line", stopped);
+    hb.send("print len");
+    hb.wait_for("the label's length", |l| l.contains("7"));
+    hb.send("continue");
+    let stop = hb.wait_for("the ledger's audit", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {SHOP}:{yields} in `audit`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the ledger", |l| l.starts_with("self: &tasks::shop::Ledger<alloc::string::String>"));
+    hb.send("delete 1");
+    hb.send("continue");
+    hb.wait_for("the audit's result", |l| l == "tasks: order 1 receipts 16 16 ledgers 19 19 audited true");
     hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
     assert!(hb.finish().success());
 }

@@ -23,6 +23,8 @@ const PROVIDED_ANCHOR_SUFFIX: &str = "::__HB_PROVIDED";
 /// The same for a generic async fn (`ASYNC_ANCHOR`): the program's slot
 /// calls each instance's adapter, not the instance.
 const ASYNC_ANCHOR_SUFFIX: &str = "::__HB_ASYNC";
+/// The same for a trait's async provided method.
+const ASYNC_PROVIDED_ANCHOR_SUFFIX: &str = "::__HB_ASYNC_PROVIDED";
 
 /// The instances of one function, as the patch's anchor names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +55,12 @@ impl InstancePattern {
             let path = path.strip_suffix("::{closure#0}").unwrap_or(path);
             return Some(InstancePattern { anchor, path: path.to_string(), provided: false, adapters: true });
         }
-        let item = demangled.strip_suffix(PROVIDED_ANCHOR_SUFFIX)?;
+        let (item, adapters) = match demangled.strip_suffix(ASYNC_PROVIDED_ANCHOR_SUFFIX) {
+            Some(item) => (item.strip_suffix("::{closure#0}").unwrap_or(item), true),
+            None => (demangled.strip_suffix(PROVIDED_ANCHOR_SUFFIX)?, false),
+        };
         let (trait_path, method) = item.rsplit_once("::")?;
-        Some(InstancePattern { anchor, path: format!("<_ as {trait_path}<..>>::{method}"), provided: true, adapters: false })
+        Some(InstancePattern { anchor, path: format!("<_ as {trait_path}<..>>::{method}"), provided: true, adapters })
     }
 
     /// Whether the patch's symbol is what the program's instance calls,
@@ -347,5 +352,10 @@ mod tests {
         let adapter = "hotbreak::futures::adapter1::<<k::W<u16> as k::Tr>::p, &k::W<u16>, <k::W<u16> as k::Tr>::p::{closure#0}>";
         assert_eq!(t.patch_entry("_R", adapter).as_deref(), Some("<k::W<u16> as k::Tr>::p"));
         assert!(t.holds("_R", adapter), "the adapter stays in the patch");
+        // A provided method's: the trait item's instance per implementor.
+        let p = InstancePattern::from_anchor("k::Tr::p::{closure#0}::__HB_ASYNC_PROVIDED").unwrap();
+        assert_eq!((p.path.as_str(), p.provided, p.adapters), ("<_ as k::Tr<..>>::p", true, true));
+        let adapter = "hotbreak::futures::adapter1::<<u32 as k::Tr>::p, &u32, <u32 as k::Tr>::p::{closure#0}>";
+        assert_eq!(p.patch_entry("_R", adapter).as_deref(), Some("<u32 as k::Tr>::p"));
     }
 }

@@ -3,7 +3,7 @@
 use proc_macro2::LineColumn;
 use quote::ToTokens;
 use syn::spanned::Spanned;
-use crate::async_generic::{dead_adapter, InstanceOwner, ASYNC_ANCHOR};
+use crate::async_generic::{dead_adapter, InstanceOwner, TraitHeader, ASYNC_ANCHOR, ASYNC_PROVIDED_ANCHOR};
 use syn::{Attribute, GenericParam, ImplItem, Item, Signature};
 
 /// Where a function sits: it decides how the patch names it.
@@ -77,6 +77,7 @@ impl FnSite {
     pub fn getter_item_for(&self, getter: &str, new_sig: Option<&Signature>) -> String {
         if self.generic {
             let anchor = match (&self.owner, &self.async_instance) {
+                (Owner::Trait { .. }, Some(_)) => ASYNC_PROVIDED_ANCHOR,
                 (_, Some(_)) => ASYNC_ANCHOR,
                 (Owner::Trait { .. }, None) => PROVIDED_ANCHOR,
                 (_, None) => GENERIC_ANCHOR,
@@ -242,8 +243,10 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                     let Some(block) = &f.default else { continue };
                     let d = d || has_debuggable(&f.attrs);
                     let owner = Owner::Trait { name: t.ident.to_string() };
-                    let why = if f.sig.asyncness.is_some() {
-                        Some("generic async fn (an async provided method)")
+                    let why = if f.sig.asyncness.is_some() && has_impl_arg(&f.sig) {
+                        // Its patch names its instance from a nested impl,
+                        // where no argument's value is at hand.
+                        Some("async provided method with an impl Trait argument")
                     } else {
                         (!generic_fits(&f.sig)).then_some("provided method")
                     };
@@ -252,6 +255,10 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                         consider(&f.sig, first_token(f, &f.attrs), end, trait_end, owner, d, why, line, found);
                         if let Some(site) = found.last_mut() {
                             site.generic = site.unpatchable.is_none();
+                            if site.generic && site.async_arity.is_some() {
+                                let owner = InstanceOwner::Provided(TraitHeader::of(t));
+                                site.async_instance = dead_adapter(&owner, &f.sig).map(|stmt| (owner, stmt));
+                            }
                         }
                     }
                 }

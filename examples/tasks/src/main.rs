@@ -3,6 +3,8 @@
 
 mod shop;
 
+use shop::Audit;
+
 use std::time::Duration;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -44,7 +46,8 @@ async fn main() {
             let held = ledger.book(&order).await;
             let mut raw = shop::Ledger::<Vec<u8>>::new();
             let raw_held = raw.book(&order).await;
-            println!("tasks: order {id} receipts {} {} ledgers {held} {raw_held}", bytes.len(), text.len());
+            let audited = order.audit(7).await && ledger.audit(7).await;
+            println!("tasks: order {id} receipts {} {} ledgers {held} {raw_held} audited {audited}", bytes.len(), text.len());
         }));
     }
     for book in books {
