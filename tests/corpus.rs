@@ -74,7 +74,7 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
     // Generic fns and impls, `impl Trait` in either position, provided
     // methods: all patchable, each instance looks itself up.
     assert!(unpatchable.is_empty(), "{unpatchable:?}");
-    for name in ["shout", "adder", "squares", "doubled", "make_evens", "chunked", "top_two", "headline", "async_largest", "async_len", "take_front", "peek_len"] {
+    for name in ["shout", "adder", "squares", "doubled", "make_evens", "chunked", "top_two", "headline", "async_largest", "async_len", "take_front", "peek_len", "async_size_twice"] {
         assert!(functions.iter().any(|f| f.name == name), "{name} is a patchable shape");
     }
 

@@ -1,6 +1,6 @@
 //! Generic async shapes: a generic async fn, an async method of a generic
 //! impl and of a generic trait impl, an async fn with an `impl Trait`
-//! argument. Each runs as two instances.
+//! argument, an async provided method. Each runs as two instances.
 
 /// Each instance's future awaits a real suspension.
 #[hotbreak::debuggable]
@@ -46,6 +46,29 @@ mod generic_async {
         async fn peek_len(&self) -> usize;
     }
 
+    /// An async provided method: one instance per implementor keeping it.
+    pub trait Sized2 {
+        fn size(&self) -> usize;
+
+        async fn async_size_twice(&self) -> usize {
+            let one = self.size();
+            yield_once().await;
+            one * 2
+        }
+    }
+
+    impl<T> Sized2 for Queue<T> {
+        fn size(&self) -> usize {
+            self.items.len()
+        }
+    }
+
+    impl Sized2 for str {
+        fn size(&self) -> usize {
+            self.len()
+        }
+    }
+
     impl<T> Peek for Queue<T> {
         async fn peek_len(&self) -> usize {
             let n = self.items.len();
@@ -70,6 +93,7 @@ pub fn run(name: &str) -> Option<String> {
             let c = block_on(words.take_front());
             format!("{a:?} {b:?} {c:?} {} {}", block_on(bytes.peek_len()), block_on(words.peek_len()))
         }
+        "async_size_twice" | "size" => format!("{} {}", block_on(Queue { items: vec![1u8] }.async_size_twice()), block_on("abc".async_size_twice())),
         _ => return None,
     };
     Some(out)
