@@ -3,6 +3,7 @@
 
 use proc_macro::TokenStream;
 
+mod async_provided;
 mod attrs;
 mod expand;
 mod items;

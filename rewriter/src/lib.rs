@@ -4,6 +4,7 @@
 //! existing lines, never as new lines before user code.
 
 mod annotate;
+mod async_generic;
 mod closures;
 mod eval;
 mod instrument;
@@ -18,6 +19,7 @@ pub use instrument::{
     Request, UserCode,
 };
 
+pub use async_generic::ASYNC_ANCHOR;
 pub use closures::closure_body_lines;
 pub use eval::{without_self as eval_expr_as_compiled, Eval};
 pub use annotate::{annotate, attribute_for_edition, declare_extern_crate, Annotated, ModDecl, ATTRIBUTE, EXTERN_CRATE};
