@@ -5,7 +5,33 @@
 //! numbers a breakpoint only once it is armed.
 
 use dap::types::{Breakpoint, Source};
+use serde::Deserialize;
 use std::path::Path;
+
+/// `setBreakpoints` arguments, from the protocol's schema: the `dap`
+/// crate's `SourceBreakpoint` misses `rename_all = "camelCase"`, so it
+/// drops `hitCondition` and `logMessage` without a word.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetBreakpointsArgs {
+    pub source: SourceArg,
+    #[serde(default)]
+    pub breakpoints: Vec<SourceBp>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SourceArg {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceBp {
+    pub line: i64,
+    pub condition: Option<String>,
+    pub hit_condition: Option<String>,
+    pub log_message: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
@@ -150,6 +176,16 @@ mod tests {
         let second = t.replace(|p| matches!(p, Place::Line { .. }), vec![at(5, Some("x > 2")), at(3, None)]);
         assert_eq!((second.ids, second.add, second.delete), (vec![3, 1], vec![3], vec![11]));
         assert_eq!(t.get_mut(3).unwrap().command(), "break /w/src/main.rs:5 if x > 2");
+    }
+
+    #[test]
+    fn a_clients_breakpoints_keep_their_hit_condition_and_log_message() {
+        let args: SetBreakpointsArgs = serde_json::from_str(
+            r#"{"source":{"path":"/w/a.rs","name":"a.rs"},"breakpoints":[{"line":3,"hitCondition":"% 2","logMessage":"x={x}","condition":"x > 1"}]}"#,
+        )
+        .unwrap();
+        let b = &args.breakpoints[0];
+        assert_eq!((b.condition.as_deref(), b.hit_condition.as_deref(), b.log_message.as_deref()), (Some("x > 1"), Some("% 2"), Some("x={x}")));
     }
 
     #[test]

@@ -64,6 +64,7 @@ fn read_requests(input: Box<dyn Read + Send>, route: Route, sender: Sender) {
             match frame {
                 Frame::Message(body) => {
                     let text = String::from_utf8_lossy(&body).into_owned();
+                    protocol::trace("<-", &text);
                     if route.lock().unwrap_or_else(|e| e.into_inner()).send(Event::Input(text)).is_err() {
                         return;
                     }

@@ -1,9 +1,12 @@
 //! The wire: `Content-Length` framed JSON both ways, and the envelope of
 //! what the adapter sends (responses and events), written from the
-//! protocol's schema. The `dap` crate supplies the request arguments and
-//! the data types inside bodies; its own `Response` leaves out `command`
-//! on errors and its event bodies serialize absent fields as `null`, which
-//! clients such as nvim-dap read as values, so the envelope is ours.
+//! protocol's schema. The `dap` crate (0.4.1-alpha1) supplies most request
+//! arguments and the data types inside bodies; its own `Response` leaves
+//! out `command` on errors and its event bodies serialize absent fields as
+//! `null`, which clients such as nvim-dap read as values, so the envelope
+//! is ours. A few of its types lack `rename_all = "camelCase"` (`Source`,
+//! `SourceBreakpoint`, `Breakpoint`, `ExceptionBreakpointsFilter`): only
+//! their one-word fields are used, and `setBreakpoints` has its own.
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -60,6 +63,19 @@ pub fn read_frame(input: &mut impl BufRead) -> Option<Frame> {
     }
 }
 
+/// With `HOTBREAK_DAP_TRACE=FILE`, every message in and out is appended
+/// to FILE: for finding out what an editor sends.
+pub fn trace(direction: &str, body: &str) {
+    static FILE: std::sync::OnceLock<Option<Mutex<std::fs::File>>> = std::sync::OnceLock::new();
+    let file = FILE.get_or_init(|| {
+        let path = std::env::var_os("HOTBREAK_DAP_TRACE")?;
+        std::fs::OpenOptions::new().create(true).append(true).open(path).ok().map(Mutex::new)
+    });
+    if let Some(file) = file {
+        let _ = writeln!(file.lock().unwrap_or_else(|e| e.into_inner()), "{direction} {body}");
+    }
+}
+
 /// A request as the adapter reads it: `arguments` are parsed per command.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -102,6 +118,7 @@ impl Sender {
         guard.0 += 1;
         message["seq"] = json!(guard.0);
         let body = message.to_string();
+        trace("->", &body);
         let out = &mut guard.1;
         // A client that went away is noticed by the reader.
         let _ = write!(out, "Content-Length: {}\r\n\r\n{body}", body.len());

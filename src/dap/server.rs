@@ -13,7 +13,7 @@ use crate::debuggee::Event;
 use crate::session::output::Out;
 use crate::session::{Launch, Session};
 use anyhow::{anyhow, bail, Context, Result};
-use dap::requests::{ContinueArguments, SetBreakpointsArguments, SetExceptionBreakpointsArguments, SetFunctionBreakpointsArguments};
+use dap::requests::{ContinueArguments, SetExceptionBreakpointsArguments, SetFunctionBreakpointsArguments};
 use dap::types::{Capabilities, ExceptionBreakpointsFilter, Thread};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -246,12 +246,11 @@ impl Server {
     }
 
     fn set_breakpoints(&mut self, r: &Request) -> Result<()> {
-        let args: SetBreakpointsArguments = Self::args(r)?;
+        let args: breakpoints::SetBreakpointsArgs = Self::args(r)?;
         let path = args.source.path.clone().ok_or_else(|| anyhow!("`setBreakpoints` needs `source.path` (hotbreak debugs files of the workspace)"))?;
         let path = self.absolute(&path);
         let wanted: Vec<Wanted> = args
             .breakpoints
-            .unwrap_or_default()
             .into_iter()
             .map(|b| Wanted { place: Place::Line { path: path.clone(), line: b.line.max(0) as u32 }, condition: b.condition, hits: b.hit_condition, log: b.log_message })
             .collect();
@@ -538,7 +537,8 @@ fn capabilities() -> Capabilities {
         label: label.into(),
         description: Some(description.into()),
         default: Some(false),
-        supports_condition: Some(false),
+        // (its `supports_condition` would go out in snake case)
+        supports_condition: None,
         condition_description: None,
     };
     Capabilities {

@@ -25,12 +25,13 @@ const SCALE_FN = lineOf('fn scale(x: u64)');
 
 const step = (what) => console.log(`dap: ${what}`);
 
+let consoleSeen = [];
 async function main() {
   const dc = new DebugClient(BIN, 'dap', 'hotbreak', { cwd: WORKSPACE, env: process.env }, false);
   // Builds take minutes on a busy machine; stops come when they come.
   dc.defaultTimeout = 15 * 60 * 1000;
   const stdout = [];
-  const consoleLines = [];
+  const consoleLines = consoleSeen;
   let outputWaiters = [];
   dc.on('output', (e) => {
     if (e.body.category === 'stdout') stdout.push(e.body.output);
@@ -48,16 +49,17 @@ async function main() {
     breakpointEvents.push(e.body.breakpoint);
     breakpointWaiters = breakpointWaiters.filter((w) => !w());
   });
-  // Resolves with the first event (from now on) for adapter id `id`.
+  // Resolves with the first event for adapter id `id` (a new breakpoint
+  // gets a new id, so an earlier event never answers for it); the event
+  // may come before the response has been read.
   const breakpointEvent = (id) =>
     new Promise((resolve) => {
-      const seen = breakpointEvents.length;
       const check = () => {
-        const hit = breakpointEvents.slice(seen).find((b) => b.id === id);
+        const hit = breakpointEvents.find((b) => b.id === id);
         if (hit) resolve(hit);
         return !!hit;
       };
-      breakpointWaiters.push(check);
+      if (!check()) breakpointWaiters.push(check);
     });
 
   await dc.start();
@@ -186,6 +188,18 @@ async function main() {
   assert.ok(/main\.rs:1/.test(badEvent.message), badEvent.message);
   step(`function breakpoint armed at line ${fbp.line}; a breakpoint on a comment line: "${badEvent.message.split('\n')[0]}"`);
 
+  // Continue: the log point logs each tick until the condition holds again.
+  const next = dc.waitForEvent('stopped');
+  await dc.continueRequest({ threadId });
+  const again7 = await next;
+  assert.deepStrictEqual([again7.body.reason, again7.body.hitBreakpointIds], ['breakpoint', [condId]]);
+  const nextLocals = await dc.scopesRequest({ frameId: (await stackAt(AT, 'tick'))[0].id });
+  const vars = (await dc.variablesRequest({ variablesReference: nextLocals.body.scopes[0].variablesReference })).body.variables;
+  assert.strictEqual(Number(byName(vars, 'step').value), stepValue + 7);
+  const logged = consoleLines.filter((l) => l.startsWith('pushed ')).map((l) => l.trim());
+  assert.ok(logged.includes(`pushed ${3 * (stepValue + 6)} at ${stepValue + 6}`), logged.join(', '));
+  step(`continue: stopped again at step ${stepValue + 7}; log point said ${logged.length} times`);
+
   // Remove every breakpoint and let the program finish.
   await dc.setBreakpointsRequest({ source: { path: TICKER }, breakpoints: [] });
   await dc.continueRequest({ threadId });
@@ -213,6 +227,8 @@ main().then(
   },
   (e) => {
     console.error(e && e.stack ? e.stack : e);
+    // What the adapter said (build progress, session notes, log points).
+    console.error(`adapter console:\n${consoleSeen.join('')}`);
     process.exit(1);
   },
 );
