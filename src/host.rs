@@ -7,6 +7,30 @@ use hotbreak_hotreload::{build_host, cargo, HostArtifact, HostBuildOptions, Host
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The root of the cargo workspace holding `dir`.
+pub fn workspace_root(dir: &Path) -> Result<PathBuf> {
+    let out = cargo()
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .current_dir(dir)
+        .output()
+        .context("cannot run cargo")?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    Ok(manifest.parent().context("odd manifest path")?.to_path_buf())
+}
+
+/// The executable a session debugs.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A binary of the package (`bin`), an example, or its only binary.
+    Run { bin: Option<String>, example: Option<String> },
+    /// A test binary: the library's unit tests (`lib`), an integration
+    /// test target, or the package's only test binary.
+    Test { lib: bool, test: Option<String> },
+}
+
 /// Where a workspace's hotbreak state lives and how to build it.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -113,6 +137,36 @@ impl HostBuild {
     pub fn build(config: &HostConfig, cargo_args: &[&str], bin: &str) -> Result<HostBuild> {
         let args: Vec<String> = cargo_args.iter().map(|s| s.to_string()).collect();
         Self::build_with(config, "build", &args, |a| a.name == bin)
+    }
+
+    /// Builds what `cargo hotbreak run` (`Target::Run`) or `cargo hotbreak
+    /// test` (`Target::Test`) debugs; `cargo_args` are the common ones
+    /// (`--package`, `--features`, `--release`).
+    pub fn build_target(config: &HostConfig, mut cargo_args: Vec<String>, target: &Target) -> Result<HostBuild> {
+        match target {
+            Target::Run { bin, example } => {
+                if let Some(b) = bin {
+                    cargo_args.extend(["--bin".to_string(), b.clone()]);
+                }
+                if let Some(e) = example {
+                    cargo_args.extend(["--example".to_string(), e.clone()]);
+                }
+                HostBuild::build_with(config, "build", &cargo_args, |a| match (bin, example) {
+                    (Some(b), _) => &a.name == b && a.kinds.iter().any(|k| k == "bin"),
+                    (_, Some(e)) => &a.name == e && a.kinds.iter().any(|k| k == "example"),
+                    _ => a.kinds.iter().any(|k| k == "bin"),
+                })
+            }
+            Target::Test { lib, test } => {
+                if *lib {
+                    cargo_args.push("--lib".into());
+                }
+                if let Some(t) = test {
+                    cargo_args.extend(["--test".to_string(), t.clone()]);
+                }
+                HostBuild::build_with(config, "test", &cargo_args, |a| a.test && test.as_ref().is_none_or(|t| &a.name == t))
+            }
+        }
     }
 
     /// `cargo <subcommand> <cargo_args>` (`build`, or `test` for test

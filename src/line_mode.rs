@@ -36,7 +36,7 @@ pub fn run(host: HostBuild, program_args: &[String], opts: LineOptions) -> Resul
     let interactive = opts.script.is_none() && std::io::stdin().is_terminal();
     // Scripts set breakpoints before the program starts; people expect
     // `run` to run.
-    let launch = Launch { args: program_args.to_vec(), stdin: program_stdin, capture_output: json, hold: !interactive };
+    let launch = Launch { args: program_args.to_vec(), stdin: program_stdin, capture_output: json, hold: !interactive, env: Vec::new(), remember: true };
     let mut session = Session::start(host, launch, emit)?;
     let mut forwarders = Vec::new();
     if json {

@@ -1,8 +1,9 @@
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use cargo_hotbreak::line_mode::{self, LineOptions};
+use cargo_hotbreak::host::Target;
 use cargo_hotbreak::{HostBuild, HostConfig};
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Debug a running Rust program at native speed: breakpoints are compiled
@@ -48,6 +49,13 @@ enum Cmd {
     },
     /// Debug the bundled example program while it runs (no setup needed).
     Demo,
+    /// Serve the Debug Adapter Protocol to an editor (VS Code, nvim-dap,
+    /// Helix, Zed) on stdin/stdout; its `launch` request says what to build.
+    Dap {
+        /// Listen on 127.0.0.1:PORT for one client instead of stdio.
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+    },
 }
 
 #[derive(Args)]
@@ -110,37 +118,14 @@ impl Common {
     }
 }
 
-fn workspace_root() -> Result<PathBuf> {
-    let out = hotbreak_hotreload::cargo()
-        .args(["locate-project", "--workspace", "--message-format", "plain"])
-        .output()
-        .context("cannot run cargo")?;
-    if !out.status.success() {
-        bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
-    }
-    let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    Ok(manifest.parent().context("odd manifest path")?.to_path_buf())
-}
-
 fn run(cli: Cli) -> Result<()> {
     let exe = std::env::current_exe()?;
     match cli.command {
         Cmd::Demo => cargo_hotbreak::demo::run(&exe),
         Cmd::Run { bin, example, common, args } => {
-            let mut config = HostConfig::for_workspace(&workspace_root()?, &exe);
+            let mut config = HostConfig::for_workspace(&cargo_hotbreak::host::workspace_root(Path::new("."))?, &exe);
             config.debug_crates = common.debug_crates.clone();
-            let mut cargo_args = common.cargo_args();
-            if let Some(b) = &bin {
-                cargo_args.extend(["--bin".to_string(), b.clone()]);
-            }
-            if let Some(e) = &example {
-                cargo_args.extend(["--example".to_string(), e.clone()]);
-            }
-            let host = HostBuild::build_with(&config, "build", &cargo_args, |a| match (&bin, &example) {
-                (Some(b), _) => &a.name == b && a.kinds.iter().any(|k| k == "bin"),
-                (_, Some(e)) => &a.name == e && a.kinds.iter().any(|k| k == "example"),
-                _ => a.kinds.iter().any(|k| k == "bin"),
-            })?;
+            let host = HostBuild::build_target(&config, common.cargo_args(), &Target::Run { bin, example })?;
             if common.wants_tui() {
                 cargo_hotbreak::tui::run(host, &args)
             } else {
@@ -148,16 +133,9 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Test { lib, test, common, testname, args } => {
-            let mut config = HostConfig::for_workspace(&workspace_root()?, &exe);
+            let mut config = HostConfig::for_workspace(&cargo_hotbreak::host::workspace_root(Path::new("."))?, &exe);
             config.debug_crates = common.debug_crates.clone();
-            let mut cargo_args = common.cargo_args();
-            if lib {
-                cargo_args.push("--lib".into());
-            }
-            if let Some(t) = &test {
-                cargo_args.extend(["--test".to_string(), t.clone()]);
-            }
-            let host = HostBuild::build_with(&config, "test", &cargo_args, |a| a.test && test.as_ref().is_none_or(|t| &a.name == t))?;
+            let host = HostBuild::build_target(&config, common.cargo_args(), &Target::Test { lib, test })?;
             let mut program_args: Vec<String> = testname.into_iter().collect();
             program_args.push("--nocapture".into());
             program_args.extend(args);
@@ -167,6 +145,7 @@ fn run(cli: Cli) -> Result<()> {
                 line_mode::run(host, &program_args, common.line_options())
             }
         }
+        Cmd::Dap { port } => cargo_hotbreak::dap::run(&exe, port),
     }
 }
 

@@ -266,7 +266,7 @@ fn a_program_without_the_runtime_is_refused_before_it_starts() {
         config,
     };
     let mark = dir.join("ran");
-    let launch = Launch { args: vec![mark.display().to_string()], stdin: false, capture_output: false, hold: false };
+    let launch = Launch { args: vec![mark.display().to_string()], stdin: false, capture_output: false, hold: false, env: Vec::new(), remember: true };
     let error = Session::start(host, launch, Box::new(|_| {})).err().expect("a plain program refused");
     assert_eq!(
         format!("{error:#}"),

@@ -118,7 +118,7 @@ fn measure(t: Target, samples: usize) -> Result<String> {
     let _ = std::fs::remove_file(&saved);
     let record: Record = Rc::default();
     let sink = record.clone();
-    let launch = Launch { args: t.args.clone(), stdin: false, capture_output: true, hold: true };
+    let launch = Launch { args: t.args.clone(), stdin: false, capture_output: true, hold: true, env: Vec::new(), remember: true };
     let mut session = Session::start(t.host, launch, Box::new(move |out: &Out| sink.borrow_mut().push((Instant::now(), out.clone()))))?;
     // The program's output goes nowhere (it must not fill a pipe).
     let child = &mut session.debuggee().child;

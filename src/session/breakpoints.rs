@@ -45,7 +45,8 @@ struct Saved {
 pub struct Table {
     pub list: Vec<Bp>,
     next_id: u32,
-    path: PathBuf,
+    /// `None`: kept in memory only.
+    path: Option<PathBuf>,
 }
 
 impl Table {
@@ -68,10 +69,16 @@ impl Table {
                 state: State::Pending,
             })
             .collect();
-        Table { next_id: list.len() as u32 + 1, list, path: path.to_path_buf() }
+        Table { next_id: list.len() as u32 + 1, list, path: Some(path.to_path_buf()) }
+    }
+
+    /// An empty table that is never saved.
+    pub fn unsaved() -> Table {
+        Table { list: Vec::new(), next_id: 1, path: None }
     }
 
     pub fn save(&self) -> std::io::Result<()> {
+        let Some(path) = &self.path else { return Ok(()) };
         let saved: Vec<Saved> = self
             .list
             .iter()
@@ -86,10 +93,10 @@ impl Table {
                 enabled: b.enabled,
             })
             .collect();
-        if let Some(dir) = self.path.parent() {
+        if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&self.path, serde_json::to_vec_pretty(&saved).map_err(std::io::Error::other)?)
+        std::fs::write(path, serde_json::to_vec_pretty(&saved).map_err(std::io::Error::other)?)
     }
 
     pub fn add(&mut self, mut bp: Bp) -> u32 {

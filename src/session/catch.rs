@@ -44,7 +44,8 @@ impl Session {
     pub(super) fn catch(&mut self, mode: Option<CatchMode>) -> Result<()> {
         if let Some(mode) = mode {
             self.catch_mode = mode;
-            if let Err(e) = save(&super::state_dir(&self.host), mode) {
+            let saved = if self.launch.remember { save(&super::state_dir(&self.host), mode) } else { Ok(()) };
+            if let Err(e) = saved {
                 self.error(format!("cannot save the catch setting: {e}"));
             }
             if !self.exited {

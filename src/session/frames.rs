@@ -11,7 +11,7 @@
 //! process's memory. Any stop of a thread has a stack, whatever stopped it.
 
 use super::command::parse_path;
-use super::output::{FrameView, Out};
+use super::output::{FrameRow, FrameView, Out};
 use super::Session;
 use anyhow::{anyhow, bail, Result};
 use hotbreak::protocol::{RawFrame, StopReason, VarDesc};
@@ -168,6 +168,7 @@ impl Session {
         let stack = self.stack()?;
         let (stop, selected) = (stack.stop, stack.selected);
         let mut frames: Vec<String> = stack.frames.iter().map(describe).collect();
+        let rows = stack.frames.iter().map(|f| FrameRow { function: f.function.clone(), file: f.file.clone(), line: f.line, column: f.column }).collect();
         // At a panic the runtime's backtrace (std's symbolizer, which also
         // finds the panicking frame without DWARF) stays what is printed.
         // Known gap: there it may not line up with the selectable frames.
@@ -175,7 +176,7 @@ impl Session {
         if panic {
             frames = self.dbg.backtrace(stop)?;
         }
-        self.say(Out::Backtrace { frames, selected });
+        self.say(Out::Backtrace { frames, selected, rows });
         Ok(())
     }
 

@@ -15,6 +15,7 @@ mod frame_eval;
 pub mod frames;
 mod values;
 pub mod output;
+pub mod parts;
 
 use crate::debuggee::{Event, ProgramGone};
 use crate::patcher::BuiltFrom;
@@ -88,7 +89,7 @@ pub struct Session {
 }
 
 /// How the program is started (each `run` the same way).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Launch {
     pub args: Vec<String>,
     /// The program reads the tool's stdin (else an empty one).
@@ -98,13 +99,19 @@ pub struct Launch {
     pub capture_output: bool,
     /// Keep the program before `main` until the first `continue`.
     pub hold: bool,
+    /// Set in the program's environment.
+    pub env: Vec<(String, String)>,
+    /// Breakpoints and the catch setting are loaded from the state dir and
+    /// saved there. Off for front ends that own them (an editor sends its
+    /// own at every start).
+    pub remember: bool,
 }
 
 impl Launch {
     fn command(&self, executable: &std::path::Path) -> Process {
         let mut command = Process::new(executable);
         let out = || if self.capture_output { Stdio::piped() } else { Stdio::inherit() };
-        command.args(&self.args).stdin(if self.stdin { Stdio::inherit() } else { Stdio::null() }).stdout(out()).stderr(out());
+        command.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(if self.stdin { Stdio::inherit() } else { Stdio::null() }).stdout(out()).stderr(out());
         command
     }
 }
@@ -123,8 +130,10 @@ impl Session {
     pub fn start(host: HostBuild, launch: Launch, emit: Box<dyn FnMut(&Out)>) -> Result<Session> {
         host.require_runtime()?;
         let dbg = Debuggee::launch_held(launch.command(&host.executable))?;
-        let bps = Table::load(&state_dir(&host).join("breakpoints.json"));
-        let catch_mode = catch::load(&state_dir(&host));
+        let (bps, catch_mode) = match launch.remember {
+            true => (Table::load(&state_dir(&host).join("breakpoints.json")), catch::load(&state_dir(&host))),
+            false => (Table::unsaved(), Default::default()),
+        };
         let mut session = Session {
             host,
             dbg,

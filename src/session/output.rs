@@ -23,7 +23,9 @@ pub enum Out {
     Value { expr: String, type_name: String, value: String, fields: Vec<(String, String)>, truncated: bool },
     Log { breakpoint: u32, file: String, line: u32, thread: u64, text: String },
     /// Innermost first; `selected`: the frame `locals` and `print` read.
-    Backtrace { frames: Vec<String>, selected: usize },
+    /// `rows`: the frames `frame N` selects, as data (at a panic stop
+    /// `frames` is the runtime's backtrace and may not line up with them).
+    Backtrace { frames: Vec<String>, selected: usize, rows: Vec<FrameRow> },
     /// A frame selected with `frame`, `up` or `down`.
     Frame(FrameView),
     Threads { threads: Vec<ThreadRow> },
@@ -104,6 +106,17 @@ pub struct FrameView {
     pub source: String,
     /// Runs native code: its locals come from debug info.
     pub native: bool,
+}
+
+/// A selectable frame of a stopped thread, as data.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameRow {
+    pub function: String,
+    /// Relative to the workspace when inside it; `None` without debug info.
+    pub file: Option<String>,
+    pub line: u32,
+    /// 0 when unknown.
+    pub column: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,7 +208,7 @@ impl fmt::Display for Out {
                 Ok(())
             }
             Out::Log { file, line, text, .. } => write!(f, "log {file}:{line}: {text}"),
-            Out::Backtrace { frames, selected } => {
+            Out::Backtrace { frames, selected, .. } => {
                 // Frame 0 is where a stop starts: only another one is marked.
                 let mark = |i: usize| if i == *selected && i > 0 { "  <- selected" } else { "" };
                 let lines: Vec<String> = frames.iter().enumerate().map(|(i, fr)| format!("#{i} {fr}{}", mark(i))).collect();

@@ -354,7 +354,7 @@ impl App {
                 }
                 self.show_evaluated(&out);
             }
-            Out::Backtrace { frames, selected } => {
+            Out::Backtrace { frames, selected, .. } => {
                 self.backtrace = frames.clone();
                 self.frame_selected = *selected;
                 return;

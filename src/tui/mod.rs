@@ -89,7 +89,7 @@ fn start_session(host: HostBuild, args: Vec<String>, tx: Sender<Msg>) {
         let emit = Box::new(move |out: &Out| {
             let _ = out_tx.send(Msg::Out(out.clone()));
         });
-        let launch = Launch { args, stdin: false, capture_output: true, hold: false };
+        let launch = Launch { args, stdin: false, capture_output: true, hold: false, env: Vec::new(), remember: true };
         let mut session = match Session::start(host, launch, emit) {
             Ok(session) => session,
             Err(e) => {
