@@ -1,6 +1,6 @@
 //! Functions that loop for a long time: a breakpoint set while one runs
 //! stops in that running frame at its loop's next iteration (issue 19).
-//! `cargo hotbreak run -p loops -- [ROUNDS]`
+//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS]`
 
 use std::sync::mpsc::{channel, Receiver};
 use std::thread;
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 fn main() {
     let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let rows: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(5);
     let (tx, rx) = channel::<u64>();
     let worker = thread::spawn(move || drain(rx));
     let mut total = 0u64;
@@ -23,7 +24,7 @@ fn main() {
     drop(tx);
     let drained = worker.join().unwrap();
     println!("main: done total={total} seen={} drained={drained}", seen.len());
-    let grid = cells(rounds / 100 + 2, 3);
+    let grid = cells(rows, 3);
     println!("main: grid={grid}");
 }
 
