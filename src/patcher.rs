@@ -7,7 +7,7 @@ use hotbreak::protocol::ANCHOR_SYMBOL;
 use hotbreak_hotreload::patch::{GenericPatch, GETTER_PREFIX};
 use hotbreak_hotreload::{CompiledPatch, Diagnostic, Invocation, PatchBuilder, PatchError};
 use hotbreak_rewriter::{Breakpoint, CaptureId, Instrumented};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -146,6 +146,10 @@ pub struct Patcher {
     /// The program's debug info, read on the first patch of a function
     /// with loop sites.
     program: std::sync::OnceLock<hotbreak_dwarf::Program>,
+    /// Files as the program was built, where the session knows them: a
+    /// patch resumes running frames only at loops whose locals it declares
+    /// exactly as they did.
+    host_sources: HashMap<String, String>,
 }
 
 impl Patcher {
@@ -155,13 +159,40 @@ impl Patcher {
         let annotated = inv.annotated.then(|| hotbreak_rewriter::attribute_for_edition(inv.edition()));
         let root_declares_runtime = (inv.annotated && inv.edition() == "2015").then(|| inv.root_source.display().to_string());
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
-        Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime, program: std::sync::OnceLock::new() })
+        Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime, program: std::sync::OnceLock::new(), host_sources: HashMap::new() })
     }
 
     /// Patches the executable's own crate (its `main`'s crate, or the test
     /// harness).
     pub fn for_program(host: &HostBuild, work: &Path) -> Result<Patcher> {
         Patcher::new(host, host.own_crate()?, work)
+    }
+
+    /// `text` is `file` as the program was built (kept from the first call).
+    pub fn remember_host_source(&mut self, file: &str, text: &str) {
+        self.host_sources.entry(file.to_string()).or_insert_with(|| text.to_string());
+    }
+
+    /// The loop lines a patch of the function at `fn_line` of `source` may
+    /// resume: `None` when the file is as built (all of them).
+    fn resumable_lines(&self, file: &str, source: &str, fn_line: u32) -> Option<Result<Vec<u32>, String>> {
+        let host = self.host_sources.get(file)?;
+        if host == source {
+            return None;
+        }
+        let plan = || -> Result<Vec<u32>, String> {
+            let host = self.as_compiled(file, host).map_err(|e| e.to_string())?;
+            let now = self.as_compiled(file, source).map_err(|e| e.to_string())?;
+            let host_site = hotbreak_rewriter::find_function(&host, fn_line).map_err(|_| "the edit moved the function".to_string())?;
+            let mut edit = hotbreak_rewriter::resume(&now, fn_line, &[])?;
+            let host = hotbreak_rewriter::resume(&host, host_site.fn_line, &[])?;
+            let refused = hotbreak_rewriter::keep_unchanged(&mut edit, &host);
+            if edit.sites.is_empty() {
+                return Err(refused.join("; "));
+            }
+            Ok(edit.sites.iter().map(|s| s.line).collect())
+        };
+        Some(plan())
     }
 
     /// `source` as the crate was compiled: annotated in a zero-annotation
@@ -188,7 +219,7 @@ impl Patcher {
     /// `file` is relative to the workspace, as rustc names it.
     pub fn prepare(&mut self, file: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
         let source = self.config.read_source(file)?;
-        self.prepare_in(file, &source, line, new_fn)
+        self.prepare_in(file, &source, line, new_fn, false)
     }
 
     /// Compiles the function containing `file:line` as the file now says:
@@ -196,28 +227,57 @@ impl Patcher {
     pub fn prepare_as_written(&mut self, file: &str, line: u32) -> Result<PreparedPatch> {
         let source = self.config.read_source(file)?;
         let site = hotbreak_rewriter::find_function(&source, line).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
-        self.prepare_in(file, &source, line, site.text(&source))
+        self.prepare_in(file, &source, line, site.text(&source), true)
     }
 
     /// [`Patcher::prepare`] on the file's text, already read.
-    fn prepare_in(&mut self, file: &str, source: &str, line: u32, new_fn: &str) -> Result<PreparedPatch> {
+    /// `as_written`: `new_fn` is the file's own text (an edit), which may
+    /// resume running frames; other text never does.
+    fn prepare_in(&mut self, file: &str, source: &str, line: u32, new_fn: &str, as_written: bool) -> Result<PreparedPatch> {
         let started = Instant::now();
         let getter = next_getter();
+        let original = source;
         let source = &self.as_compiled(file, source)?;
         let patched = hotbreak_rewriter::replace_function(source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
         let rewrite = started.elapsed();
-        let compiled = self.builder.compile(&self.patch_files(file, patched.text)?, &getter)?;
-        Ok(PreparedPatch {
-            timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
-            compiled,
-            file: file.to_string(),
-            opaque: patched.site.returns_opaque,
-            escaping: Vec::new(),
-            name: patched.site.name,
-            fn_line: patched.site.fn_line,
-            pruned: BTreeSet::new(),
-            resumed: Err("an edit (not yet)".into()),
-        })
+        // Resume mode, as for breakpoints (see there), for an edit of the
+        // file as it is now: only at loops declared as the program has them.
+        let allowed = self.resumable_lines(file, original, patched.site.fn_line);
+        let mut moves: Vec<(u32, u32)> = Vec::new();
+        let mut resume_off: Option<String> = (!as_written).then(|| "the new code is not the file's".to_string());
+        loop {
+            let resumed = match &resume_off {
+                Some(why) => Err(why.clone()),
+                None => hotbreak_rewriter::resume(&patched.text, patched.site.fn_line, &moves).and_then(|r| restrict(r, &allowed)),
+            };
+            let text = resumed.as_ref().map_or_else(|_| patched.text.clone(), |r| r.text.clone());
+            match self.builder.compile(&self.patch_files(file, text)?, &getter) {
+                Ok(compiled) => {
+                    return Ok(PreparedPatch {
+                        timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
+                        compiled,
+                        file: file.to_string(),
+                        opaque: patched.site.returns_opaque,
+                        escaping: Vec::new(),
+                        name: patched.site.name.clone(),
+                        fn_line: patched.site.fn_line,
+                        pruned: BTreeSet::new(),
+                        resumed,
+                    })
+                }
+                Err(PatchError::Compile(diagnostics)) => {
+                    let Ok(r) = &resumed else { return Err(PatchError::Compile(diagnostics).into()) };
+                    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level == "error").collect();
+                    let found: Vec<(u32, u32)> = crate::osr::moves_in(r, &errors).into_iter().filter(|m| !moves.contains(m)).collect();
+                    if found.is_empty() || moves.len() > 64 {
+                        let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+                        resume_off = Some(format!("{RESUME_FAILED}{first}"));
+                    }
+                    moves.extend(found);
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
     }
 
     /// Compiles the function of `file` holding `breakpoints` with its
@@ -260,6 +320,7 @@ impl Patcher {
         // back; any other error turns it off, and it is tried once more
         // after the captures are pruned.
         let mut moves: Vec<(u32, u32)> = Vec::new();
+        let allowed = hotbreak_rewriter::find_function(source, function_line).ok().and_then(|site| self.resumable_lines(file, source, site.fn_line));
         let mut resume_off: Option<String> = None;
         let mut resume_retried = false;
         // Most patches need no pruning: try the real build first, and only
@@ -271,7 +332,7 @@ impl Patcher {
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
             let resumed = match &resume_off {
                 Some(why) => Err(why.clone()),
-                None => hotbreak_rewriter::resume(&instrumented.text, instrumented.site.fn_line, &moves),
+                None => hotbreak_rewriter::resume(&instrumented.text, instrumented.site.fn_line, &moves).and_then(|r| restrict(r, &allowed)),
             };
             let text = resumed.as_ref().map_or_else(|_| instrumented.text.clone(), |r| r.text.clone());
             let files = self.patch_files(file, text)?;
@@ -557,6 +618,18 @@ fn escaping_lines(site: &hotbreak_rewriter::FnSite, source: &str, breakpoints: &
 }
 
 /// A getter name unique among the patches this process builds.
+/// Keeps the loops an edit may resume (`allowed`; `None`: all).
+fn restrict(mut resumed: hotbreak_rewriter::Resumed, allowed: &Option<Result<Vec<u32>, String>>) -> Result<hotbreak_rewriter::Resumed, String> {
+    match allowed {
+        None => Ok(resumed),
+        Some(Err(why)) => Err(why.clone()),
+        Some(Ok(lines)) => {
+            resumed.sites.retain(|s| lines.contains(&s.line));
+            Ok(resumed)
+        }
+    }
+}
+
 /// How a resume rewrite that rustc refused is named (then retried once).
 const RESUME_FAILED: &str = "its resume code did not compile: ";
 

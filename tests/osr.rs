@@ -117,3 +117,36 @@ fn a_breakpoint_in_an_inner_loop_switches_the_running_nested_loops() {
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
 }
+
+#[test]
+fn saving_an_edit_changes_what_a_running_loop_does_from_its_next_iteration() {
+    // A crate of its own (the test edits it), made debuggable as it is.
+    let dir = support::workspace().join("target/hotbreak/test-crates/osr-edit");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"osr-edit\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n").unwrap();
+    let original = std::fs::read_to_string(support::workspace().join(MAIN)).unwrap();
+    let main_rs = dir.join("src/main.rs");
+    std::fs::write(&main_rs, &original).unwrap();
+    let mut hb = Driver::start(&dir, &["300"]);
+    hb.send("continue &");
+    hb.wait_for("main's loop running", |l| l.starts_with("main: i=3 "));
+    // The loop's body prints differently; nothing before the loop changes.
+    let edited = original.replace("println!(\"main: i={i} total={total}\");", "println!(\"main: edited i={i} total={total}\");");
+    assert_ne!(edited, original);
+    std::fs::write(&main_rs, &edited).unwrap();
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `main` switch to the new code at the next iteration of the loop at line"));
+    hb.wait_for("main patched", |l| l.contains("`main` hot-patched in"));
+    let first = hb.wait_for("the running loop's next iteration, edited", |l| l.starts_with("main: edited i="));
+    let i: u64 = first.trim_start_matches("main: edited i=").split(' ').next().unwrap().parse().unwrap();
+    let total: u64 = (0..=i).sum();
+    assert_eq!(first, format!("main: edited i={i} total={total}"), "the frame's own values");
+    // It ran natively up to the round before.
+    assert!(hb.seen.iter().any(|l| *l == format!("main: i={} total={}", i - 1, total - i)), "{}", hb.seen.join("\n"));
+    let total: u64 = (0..300).sum();
+    let drained: u64 = (0..300).map(|v| v * 2).sum();
+    hb.wait_for("exact totals", |l| l == format!("main: done total={total} seen=300 drained={drained}"));
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
+    std::fs::write(&main_rs, &original).unwrap();
+    assert!(hb.finish().success());
+}

@@ -48,6 +48,10 @@ pub struct Wanted {
     pub name: String,
     pub line: u32,
     pub kind: Kind,
+    /// The tokens that declare it (its `let`, the signature, the loop's
+    /// head): an edit may resume the program's frame only if they are
+    /// unchanged (same types, same places).
+    pub decl: String,
 }
 
 /// A loop the patch can resume: its body's `{` line, and the locals (indices
@@ -73,6 +77,27 @@ pub struct Resumed {
 /// `moves`: positions (line, column) of uses rustc said move out of a
 /// resident local.
 pub fn resume(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed, String> {
+    resume_inner(text, fn_line, moves)
+}
+
+/// For an edit: keeps only the loops whose locals are declared exactly as in
+/// `host` (the program's build of the function), since the running frame
+/// holds the host's locals; says why each other one cannot resume.
+pub fn keep_unchanged(edit: &mut Resumed, host: &Resumed) -> Vec<String> {
+    let mut refused = Vec::new();
+    let wanted = |locals: &[Wanted], site: &ResumeSite| site.needs.iter().map(|&k| locals[k].clone()).collect::<Vec<_>>();
+    let locals = edit.locals.clone();
+    edit.sites.retain(|site| {
+        let same = host.sites.iter().find(|h| h.line == site.line).is_some_and(|h| wanted(&host.locals, h) == wanted(&locals, site));
+        if !same {
+            refused.push(format!("the edit changed what is declared before the loop at line {}, or moved it", site.line));
+        }
+        same
+    });
+    refused
+}
+
+fn resume_inner(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed, String> {
     let file = parse(text).map_err(|e| e.to_string())?;
     let (sig, block) = function_node(&file.items, fn_line).ok_or("function not found")?;
     if sig.asyncness.is_some() {
@@ -81,7 +106,7 @@ pub fn resume(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed,
     if !sig.generics.params.is_empty() {
         return Err("a generic fn (not yet)".into());
     }
-    let mut plan = Plan { index: LineIndex::new(text), edits: Vec::new(), locals: Vec::new(), sites: Vec::new(), resident: HashMap::new(), next: 0 };
+    let mut plan = Plan { index: LineIndex::new(text), edits: Vec::new(), locals: Vec::new(), sites: Vec::new(), resident: HashMap::new(), next: 0, decl: sig.to_token_stream().to_string() };
     let mut params = Vec::new();
     for arg in &sig.inputs {
         let FnArg::Typed(t) = arg else { return Err("a method (not yet)".into()) };
@@ -166,6 +191,8 @@ struct Plan<'a> {
     /// Resident bindings by the position of their ident: their number.
     resident: HashMap<(usize, usize), usize>,
     next: usize,
+    /// The declaration the locals being added come from.
+    decl: String,
 }
 
 impl Plan<'_> {
@@ -188,7 +215,7 @@ impl Plan<'_> {
     }
 
     fn want(&mut self, name: &str, line: u32, kind: Kind) -> usize {
-        self.locals.push(Wanted { name: name.to_string(), line, kind });
+        self.locals.push(Wanted { name: name.to_string(), line, kind, decl: self.decl.clone() });
         self.locals.len() - 1
     }
 
@@ -255,6 +282,7 @@ impl Plan<'_> {
         let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) else {
             return Err(format!("line {}: `let {ident}` without a value, or with `else`, before the loop (not yet)", local.span().start().line));
         };
+        self.decl = local.to_token_stream().to_string();
         let n = self.resident_at(ident, Kind::Place);
         let ty = ty.map(|t| format!(": &mut {t}")).unwrap_or_default();
         let start = self.off(local.let_token.span.start());
@@ -282,6 +310,7 @@ impl Plan<'_> {
         if names.is_empty() {
             return Err(format!("line {line}: a `let` pattern that binds nothing before the loop (not yet)"));
         }
+        self.decl = local.to_token_stream().to_string();
         let ns: Vec<usize> = names.iter().map(|(ident, _)| self.resident_at(ident, Kind::Place)).collect();
         let list = |f: &dyn Fn(usize, &syn::Ident) -> String| ns.iter().zip(&names).map(|(n, (i, _))| f(*n, i)).collect::<Vec<_>>().join(", ");
         let slots = list(&|n, _| format!("mut __hb_s{n}"));
@@ -333,6 +362,7 @@ impl Plan<'_> {
                 self.insert(c_end, ")".into());
             }
             LoopKind::WhileLet(pat, expr) => {
+                self.decl = format!("while let {} = {}", pat.to_token_stream(), expr.to_token_stream());
                 let (decl, taking, assign, renamed) = self.bindings(pat, &mut held)?;
                 let e_start = self.off(expr.span().start());
                 let e_end = self.off(expr.span().end());
@@ -342,6 +372,7 @@ impl Plan<'_> {
             }
             LoopKind::For(pat, expr, for_span) => {
                 let for_line = for_span.start().line as u32;
+                self.decl = format!("for {} in {}", pat.to_token_stream(), expr.to_token_stream());
                 let it = self.want("iter", for_line, Kind::Take);
                 held.push(it);
                 let n = it;

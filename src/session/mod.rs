@@ -63,6 +63,9 @@ pub struct Session {
     /// Each file with debuggable code as last parsed: the text the registry
     /// lines in `moved` refer to.
     sources: HashMap<String, String>,
+    /// Files as the program was built (before the first edit seen): what
+    /// its native frames run, which an edit may resume only unchanged.
+    host_sources: HashMap<String, String>,
     /// Registry functions whose `fn` line moved with edits.
     moved: HashMap<usize, u32>,
     /// Functions running an edited body without breakpoints: the patch of
@@ -156,6 +159,7 @@ impl Session {
             held: true,
             wait_after_resume: true,
             sources: HashMap::new(),
+            host_sources: HashMap::new(),
             moved: HashMap::new(),
             edited: HashMap::new(),
             dirty: HashSet::new(),
@@ -693,6 +697,9 @@ impl Session {
         let watches = self.watches.clone();
         let slot = self.patcher_slot(&key, file)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
+        if let Some(host) = self.host_sources.get(file).or(self.sources.get(file)) {
+            patcher.remember_host_source(file, host);
+        }
         let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
         if let Some(coverage) = &applied.coverage {
             // Never a silent miss: an instance the patch lacks runs native code.
@@ -873,8 +880,14 @@ impl Session {
         self.say(Out::Building { file: info.file.clone(), line, function: info.name.clone() });
         let slot = self.patcher_slot(&info.key, &info.file)?;
         let patcher = self.patchers.get_mut(&slot).expect("created by patcher_slot");
+        if let Some(host) = self.host_sources.get(&info.file).or(self.sources.get(&info.file)) {
+            patcher.remember_host_source(&info.file, host);
+        }
         let prepared = patcher.prepare_as_written(&info.file, line)?;
         let applied = patcher.apply_to(&prepared, &mut self.dbg, index)?;
+        if let Some(message) = applied.switching.as_ref().and_then(|s| s.describe(&info.name)) {
+            self.say(Out::Info { message });
+        }
         self.edited.insert(index, Some(applied.patch));
         self.dirty.remove(&index);
         Ok(started.elapsed().as_millis() as u64)
@@ -907,6 +920,7 @@ impl Session {
             Err(e) => bail!("{file}: {e}"),
         };
         let old_fns = hotbreak_rewriter::list_functions(&old).unwrap_or_default();
+        self.host_sources.entry(file.to_string()).or_insert_with(|| old.clone());
         self.sources.insert(file.to_string(), new.clone());
         let mut changed = Vec::new();
         let mut unpatchable = Vec::new();
