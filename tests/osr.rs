@@ -21,7 +21,8 @@ fn round_of(line: &str) -> u64 {
 #[test]
 fn a_breakpoint_in_mains_running_loop_stops_there_with_its_locals_and_the_totals_stay_exact() {
     let body = line_of(MAIN, "        total += i;");
-    let mut hb = Driver::start_package("loops", &["300"], "osr-main");
+    // Long enough that arming (seconds on a loaded machine) ends in the loop.
+    let mut hb = Driver::start_package("loops", &["1500"], "osr-main");
     hb.send("continue &");
     // `main` is in its loop: the frame that runs it is the one to switch.
     let before = round_of(&hb.wait_for("main's loop running", |l| l.starts_with("main: i=3 ")));
@@ -51,9 +52,9 @@ fn a_breakpoint_in_mains_running_loop_stops_there_with_its_locals_and_the_totals
     hb.wait_for("the next round", |l| l.ends_with(&format!("= {}", i + 1)));
     hb.send("delete 1");
     hb.send("continue");
-    let total: u64 = (0..300).sum();
-    let drained: u64 = (0..300).map(|v| v * 2).sum();
-    hb.wait_for("main's exact totals", |l| l == format!("main: done total={total} seen=300 drained={drained}"));
+    let total: u64 = (0..1500).sum();
+    let drained: u64 = (0..1500).map(|v| v * 2).sum();
+    hb.wait_for("main's exact totals", |l| l == format!("main: done total={total} seen=1500 drained={drained}"));
     let grid: u64 = (0..5).flat_map(|row| (0..3).map(move |col| row * 10 + col)).sum();
     hb.wait_for("the nested loops' result", |l| l == format!("main: grid={grid}"));
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
@@ -63,7 +64,7 @@ fn a_breakpoint_in_mains_running_loop_stops_there_with_its_locals_and_the_totals
 #[test]
 fn a_worker_threads_running_loop_switches_while_main_runs_on() {
     let body = line_of(MAIN, "        sum += v * 2;");
-    let mut hb = Driver::start_package("loops", &["300"], "osr-worker");
+    let mut hb = Driver::start_package("loops", &["1500"], "osr-worker");
     hb.send("continue &");
     hb.wait_for("the worker's loop running", |l| l.starts_with("worker: v=3 "));
     hb.send(&format!("break {MAIN}:{body} if v % 2 == 1"));
@@ -82,9 +83,9 @@ fn a_worker_threads_running_loop_switches_while_main_runs_on() {
     hb.wait_for("main running meanwhile", |l| l.starts_with(&format!("main: i={} ", v + 3)));
     hb.send("delete 1");
     hb.send("continue");
-    let total: u64 = (0..300).sum();
-    let drained: u64 = (0..300).map(|v| v * 2).sum();
-    hb.wait_for("exact totals", |l| l == format!("main: done total={total} seen=300 drained={drained}"));
+    let total: u64 = (0..1500).sum();
+    let drained: u64 = (0..1500).map(|v| v * 2).sum();
+    hb.wait_for("exact totals", |l| l == format!("main: done total={total} seen=1500 drained={drained}"));
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
 }
@@ -92,7 +93,7 @@ fn a_worker_threads_running_loop_switches_while_main_runs_on() {
 #[test]
 fn a_breakpoint_in_an_inner_loop_switches_the_running_nested_loops() {
     let inner = line_of(MAIN, "            grid += row * 10 + col;");
-    let mut hb = Driver::start_package("loops", &["3", "200"], "osr-nested");
+    let mut hb = Driver::start_package("loops", &["3", "500"], "osr-nested");
     hb.send("continue &");
     hb.wait_for("the nested loops running", |l| l.starts_with("cells: row=1 "));
     hb.send(&format!("break {MAIN}:{inner} if col == 1"));
@@ -112,7 +113,7 @@ fn a_breakpoint_in_an_inner_loop_switches_the_running_nested_loops() {
     hb.wait_for("this row's text so far", |l| l.ends_with("= \"0\""));
     hb.send("delete 1");
     hb.send("continue");
-    let grid: u64 = (0..200).flat_map(|r| (0..3).map(move |c| r * 10 + c)).sum();
+    let grid: u64 = (0..500).flat_map(|r| (0..3).map(move |c| r * 10 + c)).sum();
     hb.wait_for("the exact grid", |l| l == format!("main: grid={grid}"));
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
@@ -128,7 +129,7 @@ fn saving_an_edit_changes_what_a_running_loop_does_from_its_next_iteration() {
     let original = std::fs::read_to_string(support::workspace().join(MAIN)).unwrap();
     let main_rs = dir.join("src/main.rs");
     std::fs::write(&main_rs, &original).unwrap();
-    let mut hb = Driver::start(&dir, &["300"]);
+    let mut hb = Driver::start(&dir, &["1500"]);
     hb.send("continue &");
     hb.wait_for("main's loop running", |l| l.starts_with("main: i=3 "));
     // The loop's body prints differently; nothing before the loop changes.
@@ -143,10 +144,33 @@ fn saving_an_edit_changes_what_a_running_loop_does_from_its_next_iteration() {
     assert_eq!(first, format!("main: edited i={i} total={total}"), "the frame's own values");
     // It ran natively up to the round before.
     assert!(hb.seen.iter().any(|l| *l == format!("main: i={} total={}", i - 1, total - i)), "{}", hb.seen.join("\n"));
-    let total: u64 = (0..300).sum();
-    let drained: u64 = (0..300).map(|v| v * 2).sum();
-    hb.wait_for("exact totals", |l| l == format!("main: done total={total} seen=300 drained={drained}"));
+    let total: u64 = (0..1500).sum();
+    let drained: u64 = (0..1500).map(|v| v * 2).sum();
+    hb.wait_for("exact totals", |l| l == format!("main: done total={total} seen=1500 drained={drained}"));
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     std::fs::write(&main_rs, &original).unwrap();
+    assert!(hb.finish().success());
+}
+
+#[test]
+fn a_methods_running_loop_switches_with_its_self() {
+    let body = line_of(MAIN, "            self.balance += k as i64;");
+    let mut hb = Driver::start_package("loops", &["3", "1", "1500"], "osr-method");
+    hb.send("continue &");
+    hb.wait_for("the method's loop running", |l| l.starts_with("ledger: k=3 "));
+    hb.send(&format!("break {MAIN}:{body}"));
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `settle` switch to the new code at the next iteration of the loop at line"));
+    let stop = hb.wait_for("the stop in the method's running frame", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {MAIN}:{body} in `settle`")), "{stop}");
+    let k = hb.seen.iter().filter(|l| l.starts_with("ledger: k=")).count() as u64;
+    hb.send("print k");
+    hb.wait_for("the loop variable", |l| l.ends_with(&format!("= {k}")));
+    hb.send("print self.entries.len()");
+    hb.wait_for("self's vector", |l| l.ends_with(&format!("= {k}")));
+    hb.send("delete 1");
+    hb.send("continue");
+    let balance: u64 = (0..1500).sum();
+    hb.wait_for("the exact balance", |l| l == format!("main: balance={balance} entries=1500"));
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
 }

@@ -20,36 +20,37 @@ pub fn enabled() -> bool {
 
 /// `stmts` with a site at the top of each such loop body, or `None` when
 /// there is none (or syn cannot read them: the body stays as written).
-pub fn insert(stmts: &TokenStream) -> Option<TokenStream> {
+/// `key`: the path of the native body the sites belong to.
+pub fn insert(stmts: &TokenStream, key: &TokenStream) -> Option<TokenStream> {
     let block: Block = syn::parse2(quote!({ #stmts })).ok()?;
     let mut stmts = block.stmts;
-    if !visit(&mut stmts) {
+    if !visit(&mut stmts, key) {
         return None;
     }
     Some(quote!(#(#stmts)*))
 }
 
-fn visit(stmts: &mut [Stmt]) -> bool {
+fn visit(stmts: &mut [Stmt], key: &TokenStream) -> bool {
     let mut any = false;
     for stmt in stmts {
         if let Stmt::Expr(e, _) = stmt {
-            any |= visit_expr(e);
+            any |= visit_expr(e, key);
         }
     }
     any
 }
 
-fn visit_expr(e: &mut Expr) -> bool {
+fn visit_expr(e: &mut Expr, key: &TokenStream) -> bool {
     let body = match e {
         Expr::ForLoop(l) => &mut l.body,
         Expr::While(l) => &mut l.body,
         Expr::Loop(l) => &mut l.body,
-        Expr::Block(b) if b.label.is_none() => return visit(&mut b.block.stmts),
-        Expr::Unsafe(b) => return visit(&mut b.block.stmts),
+        Expr::Block(b) if b.label.is_none() => return visit(&mut b.block.stmts, key),
+        Expr::Unsafe(b) => return visit(&mut b.block.stmts, key),
         _ => return false,
     };
-    visit(&mut body.stmts);
-    let site: Stmt = syn::parse2(quote_spanned!(body.brace_token.span.open() => ::hotbreak::__loop_site!(__HOTBREAK_SLOT);)).expect("a statement");
+    visit(&mut body.stmts, key);
+    let site: Stmt = syn::parse2(quote_spanned!(body.brace_token.span.open() => ::hotbreak::__loop_site!(#key);)).expect("a statement");
     body.stmts.insert(0, site);
     true
 }
@@ -59,14 +60,14 @@ mod tests {
     use super::*;
 
     fn sites(src: &str) -> Option<String> {
-        insert(&src.parse().unwrap()).map(|t| t.to_string())
+        insert(&src.parse().unwrap(), &quote!(__hotbreak_native)).map(|t| t.to_string())
     }
 
     #[test]
     fn loops_on_statement_paths_get_a_site_and_nothing_else_changes() {
         let out = sites("let mut t = 0; for i in 0..3 { t += i; 'a: loop { while t > 0 { t -= 1; } break 'a; } } t").unwrap();
         assert_eq!(out.matches("__loop_site").count(), 3, "{out}");
-        assert!(out.starts_with("let mut t = 0 ; for i in 0 .. 3 { :: hotbreak :: __loop_site ! (__HOTBREAK_SLOT) ; t += i ;"), "{out}");
+        assert!(out.starts_with("let mut t = 0 ; for i in 0 .. 3 { :: hotbreak :: __loop_site ! (__hotbreak_native) ; t += i ;"), "{out}");
         assert!(out.ends_with("break 'a ; } } t"), "{out}");
     }
 

@@ -176,11 +176,22 @@ fn parts(f: &Func, kind: Native) -> Parts {
     let native_attrs: Vec<&Attribute> = attrs.iter().copied().filter(|a| is_one_of(a, &CODEGEN) || matches!(kind, Native::Sibling(_)) && is_one_of(a, &SHARED)).collect();
     // A body's inner attributes (`#![allow(..)]`) stay at its top.
     let stmts = &f.body.stmts;
-    let block = match (kind, osr_body(f)) {
-        // Loop sites and the door (`loop_sites.rs`): a nested body sees the
-        // shim's slot.
-        (Native::Nested, Some((door, sited))) => quote!({ #(#inner_attrs)* #door #sited }),
-        _ => quote!({ #(#inner_attrs)* #stmts }),
+    // Loop sites and the door (`loop_sites.rs`), keyed by the native body.
+    let osr_key = match kind {
+        Native::Nested => quote!(__hotbreak_native),
+        Native::Sibling(_) => {
+            let name = format_ident!("__hotbreak_native_{}", sig.ident);
+            quote!(Self::#name)
+        }
+        Native::InTrait(_) => quote!(<Self as __HotbreakNative>::__hotbreak_native),
+    };
+    let osr = match kind {
+        Native::InTrait(imp) => osr_body(f, &imp.qualify(stmts.clone()), &osr_key),
+        _ => osr_body(f, stmts, &osr_key),
+    };
+    let block = match &osr {
+        Some((door, sited)) => quote!({ #(#inner_attrs)* #door #sited }),
+        None => quote!({ #(#inner_attrs)* #stmts }),
     };
     let native_name = match kind {
         Native::Nested | Native::InTrait(_) => format_ident!("__hotbreak_native", span = sig.ident.span()),
@@ -223,7 +234,10 @@ fn parts(f: &Func, kind: Native) -> Parts {
             imp.concrete(&mut declared);
             let declared = imp.qualify(declared.to_token_stream());
             let native_sig = imp.qualify(native_sig.to_token_stream());
-            let stmts = imp.qualify(stmts.clone());
+            let stmts = match &osr {
+                Some((door, sited)) => quote!(#door #sited),
+                None => imp.qualify(stmts.clone()),
+            };
             let mut usable = trait_path.clone();
             for segment in &mut usable.segments {
                 segment.arguments = syn::PathArguments::None;
@@ -263,7 +277,7 @@ fn parts(f: &Func, kind: Native) -> Parts {
 /// check whose armed path calls the slot's patch with the arguments) and
 /// its statements with loop sites. Only in crates built at opt-level 0, for
 /// plain parameters (the door passes them on) and callable signatures.
-fn osr_body(f: &Func) -> Option<(TokenStream, TokenStream)> {
+fn osr_body(f: &Func, stmts: &TokenStream, key: &TokenStream) -> Option<(TokenStream, TokenStream)> {
     if !crate::loop_sites::enabled() || crate::patch_build() || !crate::expand::callable(&f.sig) {
         return None;
     }
@@ -271,24 +285,26 @@ fn osr_body(f: &Func) -> Option<(TokenStream, TokenStream)> {
     for arg in &f.sig.inputs {
         match arg {
             FnArg::Typed(t) => match &*t.pat {
-                Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => args.push(id.ident.clone()),
+                Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => args.push(id.ident.to_token_stream()),
                 _ => return None,
             },
+            // `&self`, `&mut self`: the door passes the reference on.
+            FnArg::Receiver(r) if r.reference.is_some() && r.colon_token.is_none() => args.push(quote!(self)),
             FnArg::Receiver(_) => return None,
         }
     }
     if crate::signature::returns_never(&f.sig) {
         return None;
     }
-    let sited = crate::loop_sites::insert(&f.body.stmts)?;
+    let sited = crate::loop_sites::insert(stmts, key)?;
     let call = format_ident!("call{}", args.len());
     let rt = quote!(::hotbreak::__private);
     let door = quote! {
         #[allow(unsafe_code, unused_unsafe, unreachable_code)]
-        ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
-            let __hotbreak_entry: usize = __HOTBREAK_SLOT.load();
+        ::hotbreak::__entry_check!(#key, {
+            let __hotbreak_entry: usize = #rt::patch_of_native(#key as *const () as usize);
             if __hotbreak_entry != 0 {
-                // SAFETY: the slot holds this function compiled from
+                // SAFETY: the function's slot holds it compiled from
                 // patched source: the same signature.
                 return #rt::cold_call(move || unsafe { #rt::#call(__hotbreak_entry, #(#args),*) });
             }

@@ -109,7 +109,12 @@ fn resume_inner(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resume
     let mut plan = Plan { index: LineIndex::new(text), edits: Vec::new(), locals: Vec::new(), sites: Vec::new(), resident: HashMap::new(), next: 0, decl: sig.to_token_stream().to_string() };
     let mut params = Vec::new();
     for arg in &sig.inputs {
-        let FnArg::Typed(t) = arg else { return Err("a method (not yet)".into()) };
+        let t = match arg {
+            FnArg::Typed(t) => t,
+            // `&self` / `&mut self`: the door passes the same reference.
+            FnArg::Receiver(r) if r.reference.is_some() && r.colon_token.is_none() => continue,
+            FnArg::Receiver(_) => return Err("a method taking `self` by value (not yet)".into()),
+        };
         let Pat::Ident(id) = &*t.pat else { return Err("a parameter that is a pattern (not yet)".into()) };
         if id.by_ref.is_some() || id.subpat.is_some() || t.ty.to_token_stream().to_string().contains("impl") {
             return Err("a parameter that is a pattern (not yet)".into());

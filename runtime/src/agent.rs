@@ -277,18 +277,18 @@ impl Agent {
             }
             Op::Disarm { function } => {
                 let slot = slot_of(function)?;
-                crate::osr::aim(slot as *const _ as usize, Vec::new())?;
+                crate::osr::aim(slot.native_addr(), Vec::new())?;
                 slot.point_at(0)?;
                 Ok(Reply::Done)
             }
             Op::LoopSites { function } => {
                 let slot = slot_of(function)?;
-                Ok(Reply::LoopSites { sites: crate::osr::sites_of(slot as *const _ as usize).into_iter().map(|s| s as u64).collect() })
+                Ok(Reply::LoopSites { sites: crate::osr::sites_of(slot.native_addr()).into_iter().map(|s| s as u64).collect() })
             }
             Op::ArmLoops { function, sites } => {
                 let slot = slot_of(function)?;
                 let arms = sites.into_iter().map(|s| crate::osr::LoopArm { code: s.code as usize, line: s.line, vars: s.vars }).collect();
-                crate::osr::aim(slot as *const _ as usize, arms)?;
+                crate::osr::aim(slot.native_addr(), arms)?;
                 Ok(Reply::Done)
             }
             Op::SetBreakpoint { breakpoint, enabled } => {

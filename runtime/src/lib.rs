@@ -36,7 +36,7 @@ pub mod __private {
     pub use crate::instances::instance_entry;
     pub use crate::registry::{FnInfo, FUNCTIONS};
     pub use crate::native_names::{method_native, shim_of, NATIVE};
-    pub use crate::osr::osr_hit;
+    pub use crate::osr::{osr_hit, patch_of_native};
     pub use crate::slot::Slot;
 
     /// The armed path of an entry check, kept out of the native body.

@@ -28,6 +28,8 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// One entry of the `hotbreak_loops` section, as `__loop_site!` lays it out.
+/// `slot` is the key of the function: the address of its native body (a
+/// shim's nested or sibling fn), which the slot's `native` also holds.
 #[repr(C)]
 pub(crate) struct LoopSite {
     code: usize,
@@ -98,6 +100,10 @@ pub struct LoopArm {
 /// Aims the loop sites of `slot`: those in `arms` jump to their thunk, every
 /// other one of the slot is a nop again. Returns the sites it did not find.
 pub(crate) fn aim(slot: usize, arms: Vec<LoopArm>) -> Result<(), String> {
+    if slot == 0 {
+        // An in-body check: no loop sites.
+        return if arms.is_empty() { Ok(()) } else { Err("this function has no loop sites".into()) };
+    }
     let mut armed = ARMED.write().unwrap_or_else(|e| e.into_inner());
     let map = armed.get_or_insert_with(HashMap::new);
     let mine: Vec<&LoopSite> = table::sites().iter().filter(|s| s.code != 0 && s.slot == slot).collect();
@@ -123,8 +129,9 @@ pub(crate) fn sites_of(slot: usize) -> Vec<usize> {
 }
 
 /// The door of the function holding loop site `code`: the armed label of its
-/// entry check, the nearest entry site of the same slot before it (a body's
-/// code is contiguous and its entry check comes first).
+/// native body's door check (an entry site keyed, like the loop sites, by
+/// the body's address, so no slot's arming ever aims it), the nearest one
+/// before the site (a body's code is contiguous and its door comes first).
 fn door_of(slot: usize, code: usize) -> Option<usize> {
     crate::sites::entry_sites().filter(|(at, _, s)| *s == slot && *at < code).max_by_key(|(at, _, _)| *at).map(|(_, armed, _)| armed)
 }
@@ -262,4 +269,11 @@ pub fn arrive(resume: &mut Option<Resume>, line: u32) {
 /// call; when resuming, only if the loop being resumed is inside it.
 pub fn entering(resume: &Option<Resume>, lines: &[u32]) -> bool {
     resume.as_ref().is_none_or(|r| lines.contains(&r.line))
+}
+
+/// In a door: the patch the function whose native body is at `native` is
+/// armed with (0: none).
+#[doc(hidden)]
+pub fn patch_of_native(native: usize) -> usize {
+    crate::registry::FUNCTIONS.iter().filter_map(|f| f.slot).find(|s| s.native_addr() == native).map_or(0, |s| s.load())
 }

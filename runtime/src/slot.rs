@@ -37,6 +37,12 @@ impl Slot {
         self.entry.load(Ordering::Relaxed)
     }
 
+    /// The native body of a call-through shim (0 for an in-body check):
+    /// what its loop sites and door are keyed by (`osr.rs`).
+    pub fn native_addr(&self) -> usize {
+        self.native as usize
+    }
+
     /// What a call-through shim calls now (portable form of its load).
     #[inline]
     pub fn call_target(&self) -> *mut () {

@@ -1,6 +1,6 @@
 //! Functions that loop for a long time: a breakpoint set while one runs
 //! stops in that running frame at its loop's next iteration (issue 19).
-//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS]`
+//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS] [ENTRIES]`
 
 use std::sync::mpsc::{channel, Receiver};
 use std::thread;
@@ -9,6 +9,7 @@ use std::time::Duration;
 fn main() {
     let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
     let rows: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let entries: u64 = std::env::args().nth(3).and_then(|a| a.parse().ok()).unwrap_or(3);
     let (tx, rx) = channel::<u64>();
     let worker = thread::spawn(move || drain(rx));
     let mut total = 0u64;
@@ -26,6 +27,27 @@ fn main() {
     println!("main: done total={total} seen={} drained={drained}", seen.len());
     let grid = cells(rows, 3);
     println!("main: grid={grid}");
+    let mut ledger = Ledger { entries: Vec::new(), balance: 0 };
+    let balance = ledger.settle(entries);
+    println!("main: balance={balance} entries={}", ledger.entries.len());
+}
+
+struct Ledger {
+    entries: Vec<u64>,
+    balance: i64,
+}
+
+impl Ledger {
+    /// A method's loop (`&mut self`).
+    fn settle(&mut self, count: u64) -> i64 {
+        for k in 0..count {
+            self.balance += k as i64;
+            self.entries.push(k);
+            println!("ledger: k={k} balance={}", self.balance);
+            pace();
+        }
+        self.balance
+    }
 }
 
 /// A worker thread's loop: it blocks in `recv` between values.
