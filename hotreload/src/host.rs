@@ -211,8 +211,8 @@ impl HostSymbols {
     }
 
     /// Every instance of a generic function (`pattern`) in the host
-    /// (`krate::m::f::<u8>`, demangled without hashes) and its link-time
-    /// address. An instance defined at two addresses (local copies that
+    /// (`krate::m::f::<u8>`, demangled without hashes) and the link-time
+    /// address it looks itself up by (its own, or its marker's). An instance defined at two addresses (local copies that
     /// differ) is listed once per address.
     pub fn instances(&self, pattern: &crate::instances::InstancePattern) -> Vec<(String, u64)> {
         // v0 spells each identifier as is: a cheap filter before demangling.
@@ -227,8 +227,9 @@ impl HostSymbols {
                     Some(all) => all.clone(),
                     None => vec![s.address],
                 };
-                let found = pattern.instance(name, &demangled);
-                addresses.into_iter().filter(move |_| found).map(move |a| (demangled.clone(), a))
+                // (An async fn's instances by their markers: see `host_entry`.)
+                let found = pattern.host_entry(name, &demangled);
+                addresses.into_iter().filter_map(move |a| found.clone().map(|n| (n, a)))
             })
             .collect();
         found.sort();

@@ -69,7 +69,18 @@ impl InstancePattern {
     pub fn patch_entry(&self, mangled: &str, demangled: &str) -> Option<String> {
         match self.adapters {
             false => self.instance(mangled, demangled).then(|| demangled.to_string()),
-            true => adapted(demangled).filter(|f| instance_of(f, &self.path)),
+            true => fn_argument(demangled, "hotbreak::futures::adapter").filter(|f| instance_of(f, &self.path)),
+        }
+    }
+
+    /// Whether the program's symbol is what an instance looks itself up
+    /// by, and which instance: the instance itself, or for an async fn its
+    /// marker (`hotbreak::futures::instance_marker::<k::f<u8>>`, whose
+    /// address no other instance shares; runtime `futures.rs`).
+    pub fn host_entry(&self, mangled: &str, demangled: &str) -> Option<String> {
+        match self.adapters {
+            false => self.instance(mangled, demangled).then(|| demangled.to_string()),
+            true => fn_argument(demangled, "hotbreak::futures::instance_marker").filter(|f| instance_of(f, &self.path)),
         }
     }
 
@@ -105,11 +116,12 @@ fn root_tag(mangled: &str) -> Option<u8> {
 }
 
 
-/// The instance an adapter's `F` argument names, as the instance's own
-/// symbol demangles: `hotbreak::futures::adapter1::<k::f<u8>, u8, ..>`
-/// gives `k::f::<u8>` (a fn item type prints its arguments without `::`).
-fn adapted(demangled: &str) -> Option<String> {
-    let rest = demangled.strip_prefix("hotbreak::futures::adapter")?;
+/// The instance the first (fn item) argument of an instance of the
+/// runtime's generic fn `prefix` names, as the instance's own symbol
+/// demangles: `hotbreak::futures::adapter1::<k::f<u8>, u8, ..>` gives
+/// `k::f::<u8>` (a fn item type prints its arguments without `::`).
+fn fn_argument(demangled: &str, prefix: &str) -> Option<String> {
+    let rest = demangled.strip_prefix(prefix)?;
     let args = rest.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix("::<")?;
     let f = &args[..balanced_arg_end(args.as_bytes(), 0)];
     // The last path segment's generic arguments: its final `<..>`, unless
@@ -340,7 +352,11 @@ mod tests {
         assert_eq!(p.patch_entry("_R", adapter).as_deref(), Some("k::f::<alloc::vec::Vec<u8>>"));
         // The instance itself is native code the slot never calls.
         assert_eq!(p.patch_entry("_RINvCs1_1k1fhE", "k::f::<u8>"), None);
-        assert!(p.instance("_RINvCs1_1k1fhE", "k::f::<u8>"), "the program's instances are found as for sync fns");
+        // The program's instances look themselves up by their markers.
+        assert_eq!(p.host_entry("_RINvCs1_1k1fhE", "k::f::<u8>"), None);
+        let marker = "hotbreak::futures::instance_marker::<k::f<alloc::string::String>>";
+        assert_eq!(p.host_entry("_R", marker).as_deref(), Some("k::f::<alloc::string::String>"));
+        assert_eq!(p.patch_entry("_R", marker), None);
         assert_eq!(p.patch_entry("_R", "hotbreak::futures::adapter1::<k::g<u8>, u8, k::g<u8>::{closure#0}>"), None);
         // Methods of generic impls, with generic methods; trait impls.
         let m = InstancePattern::from_anchor("<k::W<_>>::m::{closure#0}::__HB_ASYNC").unwrap();

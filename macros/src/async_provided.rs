@@ -1,5 +1,7 @@
-//! An async provided method's instance key. In a trait's default body,
-//! naming the method's own fn item (`<Self as Tr>::m as *const ()`) uses
+//! An async provided method's instance key (its marker's address, runtime
+//! `futures.rs`). In a trait's default body, naming the method's own fn
+//! item as a pointer (`<Self as Tr>::m as *const ()`) or a `Fn` (`F: Fn(..)
+//! -> Fut`, the adapter) uses
 //! the body's opaque future type with an inferred lifetime, which rustc
 //! refuses there (E0792). A nested trait implemented for every implementor
 //! (`__HbSelf`) names it outside that body; the body calls its own
@@ -74,7 +76,7 @@ pub fn key(trait_name: &Ident, trait_generics: &Generics, sig: &Signature) -> To
         impl<__HbSelf: ?Sized + #trait_ref, #(#bounded),*> __HbKey<#(#args),*> for __HbSelf where #(#predicates),* {
             #[inline(always)]
             fn __hb_key() -> usize {
-                <__HbSelf as #trait_ref>::#name::<#(#method_args),*> as *const () as usize
+                ::hotbreak::__private::marker_key(<__HbSelf as #trait_ref>::#name::<#(#method_args),*>)
             }
         }
         <Self as __HbKey<#(#args),*>>::__hb_key()

@@ -358,10 +358,23 @@ pub(crate) fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Resul
         } else if has_impl_arg(sig) {
             // No turbofish names an `impl Trait` parameter: the instance
             // is the fn item coerced to the arguments' own types.
-            let by_values = format_ident!("instance_key{}", args.len());
             let ident = &sig.ident;
             let path = owned(quote!(#ident));
-            quote!(#rt::#by_values(#(&#args,)* #path))
+            match sig.asyncness {
+                Some(_) => {
+                    let by_values = format_ident!("marker_key_of{}", args.len());
+                    quote!(#rt::#by_values(#path, #(&#args),*))
+                }
+                None => {
+                    let by_values = format_ident!("instance_key{}", args.len());
+                    quote!(#rt::#by_values(#(&#args,)* #path))
+                }
+            }
+        } else if sig.asyncness.is_some() {
+            // Not the instance's address: the optimizer merges async
+            // instances' identical outer code (runtime's `instance_marker`).
+            let path = owned(instance_path(sig));
+            quote!(#rt::marker_key(#path))
         } else {
             let path = owned(instance_path(sig));
             quote!(#path as *const () as usize)

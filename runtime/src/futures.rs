@@ -37,6 +37,26 @@ impl<R> Future for Erased<'_, R> {
     }
 }
 
+/// A function of its own per instance of a generic async fn (`F`, the
+/// instance's fn item): the key an instance looks itself up by. Not the
+/// instance's own address: an async fn's body is its future's, and what
+/// remains, moving the arguments into the future, is the same machine
+/// code for many instances (`f::<String>` and `f::<Vec<u8>>`), which the
+/// optimizer merges into one address; the table would then hand one
+/// instance another's adapter, whose future has another output type. Each
+/// marker returns its own type's name, a constant no other marker shares,
+/// so none is merged.
+#[inline(never)]
+pub fn instance_marker<F>() -> &'static str {
+    core::any::type_name::<F>()
+}
+
+/// The key of the instance `f`: its [`instance_marker`]'s address.
+#[inline(always)]
+pub fn marker_key<F>(_f: F) -> usize {
+    instance_marker::<F> as fn() -> &'static str as usize
+}
+
 /// `F`, a fn item: zero-sized, so a value can be made from nothing.
 fn conjure<F: Copy>() -> F {
     const { assert!(core::mem::size_of::<F>() == 0, "an async fn's adapter needs a fn item") };
@@ -45,7 +65,7 @@ fn conjure<F: Copy>() -> F {
 }
 
 macro_rules! adapters {
-    ($($entry:ident $entry_of:ident $adapter:ident($($arg:ident: $ty:ident),*);)*) => {$(
+    ($($entry:ident $entry_of:ident $marker_of:ident $adapter:ident($($arg:ident: $ty:ident),*);)*) => {$(
         #[allow(clippy::too_many_arguments)]
         fn $adapter<'a, F, $($ty,)* Fut>($($arg: $ty),*) -> Erased<'a, Fut::Output>
         where
@@ -76,21 +96,33 @@ macro_rules! adapters {
         {
             $entry::<'a, F, $($ty,)* Fut>(f)
         }
+
+        /// [`marker_key`] of the instance these arguments' types select
+        /// (`impl Trait` arguments, as [`async_entry0`]'s `_of` form).
+        #[allow(clippy::too_many_arguments)]
+        #[inline(always)]
+        pub fn $marker_of<'a, F, $($ty,)* Fut>(f: F, $(_: &$ty),*) -> usize
+        where
+            F: Fn($($ty),*) -> Fut + Copy,
+            Fut: Future + 'a,
+        {
+            marker_key(f)
+        }
     )*};
 }
 
 adapters! {
-    async_entry0 async_entry_of0 adapter0();
-    async_entry1 async_entry_of1 adapter1(a0: A0);
-    async_entry2 async_entry_of2 adapter2(a0: A0, a1: A1);
-    async_entry3 async_entry_of3 adapter3(a0: A0, a1: A1, a2: A2);
-    async_entry4 async_entry_of4 adapter4(a0: A0, a1: A1, a2: A2, a3: A3);
-    async_entry5 async_entry_of5 adapter5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
-    async_entry6 async_entry_of6 adapter6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
-    async_entry7 async_entry_of7 adapter7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
-    async_entry8 async_entry_of8 adapter8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
-    async_entry9 async_entry_of9 adapter9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
-    async_entry10 async_entry_of10 adapter10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
-    async_entry11 async_entry_of11 adapter11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
-    async_entry12 async_entry_of12 adapter12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
+    async_entry0 async_entry_of0 marker_key_of0 adapter0();
+    async_entry1 async_entry_of1 marker_key_of1 adapter1(a0: A0);
+    async_entry2 async_entry_of2 marker_key_of2 adapter2(a0: A0, a1: A1);
+    async_entry3 async_entry_of3 marker_key_of3 adapter3(a0: A0, a1: A1, a2: A2);
+    async_entry4 async_entry_of4 marker_key_of4 adapter4(a0: A0, a1: A1, a2: A2, a3: A3);
+    async_entry5 async_entry_of5 marker_key_of5 adapter5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
+    async_entry6 async_entry_of6 marker_key_of6 adapter6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    async_entry7 async_entry_of7 marker_key_of7 adapter7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    async_entry8 async_entry_of8 marker_key_of8 adapter8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    async_entry9 async_entry_of9 marker_key_of9 adapter9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    async_entry10 async_entry_of10 marker_key_of10 adapter10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    async_entry11 async_entry_of11 marker_key_of11 adapter11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    async_entry12 async_entry_of12 marker_key_of12 adapter12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
 }

@@ -89,3 +89,15 @@ fn disarmed_they_run_as_written_and_stay_send() {
     assert_eq!(block_on(stack.push_all([2, 3])), 3);
     assert_eq!(block_on(stack.count()), 3);
 }
+
+/// An instance looks itself up by its marker's address: one function per
+/// instance, which the optimizer cannot merge (the outer code of
+/// `first::<String>` and `first::<Vec<u8>>` is the same machine code).
+#[test]
+fn each_instance_has_a_marker_of_its_own() {
+    use hotbreak::__private::{instance_marker, marker_key};
+    let (a, b) = (marker_key(first::<String>), marker_key(first::<Vec<u8>>));
+    assert_ne!(a, b);
+    assert_eq!(a, marker_key(first::<String>));
+    assert!(instance_marker::<u8>() != instance_marker::<i8>());
+}
