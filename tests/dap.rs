@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use support::{fresh_state, workspace};
+use support::{fresh_state, scratch_crate_with, workspace};
 
 fn state_dir(name: &str) -> std::path::PathBuf {
     workspace().join("target/hotbreak/test-state").join(fresh_state(name))
@@ -25,22 +25,38 @@ fn node_packages() -> &'static Path {
     Box::leak(dir.into_boxed_path())
 }
 
-#[test]
-fn vscode_test_client_debugs_the_ticker_from_launch_to_exit() {
+/// Runs one of `tests/dap/*.js`; it prints its steps and `1 passed`.
+fn node_script(script: &str, state: &str, scratch: Option<&Path>) {
     let dir = node_packages();
-    let out = Command::new("node")
-        .arg(dir.join("session.js"))
+    let mut node = Command::new("node");
+    node.arg(dir.join(script))
         .env("HOTBREAK_BIN", env!("CARGO_BIN_EXE_cargo-hotbreak"))
         .env("HOTBREAK_WORKSPACE", workspace())
-        .env("HOTBREAK_STATE", state_dir("dap-session"))
-        .env("CARGO_TARGET_DIR", workspace().join("target"))
-        .output()
-        .expect("node runs");
+        .env("HOTBREAK_STATE", state_dir(state))
+        .env("CARGO_TARGET_DIR", workspace().join("target"));
+    if let Some(scratch) = scratch {
+        node.env("HOTBREAK_SCRATCH", scratch);
+    }
+    let out = node.output().expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "the DAP client's session failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("dap session: 1 passed, 0 failed"), "{stdout}");
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(": 1 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn vscode_test_client_debugs_the_ticker_from_launch_to_exit() {
+    node_script("session.js", "dap-session", None);
+}
+
+#[test]
+fn vscode_test_client_stops_on_entry_edits_restarts_terminates_and_catches_a_panic() {
+    // `main` marked too: a crate that depends on hotbreak debugs only what
+    // it marks, and `stopOnEntry` stops in `main`.
+    let ticker = std::fs::read_to_string(workspace().join("examples/ticker/src/main.rs")).unwrap();
+    let scratch = scratch_crate_with("dap-edit", &ticker.replace("\nfn main() {", "\n#[hotbreak::debuggable]\nfn main() {"));
+    node_script("lifecycle.js", "dap-lifecycle", Some(&scratch));
 }
 
 /// The adapter on raw pipes: frames in, frames out.

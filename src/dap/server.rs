@@ -91,8 +91,15 @@ impl Server {
                 }
                 Event::InputEnd => break,
                 other => {
+                    let saved = matches!(other, Event::SourcesChanged(_));
                     if let Some(session) = &mut self.session {
                         session.absorb(other);
+                    }
+                    if saved {
+                        let outs = self.take_outs();
+                        self.publish(outs);
+                        // A save moves breakpoints with their lines' text.
+                        self.sync_breakpoints();
                     }
                 }
             }
@@ -231,13 +238,15 @@ impl Server {
         self.session()?;
         if self.stop_on_entry {
             // `main`'s first line, as a breakpoint removed once reached.
-            let outs = self.command("until main")?;
-            if outs.iter().any(|o| matches!(o, Out::Error { .. })) {
-                self.out.output("console", "hotbreak: cannot stop on entry (`main` is not debuggable here): running\n");
-                self.command_ok("continue")?;
-            } else {
-                self.entry_pending = true;
+            let mut outs = self.command("until main")?;
+            match take_errors(&mut outs) {
+                Some(why) => {
+                    self.out.output("stderr", &format!("hotbreak: cannot stop on entry ({why}): running\n"));
+                    self.command_ok("continue")?;
+                }
+                None => self.entry_pending = true,
             }
+            self.publish(outs);
         } else {
             self.command_ok("continue")?;
         }
@@ -316,6 +325,33 @@ impl Server {
             self.publish(outs);
         }
         Ok(())
+    }
+
+    /// Tells the editor where the session's breakpoints are now: those an
+    /// edit moved, and those whose line went away.
+    fn sync_breakpoints(&mut self) {
+        let Ok(outs) = self.command("info breakpoints") else { return };
+        let rows = outs.into_iter().find_map(|o| match o {
+            Out::Breakpoints { breakpoints } => Some(breakpoints),
+            _ => None,
+        });
+        let rows = rows.unwrap_or_default();
+        let workspace = self.workspace.clone();
+        for bp in self.bps.list.iter_mut().filter(|b| b.session.is_some()) {
+            let body = match rows.iter().find(|r| Some(r.id) == bp.session) {
+                Some(row) if bp.line == Some(row.line) => continue,
+                Some(row) => {
+                    bp.line = Some(row.line);
+                    bp.to_dap(Some(&row.file), &workspace)
+                }
+                None => {
+                    (bp.session, bp.verified) = (None, false);
+                    bp.message = Some("its line is gone from the source (removed)".into());
+                    bp.to_dap(None, &workspace)
+                }
+            };
+            self.out.event("breakpoint", json!({ "reason": "changed", "breakpoint": body }));
+        }
     }
 
     fn set_exception_breakpoints(&mut self, r: &Request) -> Result<()> {

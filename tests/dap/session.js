@@ -24,6 +24,11 @@ const FACTOR = lineOf('let factor = 3;');
 const SCALE_FN = lineOf('fn scale(x: u64)');
 
 const step = (what) => console.log(`dap: ${what}`);
+// Over TCP the client has no timeouts: a stop that never comes fails here.
+setTimeout(() => {
+  console.error('gave up after 20 minutes');
+  process.exit(1);
+}, 20 * 60 * 1000).unref();
 
 let consoleSeen = [];
 async function main() {
