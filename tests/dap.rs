@@ -17,12 +17,16 @@ fn state_dir(name: &str) -> std::path::PathBuf {
 /// The npm packages of `tests/dap` (`.ci/run` installs them first; a
 /// plain `cargo test` installs them from the lock file when missing).
 fn node_packages() -> &'static Path {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dap");
-    if !dir.join("node_modules/@vscode/debugadapter-testsupport").is_dir() {
-        let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm (Node.js) is needed for the DAP tests");
-        assert!(status.success(), "npm ci in tests/dap failed");
-    }
-    Box::leak(dir.into_boxed_path())
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    // Once per test binary: two `npm ci` in one folder at once collide.
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dap");
+        if !dir.join("node_modules/@vscode/debugadapter-testsupport").is_dir() {
+            let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm (Node.js) is needed for the DAP tests");
+            assert!(status.success(), "npm ci in tests/dap failed");
+        }
+        dir
+    })
 }
 
 /// Runs one of `tests/dap/*.js`; it prints its steps and `1 passed`.

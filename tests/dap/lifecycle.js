@@ -176,8 +176,37 @@ async function panics() {
   dc.stopAdapter();
 }
 
+async function testLaunch() {
+  const dc = new DebugClient(BIN, 'dap', 'hotbreak', { cwd: WORKSPACE, env: process.env });
+  dc.defaultTimeout = 15 * 60 * 1000;
+  await dc.start();
+  const out = watchOutput(dc);
+  await dc.initializeRequest();
+  const initialized = dc.waitForEvent('initialized');
+  await dc.launchRequest({ cwd: WORKSPACE, package: 'ticker', test: true, testName: 'ticks_keep', env: { HOTBREAK_DAP_ENV: 'from-launch' } });
+  await initialized;
+  const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'ticks_keep_the_last_three' }] });
+  const stopped = dc.waitForEvent('stopped');
+  const exited = dc.waitForEvent('exited');
+  await dc.configurationDoneRequest();
+  const s = await stopped;
+  assert.deepStrictEqual([s.body.reason, s.body.hitBreakpointIds], ['function breakpoint', [set.body.breakpoints[0].id]]);
+  const frame = (await dc.stackTraceRequest({ threadId: s.body.threadId })).body.stackFrames[0];
+  assert.strictEqual(frame.name, 'ticker::tests::ticks_keep_the_last_three');
+  const env = await dc.evaluateRequest({ expression: 'std::env::var("HOTBREAK_DAP_ENV").unwrap()', frameId: frame.id, context: 'repl' });
+  assert.strictEqual(env.body.result, '"from-launch"');
+  await dc.continueRequest({ threadId: s.body.threadId });
+  assert.strictEqual((await exited).body.exitCode, 0);
+  assert.ok(/test tests::ticks_keep_the_last_three \.\.\. ok/.test(out.text.stdout), out.text.stdout);
+  assert.ok(/1 passed; 0 failed/.test(out.text.stdout), out.text.stdout);
+  step('a test launch (testName, env): stopped in the test by a function breakpoint, the env var read there, the test passes');
+  await dc.disconnectRequest({});
+  dc.stopAdapter();
+}
+
 overTcp()
   .then(panics)
+  .then(testLaunch)
   .then(
     () => {
       console.log('dap lifecycle: 1 passed, 0 failed');
