@@ -169,6 +169,34 @@ fn bad_input_gets_error_responses_and_the_adapter_keeps_serving() {
     let r = dap.response();
     assert_eq!((r["request_seq"].as_i64(), r["success"].as_bool()), (Some(seq), Some(true)), "{r}");
     assert_eq!(r["body"]["supportsLogPoints"], true);
+
+    // After a failed launch, one that builds; a breakpoint the client sent
+    // before it is armed by it.
+    let at = support::line_of("examples/ticker/src/main.rs", "let total = scale(reading.step);");
+    let main_rs = workspace().join("examples/ticker/src/main.rs");
+    dap.request("setBreakpoints", json!({ "source": { "path": main_rs }, "breakpoints": [{ "line": at }] }));
+    let r = dap.response();
+    assert_eq!((r["body"]["breakpoints"][0]["verified"].as_bool(), r["body"]["breakpoints"][0]["message"].as_str()), (Some(false), Some("the program is not launched yet")), "{r}");
+    let launch = dap.request("launch", json!({ "cwd": workspace(), "package": "ticker", "args": ["5"] }));
+    let mut seen = Vec::new();
+    loop {
+        let m = dap.read();
+        if m["event"] == "initialized" {
+            break;
+        }
+        seen.push(m);
+    }
+    assert!(seen.iter().any(|m| m["request_seq"] == launch && m["success"] == true), "{seen:?}");
+    let armed = seen.iter().find(|m| m["event"] == "breakpoint").unwrap_or_else(|| panic!("no breakpoint event: {seen:?}"));
+    assert_eq!((armed["body"]["breakpoint"]["verified"].as_bool(), armed["body"]["breakpoint"]["line"].as_u64()), (Some(true), Some(at as u64)), "{armed}");
+    dap.request("configurationDone", json!({}));
+    let stop = loop {
+        let m = dap.read();
+        if m["event"] == "stopped" {
+            break m;
+        }
+    };
+    assert_eq!(stop["body"]["reason"], "breakpoint", "{stop}");
     let seq = dap.request("disconnect", json!({}));
     let r = dap.response();
     assert_eq!((r["request_seq"].as_i64(), r["success"].as_bool()), (Some(seq), Some(true)), "{r}");

@@ -230,6 +230,9 @@ impl Server {
         self.forward_program_output();
         self.stop_on_entry = args.stop_on_entry;
         self.out.respond(r, Value::Null);
+        // Breakpoints a client sent before launching.
+        let early: Vec<i64> = self.bps.list.iter().filter(|b| b.session.is_none()).map(|b| b.id).collect();
+        self.arm(early)?;
         self.out.event("initialized", Value::Null);
         Ok(())
     }
@@ -282,14 +285,15 @@ impl Server {
     /// Answers at once with the new breakpoints unverified, then arms them
     /// one by one: each gets a `breakpoint` event, verified or with why not.
     fn apply(&mut self, r: &Request, change: breakpoints::Change, key: &str) -> Result<()> {
-        let answer: Vec<_> = change.ids.iter().filter_map(|id| self.bps.get_mut(*id).map(|b| b.to_dap(None, &PathBuf::new()))).collect();
         if self.session.is_none() {
+            // Armed at `launch`.
             for id in &change.add {
                 if let Some(b) = self.bps.get_mut(*id) {
                     b.message = Some("the program is not launched yet".into());
                 }
             }
         }
+        let answer: Vec<_> = change.ids.iter().filter_map(|id| self.bps.get_mut(*id).map(|b| b.to_dap(None, &PathBuf::new()))).collect();
         self.out.respond(r, json!({ key: answer }));
         if self.session.is_none() {
             return Ok(());
@@ -298,7 +302,13 @@ impl Server {
             let outs = self.command(&format!("delete {id}"))?;
             self.publish(outs);
         }
-        for id in change.add {
+        self.arm(change.add)
+    }
+
+    /// Sets the adapter's breakpoints `ids` in the session, one by one,
+    /// each followed by its `breakpoint` event.
+    fn arm(&mut self, ids: Vec<i64>) -> Result<()> {
+        for id in ids {
             let Some(command) = self.bps.get_mut(id).map(|b| b.command()) else { continue };
             let mut outs = self.command(&command)?;
             let error = take_errors(&mut outs);
@@ -587,7 +597,6 @@ fn capabilities() -> Capabilities {
         supports_set_variable: Some(true),
         supports_restart_request: Some(true),
         supports_terminate_request: Some(true),
-        support_terminate_debuggee: Some(true),
         exception_breakpoint_filters: Some(vec![
             filter("panic", "Panics", "Stop a thread that panics, before it unwinds (`catch panic`)"),
             filter("uncaught", "Uncaught panics", "Stop only panics no catch_unwind of the program catches (`catch panic uncaught`)"),

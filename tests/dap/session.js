@@ -155,6 +155,7 @@ async function main() {
   const hover = await dc.evaluateRequest({ expression: 'reading.origin', frameId: frames[0].id, context: 'hover' });
   assert.ok(hover.body.variablesReference > 0, 'a hovered struct expands');
   await assert.rejects(dc.evaluateRequest({ expression: 'scale(2)', frameId: frames[0].id, context: 'hover' }), /hovers show locals/);
+  await assert.rejects(dc.evaluateRequest({ expression: 'scale', frameId: frames[0].id, context: 'hover' }), /hovers show locals/);
   await assert.rejects(dc.evaluateRequest({ expression: 'nope + 1', frameId: frames[0].id, context: 'repl' }), /nope/);
   step('evaluate: a compiled expression, a hover, a refused hover call, a compile error');
 
