@@ -29,8 +29,17 @@ fn node_packages() -> &'static Path {
     })
 }
 
+/// One session at a time: each builds and runs programs, and the machine
+/// is small.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs one of `tests/dap/*.js`; it prints its steps and `1 passed`.
 fn node_script(script: &str, state: &str, scratch: Option<&Path>) {
+    let _turn = one_at_a_time();
     let dir = node_packages();
     let mut node = Command::new("node");
     node.arg(dir.join(script))
@@ -144,6 +153,7 @@ impl Raw {
 
 #[test]
 fn bad_input_gets_error_responses_and_the_adapter_keeps_serving() {
+    let _turn = one_at_a_time();
     let mut dap = Raw::start("dap-bad-input");
     dap.send_body("{nope");
     dap.expect_error(0, "", "malformed message: not JSON");

@@ -51,7 +51,7 @@ async function main() {
   const breakpointEvents = [];
   let breakpointWaiters = [];
   dc.on('breakpoint', (e) => {
-    breakpointEvents.push(e.body.breakpoint);
+    breakpointEvents.push({ ...e.body.breakpoint, at: Date.now() });
     breakpointWaiters = breakpointWaiters.filter((w) => !w());
   });
   // Resolves with the first event for adapter id `id` (a new breakpoint
@@ -108,7 +108,7 @@ async function main() {
   assert.strictEqual(cond.verified, true, JSON.stringify(cond));
   assert.strictEqual(cond.line, AT);
   assert.strictEqual(log.verified, true, JSON.stringify(log));
-  step(`setBreakpoints -> both verified by breakpoint events in ${Date.now() - setAt} ms`);
+  step(`setBreakpoints -> verified by breakpoint events: the condition in ${cond.at - setAt} ms, then the log point in ${log.at - setAt} ms`);
 
   const stop = await stopped;
   assert.strictEqual(stop.body.reason, 'breakpoint');
