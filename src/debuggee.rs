@@ -373,6 +373,19 @@ impl Debuggee {
         self.instance_tables.insert(patch, table);
     }
 
+    /// The loop sites of a function (runtime addresses of their nops).
+    pub fn loop_sites(&mut self, function: usize) -> Result<Vec<u64>> {
+        match self.request(Op::LoopSites { function })? {
+            Reply::LoopSites { sites } => Ok(sites),
+            other => anyhow::bail!("unexpected reply {other:?}"),
+        }
+    }
+
+    /// After `arm`: which loop sites hand their running frames to the patch.
+    pub fn arm_loops(&mut self, function: usize, sites: Vec<hotbreak::protocol::LoopArm>) -> Result<()> {
+        self.request(Op::ArmLoops { function, sites }).map(drop)
+    }
+
     pub fn disarm(&mut self, function: usize) -> Result<()> {
         self.request(Op::Disarm { function }).map(drop)
     }

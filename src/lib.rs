@@ -8,6 +8,7 @@ mod eval_errors;
 pub mod hidden_type;
 pub mod host;
 pub mod line_mode;
+pub mod osr;
 pub mod patcher;
 mod private_dir;
 pub mod session;

@@ -55,6 +55,9 @@ pub struct PreparedPatch {
     opaque: bool,
     /// Breakpoint lines inside its closures, when it returns `impl Trait`.
     escaping: Vec<u32>,
+    /// The loops whose running frames it can continue (issue 19), or why
+    /// it cannot continue any.
+    resumed: Result<hotbreak_rewriter::Resumed, String>,
 }
 
 /// A patch running in a debuggee.
@@ -71,6 +74,8 @@ pub struct AppliedPatch {
     /// A generic function's instances the patch covers and those it does
     /// not (they run native code), named from the function's name on.
     pub coverage: Option<Coverage>,
+    /// What its running frames do (a function with loop sites).
+    pub switching: Option<crate::osr::Switching>,
 }
 
 /// Which of a generic function's instances in the program a patch covers,
@@ -138,6 +143,9 @@ pub struct Patcher {
     /// An annotated 2015 crate's root (as rustc names it), which declares
     /// `extern crate hotbreak;` in its builds, so in patches too.
     root_declares_runtime: Option<String>,
+    /// The program's debug info, read on the first patch of a function
+    /// with loop sites.
+    program: std::sync::OnceLock<hotbreak_dwarf::Program>,
 }
 
 impl Patcher {
@@ -147,7 +155,7 @@ impl Patcher {
         let annotated = inv.annotated.then(|| hotbreak_rewriter::attribute_for_edition(inv.edition()));
         let root_declares_runtime = (inv.annotated && inv.edition() == "2015").then(|| inv.root_source.display().to_string());
         let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
-        Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime })
+        Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime, program: std::sync::OnceLock::new() })
     }
 
     /// Patches the executable's own crate (its `main`'s crate, or the test
@@ -208,6 +216,7 @@ impl Patcher {
             name: patched.site.name,
             fn_line: patched.site.fn_line,
             pruned: BTreeSet::new(),
+            resumed: Err("an edit (not yet)".into()),
         })
     }
 
@@ -246,6 +255,13 @@ impl Patcher {
         let source = &self.as_compiled(file, source)?;
         let mut pruned = BTreeSet::new();
         let mut timings = Timings::default();
+        // Resume mode (running frames, `hotbreak_rewriter::resume`) is the
+        // last rewrite: rustc's moves out of resident locals (E0507) are fed
+        // back; any other error turns it off, and it is tried once more
+        // after the captures are pruned.
+        let mut moves: Vec<(u32, u32)> = Vec::new();
+        let mut resume_off: Option<String> = None;
+        let mut resume_retried = false;
         // Most patches need no pruning: try the real build first, and only
         // after it failed on captures go through cheap metadata-only rounds.
         let mut checking = false;
@@ -253,7 +269,12 @@ impl Patcher {
             let request =
                 hotbreak_rewriter::Request { source, key, file, function_line, breakpoints, getter: &getter, pruned: &pruned, watches, any_function: false, eval: None };
             let instrumented = hotbreak_rewriter::instrument(&request).map_err(|e| anyhow!("{file}:{function_line}: {e}"))?;
-            let files = self.patch_files(file, instrumented.text.clone())?;
+            let resumed = match &resume_off {
+                Some(why) => Err(why.clone()),
+                None => hotbreak_rewriter::resume(&instrumented.text, instrumented.site.fn_line, &moves),
+            };
+            let text = resumed.as_ref().map_or_else(|_| instrumented.text.clone(), |r| r.text.clone());
+            let files = self.patch_files(file, text)?;
             if timings.rewrite.is_zero() {
                 timings.rewrite = started.elapsed();
             }
@@ -276,6 +297,7 @@ impl Patcher {
                             fn_line: instrumented.site.fn_line,
                             timings,
                             pruned,
+                            resumed,
                         });
                     }
                     Err(PatchError::Compile(diagnostics)) => {
@@ -287,9 +309,30 @@ impl Patcher {
                 }
             };
             let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.level == "error").collect();
+            if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
+                eprintln!("round: checking={checking} resumed={:?} errors={:?}", resumed.as_ref().map(|r| r.sites.len()), errors.iter().map(|e| &e.message).collect::<Vec<_>>());
+            }
             if errors.is_empty() {
+                if resume_off.is_some() && !resume_retried && resume_failed_on_errors(&resume_off) {
+                    resume_retried = true;
+                    resume_off = None;
+                    checking = true;
+                    continue;
+                }
                 // The checks pass: the real build.
                 checking = false;
+                continue;
+            }
+            if let Ok(r) = &resumed {
+                let found: Vec<(u32, u32)> = crate::osr::moves_in(r, &errors).into_iter().filter(|m| !moves.contains(m)).collect();
+                if !found.is_empty() && timings.prune_rounds < MAX_ROUNDS {
+                    moves.extend(found);
+                    checking = true;
+                    continue;
+                }
+                let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+                resume_off = Some(format!("{RESUME_FAILED}{first}"));
+                checking = true;
                 continue;
             }
             let rejected = rejected_captures(&instrumented, file, &errors, breakpoints)?;
@@ -378,8 +421,36 @@ impl Patcher {
             (coverage, false) => Some(Coverage { escaping: prepared.escaping.clone(), ..coverage.unwrap_or_default() }),
         };
         debuggee.arm(function, patch)?;
+        let switching = self.arm_loops(debuggee, function, &prepared.resumed, bias)?;
         let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
-        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage })
+        Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage, switching })
+    }
+
+    /// Running frames (issue 19): points the function's loop sites at the
+    /// patch where it can resume them (all back to nops otherwise).
+    fn arm_loops(&self, debuggee: &mut Debuggee, function: usize, resumed: &Result<hotbreak_rewriter::Resumed, String>, bias: u64) -> Result<Option<crate::osr::Switching>> {
+        let sites = debuggee.loop_sites(function)?;
+        if sites.is_empty() {
+            return Ok(None);
+        }
+        let switching = match resumed {
+            Ok(r) => {
+                let program = self.program(bias)?;
+                crate::osr::loop_arms(program, &sites, r)
+            }
+            Err(why) => crate::osr::Switching { arms: Vec::new(), refused: vec![why.clone()] },
+        };
+        debuggee.arm_loops(function, switching.arms.clone())?;
+        Ok(Some(switching))
+    }
+
+    fn program(&self, bias: u64) -> Result<&hotbreak_dwarf::Program> {
+        if let Some(p) = self.program.get() {
+            return Ok(p);
+        }
+        let mut program = hotbreak_dwarf::Program::new();
+        program.add_object(&self.builder.host().path, bias).map_err(|e| anyhow!("{e}"))?;
+        Ok(self.program.get_or_init(|| program))
     }
 
     /// A patch is linked against one build: refuse any other program.
@@ -486,6 +557,13 @@ fn escaping_lines(site: &hotbreak_rewriter::FnSite, source: &str, breakpoints: &
 }
 
 /// A getter name unique among the patches this process builds.
+/// How a resume rewrite that rustc refused is named (then retried once).
+const RESUME_FAILED: &str = "its resume code did not compile: ";
+
+fn resume_failed_on_errors(off: &Option<String>) -> bool {
+    off.as_deref().is_some_and(|w| w.starts_with(RESUME_FAILED))
+}
+
 fn next_getter() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     format!("{GETTER_PREFIX}{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
@@ -519,6 +597,14 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic], br
             if error.message.contains("isn't initialized") || error.message.contains("possibly-uninitialized") {
                 let names: Vec<String> = hits.iter().map(|h| h.name.clone()).collect();
                 rejected.extend(inst.captures.iter().filter(|c| names.contains(&c.id.name)).map(|c| c.id.clone()));
+            }
+            // Likewise a value moved away (into a thread's closure): every
+            // later point is refused, one a round; drop them all at once
+            // (a local assigned again after the move is then not shown).
+            if error.message.starts_with("borrow of moved value") {
+                for hit in &hits {
+                    rejected.extend(inst.captures.iter().filter(|c| c.id.name == hit.name && c.id.at >= hit.at).map(|c| c.id.clone()));
+                }
             }
             rejected.extend(hits.into_iter().cloned());
             continue;

@@ -113,3 +113,159 @@ fn step_enters_an_awaited_async_fn_and_finish_returns_to_the_awaiting_line() {
     hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
     assert!(hb.finish().success());
 }
+
+/// `receipt<S: Sink>` runs as `receipt::<Vec<u8>>` and `receipt::<String>`
+/// in the same task: one breakpoint stops in each, with that instance's
+/// locals, and `next` steps over the `.await` as in any async fn.
+#[test]
+fn a_breakpoint_in_a_generic_async_fn_stops_in_each_instance_and_next_steps_over_its_await() {
+    let awaits = line_of(SHOP, "let cost = order.price(item).await;");
+    let mut hb = Driver::start_package("tasks", &["3"], "async-generic");
+    hb.send(&format!("break shop.rs:{awaits} if order.id == 2 && item == 2"));
+    let covers = hb.wait_for("the instances", |l| l.starts_with("`receipt`: covers "));
+    assert_eq!(covers, "`receipt`: covers receipt::<alloc::string::String>, receipt::<alloc::vec::Vec<u8>>");
+    hb.wait_for("armed", |l| l.contains(&format!("breakpoint 1 at {SHOP}:{awaits} in `receipt`: armed in ")));
+    hb.send("continue");
+    let stop = hb.wait_for("the bytes instance's stop", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {SHOP}:{awaits} in `receipt`")), "{stop}");
+    hb.send("locals");
+    // The first line is in: "order-2 x1 = 12\n" as bytes.
+    hb.wait_for("the bytes sink", |l| l.starts_with("out: alloc::vec::Vec<u8> = [111, 114, 100, 101, 114, 45, 50,"));
+    hb.wait_for("the item", |l| l == "item: u32 = 2");
+    hb.send("next");
+    let step = hb.wait_for("the step over the await", stopped);
+    assert!(step.starts_with(&format!("stopped (step) at {SHOP}:{} in `receipt`", awaits + 1)), "{step}");
+    hb.send("print cost");
+    hb.wait_for("the awaited price", |l| l.contains("22"));
+    // The same line in the `String` instance, further on in the same task.
+    hb.send("continue");
+    let stop = hb.wait_for("the text instance's stop", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {SHOP}:{awaits} in `receipt`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the text sink", |l| l == "out: alloc::string::String = \"order-2 x1 = 12\\n\"");
+    hb.send("delete 1");
+    hb.send("continue");
+    hb.wait_for("order 2's receipts", |l| l == "tasks: order 2 receipts 32 32 ledgers 19 19 audited true");
+    hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
+    hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
+    assert!(hb.finish().success());
+}
+
+/// `impl<S: Sink> Ledger<S> { async fn book(&mut self, ..) }`: a log point
+/// logs from both instances, a conditional breakpoint stops in each.
+#[test]
+fn an_async_method_of_a_generic_impl_logs_and_stops_in_each_instance() {
+    let booked = line_of(SHOP, "self.booked += 1;");
+    let held = line_of(SHOP, "self.entries.size()");
+    let mut hb = Driver::start_package("tasks", &["3"], "async-generic-impl");
+    hb.send(&format!("break shop.rs:{booked} log \"booked {{size}}\""));
+    let covers = hb.wait_for("the instances", |l| l.contains("`book`: covers "));
+    assert!(covers.contains("<tasks::shop::Ledger<alloc::string::String>>::book"), "{covers}");
+    assert!(covers.contains("<tasks::shop::Ledger<alloc::vec::Vec<u8>>>::book"), "{covers}");
+    hb.send(&format!("break shop.rs:{held} if size == 48"));
+    hb.wait_for("armed", |l| l.contains(&format!("breakpoint 2 at {SHOP}:{held} in `book`: armed in ")));
+    hb.send("continue");
+    let mut sinks = Vec::new();
+    for _ in 0..2 {
+        let stop = hb.wait_for("a stop in book", stopped);
+        assert!(stop.starts_with(&format!("stopped (breakpoint 2) at {SHOP}:{held} in `book`")), "{stop}");
+        hb.send("locals");
+        let this = hb.wait_for("the ledger", |l| l.starts_with("self: &mut tasks::shop::Ledger<"));
+        sinks.push(this["self: &mut tasks::shop::Ledger<".len()..].split('>').next().unwrap().to_string());
+        hb.wait_for("the receipt's size", |l| l == "size: usize = 48");
+        hb.send("continue");
+    }
+    sinks.sort();
+    assert_eq!(sinks, ["alloc::string::String", "alloc::vec::Vec<u8"], "{}", hb.seen.join("\n"));
+    hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
+    // Each order books into both ledgers: six log lines, each instance's.
+    let logs: Vec<&String> = hb.seen.iter().filter(|l| l.starts_with(&format!("log {SHOP}:{booked}: booked "))).collect();
+    for size in [16, 32, 48] {
+        let n = logs.iter().filter(|l| l.ends_with(&format!("booked {size}"))).count();
+        assert_eq!(n, 2, "{logs:?}");
+    }
+    assert!(hb.finish().success());
+}
+
+/// A copy of `examples/tasks` as a workspace of its own, for a test that
+/// edits its sources.
+fn scratch_tasks(name: &str) -> std::path::PathBuf {
+    let root = support::workspace();
+    let dir = root.join("target/hotbreak/test-crates").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let manifest = std::fs::read_to_string(root.join("examples/tasks/Cargo.toml")).unwrap().replace("name = \"tasks\"", &format!("name = \"{name}\""));
+    std::fs::write(dir.join("Cargo.toml"), format!("{manifest}\n[workspace]\n")).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    for file in ["main.rs", "shop.rs"] {
+        std::fs::copy(root.join("examples/tasks/src").join(file), dir.join("src").join(file)).unwrap();
+    }
+    dir
+}
+
+/// An edit of a generic async fn while one of its futures is stopped: that
+/// future finishes with the code it started with, the next instance's
+/// future (first polled after the patch) runs the edit.
+#[test]
+fn an_edit_of_a_generic_async_fn_takes_effect_for_futures_first_polled_after_it() {
+    let dir = scratch_tasks("async-generic-edit");
+    let shop = dir.join("src/shop.rs");
+    let original = std::fs::read_to_string(&shop).unwrap();
+    let at = line_of(SHOP, "out.put(&line);");
+    let mut hb = Driver::start(&dir, &["1"]);
+    hb.wait_for("the start", |l| l.starts_with("started async-generic-edit"));
+    hb.send(&format!("break src/shop.rs:{at}"));
+    hb.wait_for("armed", |l| l.contains("in `receipt`: armed in "));
+    hb.send("continue");
+    let stop = hb.wait_for("the stop in the bytes receipt", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at src/shop.rs:{at} in `receipt`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the empty bytes sink", |l| l == "out: alloc::vec::Vec<u8> = []");
+    // One more byte per line, no line moved.
+    let edited = original.replace("x{item} = {cost}\", order.label)", "x{item} = {cost}!\", order.label)");
+    assert_ne!(edited, original);
+    std::fs::write(&shop, &edited).unwrap();
+    hb.wait_for("`receipt` patched", |l| l.contains("`receipt` hot-patched in"));
+    hb.send("delete 1");
+    hb.send("continue");
+    // The stopped `Vec<u8>` receipt ends as it began (16 bytes); the
+    // `String` receipt, polled after the edit, has the `!` (17).
+    hb.wait_for("the receipts", |l| l == "tasks: order 1 receipts 16 17 ledgers 19 19 audited true");
+    hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
+    assert!(hb.finish().success());
+}
+
+/// `trait Audit { async fn audit(&self, ..) { .. } }`, kept by `Order` and
+/// by `Ledger<String>`: the provided body stops in each implementor's
+/// instance, and `next` steps over its `.await`.
+#[test]
+fn an_async_provided_method_stops_in_each_implementor_s_instance() {
+    let yields = line_of(SHOP, "tokio::task::yield_now().await;");
+    let mut hb = Driver::start_package("tasks", &["1"], "async-provided");
+    hb.send(&format!("break shop.rs:{yields}"));
+    let covers = hb.wait_for("the instances", |l| l.starts_with("`audit`: covers "));
+    assert!(covers.contains("<tasks::shop::Order as tasks::shop::Audit>::audit"), "{covers}");
+    assert!(covers.contains("<tasks::shop::Ledger<alloc::string::String> as tasks::shop::Audit>::audit"), "{covers}");
+    hb.send("continue");
+    let stop = hb.wait_for("the order's audit", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {SHOP}:{yields} in `audit`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the order", |l| l.starts_with("self: &tasks::shop::Order = Order { id: 1,"));
+    hb.send("next");
+    let step = hb.wait_for("the step over the await", stopped);
+    assert!(step.starts_with(&format!("stopped (step) at {SHOP}:{} in `audit`", yields + 1)), "{step}");
+    hb.send("next");
+    hb.wait_for("the next line", stopped);
+    hb.send("print len");
+    hb.wait_for("the label's length", |l| l.contains("7"));
+    hb.send("continue");
+    let stop = hb.wait_for("the ledger's audit", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {SHOP}:{yields} in `audit`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the ledger", |l| l.starts_with("self: &tasks::shop::Ledger<alloc::string::String>"));
+    hb.send("delete 1");
+    hb.send("continue");
+    hb.wait_for("the audit's result", |l| l == "tasks: order 1 receipts 16 16 ledgers 19 19 audited true");
+    hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
+    assert!(hb.finish().success());
+}

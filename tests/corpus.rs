@@ -17,6 +17,9 @@ use std::time::Duration;
 use support::{config, workspace};
 
 const SHAPES: &str = "examples/corpus/src/shapes.rs";
+/// Generic async shapes, in a file of their own.
+const ASYNC_SHAPES: &str = "examples/corpus/src/async_shapes.rs";
+const SOURCES: [&str; 2] = [SHAPES, ASYNC_SHAPES];
 const LIMIT: Duration = Duration::from_secs(300);
 
 /// Runs a shape and returns its printed result, serving every stop on the way.
@@ -65,13 +68,13 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
         }
     });
 
-    let functions: Vec<_> = dbg.hello.functions.iter().filter(|f| f.file == SHAPES && f.unpatchable.is_none()).cloned().collect();
+    let functions: Vec<_> = dbg.hello.functions.iter().filter(|f| SOURCES.contains(&f.file.as_str()) && f.unpatchable.is_none()).cloned().collect();
     assert!(functions.len() >= 40, "only {} patchable shapes", functions.len());
-    let unpatchable: Vec<_> = dbg.hello.functions.iter().filter(|f| f.file == SHAPES && f.unpatchable.is_some()).map(|f| f.name.clone()).collect();
+    let unpatchable: Vec<_> = dbg.hello.functions.iter().filter(|f| SOURCES.contains(&f.file.as_str()) && f.unpatchable.is_some()).map(|f| f.name.clone()).collect();
     // Generic fns and impls, `impl Trait` in either position, provided
     // methods: all patchable, each instance looks itself up.
     assert!(unpatchable.is_empty(), "{unpatchable:?}");
-    for name in ["shout", "adder", "squares", "doubled", "make_evens", "chunked", "top_two", "headline"] {
+    for name in ["shout", "adder", "squares", "doubled", "make_evens", "chunked", "top_two", "headline", "async_largest", "async_len", "take_front", "peek_len", "async_size_twice"] {
         assert!(functions.iter().any(|f| f.name == name), "{name} is a patchable shape");
     }
 
@@ -82,17 +85,18 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
         .collect();
     assert!(native.values().all(|v| !v.ends_with("= unknown")), "{native:?}");
 
-    let source = std::fs::read_to_string(workspace().join(SHAPES)).unwrap();
+    let sources: BTreeMap<&str, String> = SOURCES.iter().map(|f| (*f, std::fs::read_to_string(workspace().join(f)).unwrap())).collect();
     let (mut failures, mut points, mut id, mut escaping_said) = (Vec::new(), 0, 0, 0);
     for f in &functions {
-        for line in statement_lines(&source, f.first_line).unwrap() {
+        let file = f.file.as_str();
+        for line in statement_lines(&sources[file], f.first_line).unwrap() {
             id += 1;
             points += 1;
             let bp = Breakpoint { id, line, ..Breakpoint::default() };
-            let applied = match patcher.arm_breakpoints(&mut dbg, SHAPES, line, &[bp]) {
+            let applied = match patcher.arm_breakpoints(&mut dbg, file, line, &[bp]) {
                 Ok(a) => a,
                 Err(e) => {
-                    failures.push(format!("{}:{line} `{}`: {e:#}", SHAPES, f.name));
+                    failures.push(format!("{file}:{line} `{}`: {e:#}", f.name));
                     continue;
                 }
             };
@@ -106,8 +110,8 @@ fn a_breakpoint_on_every_line_of_every_shape_keeps_its_behaviour() {
             }
             match run(&mut dbg, &mut stdin, &f.name, Some(line), &mut stops) {
                 Ok(out) if out == native[&f.name] => {}
-                Ok(out) => failures.push(format!("{SHAPES}:{line} `{}`: printed {out:?}, natively {:?}", f.name, native[&f.name])),
-                Err(e) => failures.push(format!("{SHAPES}:{line} `{}`: {e}", f.name)),
+                Ok(out) => failures.push(format!("{file}:{line} `{}`: printed {out:?}, natively {:?}", f.name, native[&f.name])),
+                Err(e) => failures.push(format!("{file}:{line} `{}`: {e}", f.name)),
             }
             dbg.disarm(applied.function).unwrap();
         }

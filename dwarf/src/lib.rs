@@ -20,7 +20,7 @@ mod std_types;
 mod view;
 
 pub use layout::return_layouts;
-pub use locals::{Place, Registers, Variable};
+pub use locals::{FrameSlot, Place, Registers, Variable};
 pub use scopes::Site;
 
 use std::collections::HashMap;

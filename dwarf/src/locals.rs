@@ -43,6 +43,8 @@ pub struct Variable {
     pub ty: Option<TypeRef>,
     pub parameter: bool,
     pub place: Place,
+    /// `DW_AT_decl_line` (0 when absent).
+    pub decl_line: u32,
 }
 
 impl Program {
@@ -64,6 +66,51 @@ impl Program {
             for v in scope_variables(obj, *scope, site.subprogram, pc, regs, mem) {
                 out.retain(|o| o.name != v.name);
                 out.push(v);
+            }
+        }
+        out
+    }
+}
+
+/// Where a local of an opt-level-0 frame lives, relative to the frame's
+/// `rsp`: `(offset, the slot holds a pointer to it)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameSlot {
+    pub name: String,
+    pub decl_line: u32,
+    pub slot: Option<(i64, bool)>,
+}
+
+impl Program {
+    /// Every parameter and variable of `site` in scope at `pc`, shadowed
+    /// ones too, outermost scope first, with its declaration line and its
+    /// stack slot as an offset from `rsp` (frame base `DW_OP_reg7`, as rustc
+    /// emits at opt-level 0; anything else has no slot).
+    pub fn frame_slots(&self, site: &Site, pc: u64) -> Vec<FrameSlot> {
+        // Evaluated against a made-up frame: rsp = BASE, and memory that
+        // answers a read at BASE + k with POINTED + k.
+        const BASE: u64 = 1 << 44;
+        const POINTED: u64 = 1 << 45;
+        struct Tagged;
+        impl Memory for Tagged {
+            fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+                let v = POINTED.wrapping_add(addr.wrapping_sub(BASE)).to_le_bytes();
+                let n = buf.len().min(8);
+                buf[..n].copy_from_slice(&v[..n]);
+                Ok(())
+            }
+        }
+        let regs = Registers { cfa: 0, values: vec![(7, BASE)] };
+        let mut out = Vec::new();
+        for scope in &site.scopes {
+            let Some(obj) = self.object(scope.object) else { continue };
+            for v in scope_variables(obj, *scope, site.subprogram, pc, &regs, &Tagged) {
+                let slot = match v.place {
+                    Place::Address(a) if a >= POINTED && a < POINTED + (1 << 40) => Some(((a - POINTED) as i64, true)),
+                    Place::Address(a) if a >= BASE - (1 << 32) && a < BASE + (1 << 32) => Some((a as i64 - BASE as i64, false)),
+                    _ => None,
+                };
+                out.push(FrameSlot { name: v.name, decl_line: v.decl_line, slot });
             }
         }
         out
@@ -115,11 +162,19 @@ fn scope_variables(
             },
             Some(attr) => locate(obj, unit, attr, subprogram, pc, regs, mem),
         };
+        let decl_line = match e.attr_value(gimli::DW_AT_decl_line) {
+            Some(AttributeValue::Udata(l)) => l as u32,
+            Some(AttributeValue::Data1(l)) => l as u32,
+            Some(AttributeValue::Data2(l)) => l as u32,
+            Some(AttributeValue::Data4(l)) => l,
+            _ => 0,
+        };
         out.push(Variable {
             name,
             ty,
             parameter,
             place,
+            decl_line,
         });
     }
     out

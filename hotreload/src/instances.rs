@@ -20,6 +20,11 @@ use std::path::Path;
 const GENERIC_ANCHOR_SUFFIX: &str = "::__HB_HERE";
 /// The same for a trait's provided method (`PROVIDED_ANCHOR`).
 const PROVIDED_ANCHOR_SUFFIX: &str = "::__HB_PROVIDED";
+/// The same for a generic async fn (`ASYNC_ANCHOR`): the program's slot
+/// calls each instance's adapter, not the instance.
+const ASYNC_ANCHOR_SUFFIX: &str = "::__HB_ASYNC";
+/// The same for a trait's async provided method.
+const ASYNC_PROVIDED_ANCHOR_SUFFIX: &str = "::__HB_ASYNC_PROVIDED";
 
 /// The instances of one function, as the patch's anchor names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,17 +37,40 @@ pub struct InstancePattern {
     pub path: String,
     /// A trait's provided method: only trait-item symbols are its instances.
     pub provided: bool,
+    /// An async fn: the patch's entries are the runtime's adapters of its
+    /// instances (`hotbreak::futures::adapterN::<krate::f<T>, ..>`).
+    pub adapters: bool,
 }
 
 impl InstancePattern {
     /// The pattern an anchor's demangled name gives, if it is one.
     pub fn from_anchor(demangled: &str) -> Option<InstancePattern> {
+        let anchor = demangled.to_string();
         if let Some(path) = demangled.strip_suffix(GENERIC_ANCHOR_SUFFIX) {
-            return Some(InstancePattern { anchor: demangled.to_string(), path: path.to_string(), provided: false });
+            return Some(InstancePattern { anchor, path: path.to_string(), provided: false, adapters: false });
         }
-        let item = demangled.strip_suffix(PROVIDED_ANCHOR_SUFFIX)?;
+        if let Some(path) = demangled.strip_suffix(ASYNC_ANCHOR_SUFFIX) {
+            // An async fn's body is a closure of it: items declared there
+            // (the anchor) sit under `{closure#0}`.
+            let path = path.strip_suffix("::{closure#0}").unwrap_or(path);
+            return Some(InstancePattern { anchor, path: path.to_string(), provided: false, adapters: true });
+        }
+        let (item, adapters) = match demangled.strip_suffix(ASYNC_PROVIDED_ANCHOR_SUFFIX) {
+            Some(item) => (item.strip_suffix("::{closure#0}").unwrap_or(item), true),
+            None => (demangled.strip_suffix(PROVIDED_ANCHOR_SUFFIX)?, false),
+        };
         let (trait_path, method) = item.rsplit_once("::")?;
-        Some(InstancePattern { anchor: demangled.to_string(), path: format!("<_ as {trait_path}<..>>::{method}"), provided: true })
+        Some(InstancePattern { anchor, path: format!("<_ as {trait_path}<..>>::{method}"), provided: true, adapters })
+    }
+
+    /// Whether the patch's symbol is what the program's instance calls,
+    /// and which instance: the instance itself (its demangled name), or
+    /// for an async fn an adapter of it, named for the instance it adapts.
+    pub fn patch_entry(&self, mangled: &str, demangled: &str) -> Option<String> {
+        match self.adapters {
+            false => self.instance(mangled, demangled).then(|| demangled.to_string()),
+            true => adapted(demangled).filter(|f| instance_of(f, &self.path)),
+        }
     }
 
     /// Whether the symbol `mangled` (demangled `demangled`) is an instance.
@@ -76,6 +104,40 @@ fn root_tag(mangled: &str) -> Option<u8> {
     b.first().copied()
 }
 
+
+/// The instance an adapter's `F` argument names, as the instance's own
+/// symbol demangles: `hotbreak::futures::adapter1::<k::f<u8>, u8, ..>`
+/// gives `k::f::<u8>` (a fn item type prints its arguments without `::`).
+fn adapted(demangled: &str) -> Option<String> {
+    let rest = demangled.strip_prefix("hotbreak::futures::adapter")?;
+    let args = rest.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix("::<")?;
+    let f = &args[..balanced_arg_end(args.as_bytes(), 0)];
+    // The last path segment's generic arguments: its final `<..>`, unless
+    // the type ends in a qualified path's segment (`<k::W<u8>>::m`).
+    if !f.ends_with('>') {
+        return Some(f.to_string());
+    }
+    let t = f.as_bytes();
+    let mut depth = 0usize;
+    for i in (0..t.len()).rev() {
+        match t[i] {
+            b'>' if i > 0 && t[i - 1] == b'-' => {}
+            b'>' => depth += 1,
+            b'<' => {
+                depth -= 1;
+                if depth == 0 {
+                    // `<k::W<u8>>` alone (a qualified self) is no argument list.
+                    return Some(match i {
+                        0 => f.to_string(),
+                        _ => format!("{}::{}", &f[..i], &f[i..]),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
 
 /// Whether a demangled symbol is an instance of the function `path`:
 /// `path` itself or `path::<..>` with its generic arguments, nothing
@@ -186,8 +248,8 @@ pub(crate) fn generic_patch(library: &Path, pattern: &InstancePattern) -> anyhow
         let demangled = format!("{:#}", rustc_demangle::demangle(name));
         if demangled == *anchor_name {
             anchor = Some(sym.address());
-        } else if sym.kind() == SymbolKind::Text && pattern.instance(name, &demangled) {
-            instances.push((demangled, sym.address()));
+        } else if sym.kind() == SymbolKind::Text {
+            instances.extend(pattern.patch_entry(name, &demangled).map(|n| (n, sym.address())));
         }
     }
     instances.sort();
@@ -265,7 +327,35 @@ mod tests {
         assert!(p.instance("_RINvYNtCs1_1k3CatINtB2_5NamedhE5greetE", "<k::m::Cat as k::m::Named<u8>>::greet::<u16>"));
         assert!(!p.instance("_RNvYNtCs1_1k3CatNtB2_5Named6greets", "<k::m::Cat as k::m::Named>::greets"));
         let g = InstancePattern::from_anchor("k::f::__HB_HERE").unwrap();
+        assert!(!g.adapters);
         assert_eq!((g.path.as_str(), g.provided), ("k::f", false));
         assert!(InstancePattern::from_anchor("k::f::OTHER").is_none());
+    }
+
+    #[test]
+    fn an_async_fn_s_patch_entries_are_its_instances_adapters() {
+        let p = InstancePattern::from_anchor("k::f::{closure#0}::__HB_ASYNC").unwrap();
+        assert_eq!((p.path.as_str(), p.adapters), ("k::f", true));
+        let adapter = "hotbreak::futures::adapter1::<k::f<alloc::vec::Vec<u8>>, alloc::vec::Vec<u8>, k::f<alloc::vec::Vec<u8>>::{closure#0}>";
+        assert_eq!(p.patch_entry("_R", adapter).as_deref(), Some("k::f::<alloc::vec::Vec<u8>>"));
+        // The instance itself is native code the slot never calls.
+        assert_eq!(p.patch_entry("_RINvCs1_1k1fhE", "k::f::<u8>"), None);
+        assert!(p.instance("_RINvCs1_1k1fhE", "k::f::<u8>"), "the program's instances are found as for sync fns");
+        assert_eq!(p.patch_entry("_R", "hotbreak::futures::adapter1::<k::g<u8>, u8, k::g<u8>::{closure#0}>"), None);
+        // Methods of generic impls, with generic methods; trait impls.
+        let m = InstancePattern::from_anchor("<k::W<_>>::m::{closure#0}::__HB_ASYNC").unwrap();
+        let adapter = "hotbreak::futures::adapter2::<<k::W<u16>>::m<char>, &k::W<u16>, char, <k::W<u16>>::m<char>::{closure#0}>";
+        assert_eq!(m.patch_entry("_R", adapter).as_deref(), Some("<k::W<u16>>::m::<char>"));
+        let adapter = "hotbreak::futures::adapter1::<<k::W<u16>>::m, &k::W<u16>, <k::W<u16>>::m::{closure#0}>";
+        assert_eq!(m.patch_entry("_R", adapter).as_deref(), Some("<k::W<u16>>::m"));
+        let t = InstancePattern::from_anchor("<k::W<_> as k::Tr>::p::{closure#0}::__HB_ASYNC").unwrap();
+        let adapter = "hotbreak::futures::adapter1::<<k::W<u16> as k::Tr>::p, &k::W<u16>, <k::W<u16> as k::Tr>::p::{closure#0}>";
+        assert_eq!(t.patch_entry("_R", adapter).as_deref(), Some("<k::W<u16> as k::Tr>::p"));
+        assert!(t.holds("_R", adapter), "the adapter stays in the patch");
+        // A provided method's: the trait item's instance per implementor.
+        let p = InstancePattern::from_anchor("k::Tr::p::{closure#0}::__HB_ASYNC_PROVIDED").unwrap();
+        assert_eq!((p.path.as_str(), p.provided, p.adapters), ("<_ as k::Tr<..>>::p", true, true));
+        let adapter = "hotbreak::futures::adapter1::<<u32 as k::Tr>::p, &u32, <u32 as k::Tr>::p::{closure#0}>";
+        assert_eq!(p.patch_entry("_R", adapter).as_deref(), Some("<u32 as k::Tr>::p"));
     }
 }

@@ -499,9 +499,10 @@ fn plan_link(objects: &[ObjectInfo], getter: &str, host: &HostSymbols) -> anyhow
             };
             if holds {
                 replaced.insert(name.as_str());
-                // Every instance of a generic function the crate makes:
-                // the program's entry checks call them by address.
-                if generic.as_ref().is_some_and(|pattern| pattern.instance(name, &demangled)) {
+                // Every instance of a generic function the crate makes (an
+                // async fn's: their adapters): the program's entry checks
+                // call them by address.
+                if generic.as_ref().is_some_and(|pattern| pattern.patch_entry(name, &demangled).is_some()) {
                     roots.push((name.clone(), i));
                 }
             }

@@ -103,7 +103,7 @@ pub fn wrap_rustc(record_dir: &Path, rustc: OsString, args: Vec<OsString>) -> st
     if let Some(shadow) = &shadow {
         args.push(format!("--remap-path-prefix={}={}", shadow.display(), cwd.display()));
     }
-    let code = run(&rustc, &args, shadow.as_deref())?;
+    let code = run_with_osr(&rustc, &args, shadow.as_deref(), osr_sound(&args))?;
     if code == 0 && settings.annotate_dir.is_some() {
         // What the crate also depends on, so that cargo rebuilds it when
         // either changes: the wrapper that decides how it is built (a new
@@ -131,8 +131,27 @@ fn declare_runtime(cwd: &Path, files: &mut [ModuleFile]) {
 }
 
 fn run(rustc: &OsString, args: &[String], cwd: Option<&Path>) -> std::io::Result<i32> {
+    run_with_osr(rustc, args, cwd, false)
+}
+
+/// Whether running frames of this crate can switch to patches at loop
+/// headers (`hotbreak::osr`): only at opt-level 0, where a body keeps `rsp`
+/// fixed and every local in its own stack slot.
+fn osr_sound(args: &[String]) -> bool {
+    let levels = args.iter().enumerate().filter_map(|(i, a)| match a.as_str() {
+        "-C" => args.get(i + 1).map(String::as_str),
+        other => other.strip_prefix("-C"),
+    });
+    matches!(levels.filter_map(|v| v.strip_prefix("opt-level=")).last(), None | Some("0"))
+}
+
+/// `osr`: tells the attribute to emit loop sites (`HOTBREAK_OSR`).
+fn run_with_osr(rustc: &OsString, args: &[String], cwd: Option<&Path>, osr: bool) -> std::io::Result<i32> {
     let mut command = Command::new(rustc);
     command.args(args);
+    if osr {
+        command.env("HOTBREAK_OSR", "1");
+    }
     if let Some(dir) = cwd {
         command.current_dir(dir);
     }

@@ -68,8 +68,9 @@ pub(crate) enum Owner {
     Free,
     /// `this` names the impl's methods from their bodies: `Self`, or
     /// `<Self as Trait>` (an inherent method of the same name would win).
-    /// `generic`: the impl has type or const parameters.
-    Impl { qualifier: String, this: TokenStream, generic: bool },
+    /// `generic`: the impl has type or const parameters. `key`: how an
+    /// instance names itself, when its path cannot (`async_provided.rs`).
+    Impl { qualifier: String, this: TokenStream, generic: bool, key: Option<TokenStream> },
 }
 
 impl Owner {
@@ -193,7 +194,7 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
         None => (format!("{ty}::"), quote!(Self)),
     };
     let generic = header.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
-    let owner = Owner::Impl { qualifier, this, generic };
+    let owner = Owner::Impl { qualifier, this, generic, key: None };
     let impl_reading = attrs::read(&header.attrs);
     let impl_cfgs: Vec<Attribute> = header.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
     let home = shim::method_home(imp);
@@ -352,7 +353,9 @@ pub(crate) fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Resul
             Owner::Free => path,
             Owner::Impl { this, .. } => quote!(#this::#path),
         };
-        let key = if has_impl_arg(sig) {
+        let key = if let Owner::Impl { key: Some(key), .. } = owner {
+            key.clone()
+        } else if has_impl_arg(sig) {
             // No turbofish names an `impl Trait` parameter: the instance
             // is the fn item coerced to the arguments' own types.
             let by_values = format_ident!("instance_key{}", args.len());

@@ -3,9 +3,11 @@
 
 use proc_macro::TokenStream;
 
+mod async_provided;
 mod attrs;
 mod expand;
 mod items;
+mod loop_sites;
 mod provided;
 mod shim;
 mod signature;
@@ -40,7 +42,7 @@ pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Whether rustc runs for a hotbreak patch (`PATCH_BUILD_ENV` in
 /// `hotbreak-hotreload`), never in a normal build.
-fn patch_build() -> bool {
+pub(crate) fn patch_build() -> bool {
     static PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PATCH.get_or_init(|| std::env::var_os("HOTBREAK_PATCH_BUILD").is_some())
 }

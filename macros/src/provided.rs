@@ -26,7 +26,7 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
     // `<Self as Tr<..>>::m`, not `Self::m`: a supertrait's method of the
     // same name would make the short path ambiguous (E0034).
     let (_, args, _) = t.generics.split_for_impl();
-    let owner = Owner::Impl { qualifier: format!("{name}::"), this: quote!(<Self as #name #args>), generic: true };
+    let owner = Owner::Impl { qualifier: format!("{name}::"), this: quote!(<Self as #name #args>), generic: true, key: None };
     for item in &mut t.items {
         let TraitItem::Fn(method) = item else { continue };
         let Some(block) = method.default.clone() else { continue };
@@ -37,10 +37,12 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
         }
         let mut f = Func::from_syn(method.attrs.clone(), syn::Visibility::Inherited, None, method.sig.clone(), block);
         let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
-        // Every implementor is an instance: an async one would be a
-        // generic async fn (not patchable yet).
+        // An async one's patch names its instance from a nested impl
+        // (the rewriter's `async_generic.rs`), where no argument's value
+        // could pick an `impl Trait` parameter.
+        let async_impl_arg = f.sig.asyncness.is_some() && crate::signature::has_impl_arg(&f.sig);
         let why = reason(&[&trait_reading, &reading], &f.sig)
-            .or_else(|| f.sig.asyncness.map(|_| "generic async fn (an async provided method)".to_string()))
+            .or_else(|| async_impl_arg.then(|| "async provided method with an impl Trait argument".to_string()))
             .or_else(|| (!crate::expand::callable(&f.sig)).then(|| "provided method".to_string()));
         if let Some(why) = why {
             if patch_target {
@@ -55,6 +57,13 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
             continue;
         }
         debug_assert!(owner_generic(&owner, &f));
+        let owner = match (&owner, f.sig.asyncness) {
+            (Owner::Impl { qualifier, this, generic, .. }, Some(_)) => {
+                let key = Some(crate::async_provided::key(&t.ident, &t.generics, &f.sig));
+                Owner::Impl { qualifier: qualifier.clone(), this: this.clone(), generic: *generic, key }
+            }
+            _ => owner.clone(),
+        };
         expand_fn(&owner, &mut f, patch_build)?;
         *item = TraitItem::Verbatim(f.to_token_stream());
     }

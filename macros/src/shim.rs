@@ -176,7 +176,12 @@ fn parts(f: &Func, kind: Native) -> Parts {
     let native_attrs: Vec<&Attribute> = attrs.iter().copied().filter(|a| is_one_of(a, &CODEGEN) || matches!(kind, Native::Sibling(_)) && is_one_of(a, &SHARED)).collect();
     // A body's inner attributes (`#![allow(..)]`) stay at its top.
     let stmts = &f.body.stmts;
-    let block = quote!({ #(#inner_attrs)* #stmts });
+    let block = match (kind, osr_body(f)) {
+        // Loop sites and the door (`loop_sites.rs`): a nested body sees the
+        // shim's slot.
+        (Native::Nested, Some((door, sited))) => quote!({ #(#inner_attrs)* #door #sited }),
+        _ => quote!({ #(#inner_attrs)* #stmts }),
+    };
     let native_name = match kind {
         Native::Nested | Native::InTrait(_) => format_ident!("__hotbreak_native", span = sig.ident.span()),
         Native::Sibling(_) => format_ident!("__hotbreak_native_{}", sig.ident, span = sig.ident.span()),
@@ -252,6 +257,44 @@ fn parts(f: &Func, kind: Native) -> Parts {
     };
     let unsafety = if sig.unsafety.is_some() { quote!(unsafe) } else { quote!() };
     Parts { outer_attrs, vis: vis.clone(), shim_sig, native_inside, native_beside, native_path, native_static_path, args, unsafety }
+}
+
+/// A body that running frames can leave for a patch: its door (an entry
+/// check whose armed path calls the slot's patch with the arguments) and
+/// its statements with loop sites. Only in crates built at opt-level 0, for
+/// plain parameters (the door passes them on) and callable signatures.
+fn osr_body(f: &Func) -> Option<(TokenStream, TokenStream)> {
+    if !crate::loop_sites::enabled() || crate::patch_build() || !crate::expand::callable(&f.sig) {
+        return None;
+    }
+    let mut args = Vec::new();
+    for arg in &f.sig.inputs {
+        match arg {
+            FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none() => args.push(id.ident.clone()),
+                _ => return None,
+            },
+            FnArg::Receiver(_) => return None,
+        }
+    }
+    if crate::signature::returns_never(&f.sig) {
+        return None;
+    }
+    let sited = crate::loop_sites::insert(&f.body.stmts)?;
+    let call = format_ident!("call{}", args.len());
+    let rt = quote!(::hotbreak::__private);
+    let door = quote! {
+        #[allow(unsafe_code, unused_unsafe, unreachable_code)]
+        ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
+            let __hotbreak_entry: usize = __HOTBREAK_SLOT.load();
+            if __hotbreak_entry != 0 {
+                // SAFETY: the slot holds this function compiled from
+                // patched source: the same signature.
+                return #rt::cold_call(move || unsafe { #rt::#call(__hotbreak_entry, #(#args),*) });
+            }
+        });
+    };
+    Some((door, sited))
 }
 
 /// Replaces the type `Self` with the impl's self type.

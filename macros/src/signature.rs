@@ -77,9 +77,10 @@ pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
     if sig.constness.is_some() {
         return Some("const fn");
     }
-    if sig.asyncness.is_some() && is_generic(sig) {
-        // Its patch's adapter would need one instance per instance (not yet).
-        return Some("generic async fn");
+    if sig.asyncness.is_some() && has_impl_arg(sig) && !args_named(sig) {
+        // Its patch names each instance's adapter by the arguments' values
+        // (no turbofish names an `impl Trait` parameter): they need names.
+        return Some("generic async fn with an impl Trait argument bound by a pattern");
     }
     if sig.asyncness.is_some() && sig.inputs.len() > 12 {
         // The runtime's adapters (`async_entryN`) stop at 12.
@@ -102,6 +103,14 @@ pub fn unpatchable_reason(sig: &Signature) -> Option<&'static str> {
         return Some("attribute on a parameter");
     }
     None
+}
+
+/// Whether every argument is `self` or a plain name (`x`, `mut x`).
+fn args_named(sig: &Signature) -> bool {
+    sig.inputs.iter().all(|arg| match arg {
+        FnArg::Receiver(_) => true,
+        FnArg::Typed(t) => matches!(&*t.pat, Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none()),
+    })
 }
 
 fn param_attrs(arg: &FnArg) -> &[syn::Attribute] {

@@ -900,7 +900,7 @@ mod line_tests {
 
     #[test]
     fn unpatchable_functions_say_why() {
-        let src = "#[hotbreak::debuggable]\nconst fn g(x: u8) -> u8 {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a<T>(t: T) {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
+        let src = "#[hotbreak::debuggable]\nconst fn g(x: u8) -> u8 {\n    x\n}\n#[hotbreak::debuggable]\nasync fn a((t, _): (u8, u8), r: impl Read) {\n    let _ = 1;\n}\nfn plain() {\n    let _ = 2;\n}\n";
         let run = |line: u32| {
             let bp = [Breakpoint { id: 1, line, ..Breakpoint::default() }];
             instrument(&Request { source: src, key: "k", file: "f.rs", function_line: line, breakpoints: &bp, getter: "g", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
@@ -908,8 +908,20 @@ mod line_tests {
                 .to_string()
         };
         assert_eq!(run(3), "`g` (line 2) cannot be debugged yet: const fn");
-        assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: generic async fn");
+        assert_eq!(run(7), "`a` (line 6) cannot be debugged yet: generic async fn with an impl Trait argument bound by a pattern");
         assert!(run(10).starts_with("`plain` (line 9) is not debuggable: add #[hotbreak::debuggable]"));
+    }
+
+    #[test]
+    fn a_generic_async_fn_brings_its_instance_s_adapter() {
+        let src = "#[hotbreak::debuggable]\nasync fn a<T: Clone>(t: &T) -> T {\n    let u = t.clone();\n    u\n}\n";
+        let bp = [Breakpoint { id: 1, line: 3, ..Breakpoint::default() }];
+        let out = instrument(&Request { source: src, key: "k", file: "f.rs", function_line: 3, breakpoints: &bp, getter: "get", pruned: &BTreeSet::new(), watches: &[], any_function: false, eval: None })
+            .unwrap()
+            .text;
+        assert!(out.contains("static __HB_ASYNC: u8 = 0;"), "{out}");
+        assert!(out.contains("if ::core::hint::black_box(false) { ::core::hint::black_box(::hotbreak::__private::async_entry1(a::<T>)); }"), "{out}");
+        assert_eq!(out.lines().count(), src.lines().count());
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! existing lines, never as new lines before user code.
 
 mod annotate;
+mod async_generic;
 mod closures;
 mod eval;
 mod instrument;
 mod locate;
 mod replace;
+mod resume;
 mod scope;
 mod text;
 
@@ -17,8 +19,10 @@ pub use instrument::{
     Request, UserCode,
 };
 
+pub use async_generic::ASYNC_ANCHOR;
 pub use closures::closure_body_lines;
 pub use eval::{without_self as eval_expr_as_compiled, Eval};
 pub use annotate::{annotate, attribute_for_edition, declare_extern_crate, Annotated, ModDecl, ATTRIBUTE, EXTERN_CRATE};
 pub use locate::{find_function, list_functions, same_tokens, FnSite, LocateError, Owner};
 pub use replace::{replace_function, Patched};
+pub use resume::{resume, Kind as ResumeKind, ResumeSite, Resumed, Wanted};

@@ -3,6 +3,7 @@
 use proc_macro2::LineColumn;
 use quote::ToTokens;
 use syn::spanned::Spanned;
+use crate::async_generic::{dead_adapter, InstanceOwner, TraitHeader, ASYNC_ANCHOR, ASYNC_PROVIDED_ANCHOR};
 use syn::{Attribute, GenericParam, ImplItem, Item, Signature};
 
 /// Where a function sits: it decides how the patch names it.
@@ -45,6 +46,10 @@ pub struct FnSite {
     /// adapter that boxes the patched function's future (runtime
     /// `futures.rs`), not the function.
     pub async_arity: Option<usize>,
+    /// A generic async fn: how its patched body names its own instance,
+    /// and the dead statement that brings that instance's adapter
+    /// (`async_generic.rs`).
+    pub async_instance: Option<(InstanceOwner, String)>,
 }
 
 /// The static a generic fn's patch getter returns the address of: its
@@ -63,14 +68,28 @@ impl FnSite {
     /// no path outside can name, inside its body (`getter_inside`),
     /// returning the address of [`GENERIC_ANCHOR`] beside it.
     pub fn getter_item(&self, getter: &str) -> String {
+        self.getter_item_for(getter, None)
+    }
+
+    /// [`FnSite::getter_item`] for a new version of the function whose
+    /// signature is `new_sig` (a generic async fn's dead statement names
+    /// its generic parameters, which an edit may rename).
+    pub fn getter_item_for(&self, getter: &str, new_sig: Option<&Signature>) -> String {
         if self.generic {
-            let anchor = match self.owner {
-                Owner::Trait { .. } => PROVIDED_ANCHOR,
-                _ => GENERIC_ANCHOR,
+            let anchor = match (&self.owner, &self.async_instance) {
+                (Owner::Trait { .. }, Some(_)) => ASYNC_PROVIDED_ANCHOR,
+                (_, Some(_)) => ASYNC_ANCHOR,
+                (Owner::Trait { .. }, None) => PROVIDED_ANCHOR,
+                (_, None) => GENERIC_ANCHOR,
+            };
+            let adapter = match (&self.async_instance, new_sig) {
+                (Some((owner, _)), Some(sig)) => dead_adapter(owner, sig).unwrap_or_default(),
+                (Some((_, located)), None) => located.clone(),
+                (None, _) => String::new(),
             };
             format!(
                 " #[unsafe(no_mangle)] #[doc(hidden)] pub extern \"C\" fn {getter}() -> usize {{ &{anchor} as *const u8 as usize }} \
-                 #[doc(hidden)] static {anchor}: u8 = 0; "
+                 #[doc(hidden)] static {anchor}: u8 = 0; {adapter}"
             )
         } else if let Some(arity) = self.async_arity {
             format!(
@@ -205,6 +224,13 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                             if let Some(site) = found.last_mut().filter(|_| generic) {
                                 site.generic = site.unpatchable.is_none();
                             }
+                            let instance_owner = match &imp.trait_ {
+                                Some((_, path, _)) => InstanceOwner::TraitImpl { trait_path: path.to_token_stream().to_string() },
+                                None => InstanceOwner::Inherent,
+                            };
+                            if let Some(site) = found.last_mut().filter(|s| s.generic && s.async_arity.is_some()) {
+                                site.async_instance = dead_adapter(&instance_owner, &f.sig).map(|stmt| (instance_owner, stmt));
+                            }
                         }
                     }
                 }
@@ -217,8 +243,10 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                     let Some(block) = &f.default else { continue };
                     let d = d || has_debuggable(&f.attrs);
                     let owner = Owner::Trait { name: t.ident.to_string() };
-                    let why = if f.sig.asyncness.is_some() {
-                        Some("generic async fn (an async provided method)")
+                    let why = if f.sig.asyncness.is_some() && has_impl_arg(&f.sig) {
+                        // Its patch names its instance from a nested impl,
+                        // where no argument's value is at hand.
+                        Some("async provided method with an impl Trait argument")
                     } else {
                         (!generic_fits(&f.sig)).then_some("provided method")
                     };
@@ -227,6 +255,10 @@ fn visit_items(items: &[Item], line: Option<u32>, debuggable: bool, found: &mut 
                         consider(&f.sig, first_token(f, &f.attrs), end, trait_end, owner, d, why, line, found);
                         if let Some(site) = found.last_mut() {
                             site.generic = site.unpatchable.is_none();
+                            if site.generic && site.async_arity.is_some() {
+                                let owner = InstanceOwner::Provided(TraitHeader::of(t));
+                                site.async_instance = dead_adapter(&owner, &f.sig).map(|stmt| (owner, stmt));
+                            }
                         }
                     }
                 }
@@ -282,6 +314,14 @@ fn consider(
     found: &mut Vec<FnSite>,
 ) {
     let fn_line = sig.fn_token.span.start().line as u32;
+    let unpatchable = owner_reason.or_else(|| signature_reason(sig));
+    let generic = is_generic(sig) && unpatchable.is_none();
+    // A free fn's instance is named by its name (a method's by its impl:
+    // set by the caller, which knows the trait).
+    let async_instance = match (&owner, generic && sig.asyncness.is_some()) {
+        (Owner::Module, true) => dead_adapter(&InstanceOwner::Free, sig).map(|stmt| (InstanceOwner::Free, stmt)),
+        _ => None,
+    };
     if line.is_some_and(|line| !(sig_start.line as u32..=end.line as u32).contains(&line)) {
         return;
     }
@@ -293,10 +333,11 @@ fn consider(
         end,
         container_end,
         debuggable,
-        generic: is_generic(sig) && owner_reason.or_else(|| signature_reason(sig)).is_none(),
+        generic,
         returns_opaque: matches!(&sig.output, syn::ReturnType::Type(_, t) if mentions_impl(t.to_token_stream())),
-        unpatchable: owner_reason.or_else(|| signature_reason(sig)),
+        unpatchable,
         async_arity: sig.asyncness.map(|_| sig.inputs.len()),
+        async_instance,
         owner,
     });
 }
@@ -338,8 +379,8 @@ fn contains_ident(tree: proc_macro2::TokenTree, name: &str) -> bool {
 fn signature_reason(sig: &Signature) -> Option<&'static str> {
     if sig.constness.is_some() {
         Some("const fn")
-    } else if sig.asyncness.is_some() && is_generic(sig) {
-        Some("generic async fn")
+    } else if sig.asyncness.is_some() && has_impl_arg(sig) && !args_named(sig) {
+        Some("generic async fn with an impl Trait argument bound by a pattern")
     } else if sig.asyncness.is_some() && sig.inputs.len() > MAX_ASYNC_ARGS {
         Some("async fn with more than 12 arguments")
     } else if impl_trait_unfit(sig) {
@@ -349,6 +390,14 @@ fn signature_reason(sig: &Signature) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Whether every argument is `self` or a plain name (`x`, `mut x`).
+fn args_named(sig: &Signature) -> bool {
+    sig.inputs.iter().all(|arg| match arg {
+        syn::FnArg::Receiver(_) => true,
+        syn::FnArg::Typed(t) => matches!(&*t.pat, syn::Pat::Ident(id) if id.by_ref.is_none() && id.subpat.is_none()),
+    })
 }
 
 /// The most arguments an async fn's adapter takes (runtime `futures.rs`).

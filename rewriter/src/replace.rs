@@ -25,11 +25,10 @@ pub fn replace_function(source: &str, line: u32, new_fn: &str, getter: &str) -> 
     }
     let index = LineIndex::new(source);
     let (start, end, container_end) = (index.offset(site.sig_start), index.offset(site.end), index.offset(site.container_end));
-    let getter_item = site.getter_item(getter);
     let new_fn = new_fn.trim();
-    let new_fn = match site.getter_inside() {
-        true => with_item_in_body(new_fn, &getter_item)?,
-        false => new_fn.to_string(),
+    let (new_fn, getter_item) = match site.getter_inside() {
+        true => with_getter_in_body(new_fn, &site, getter)?,
+        false => (new_fn.to_string(), site.getter_item(getter)),
     };
     let mut text = String::with_capacity(source.len() + new_fn.len() + getter_item.len() + 32);
     text.push_str(&source[..start]);
@@ -43,14 +42,15 @@ pub fn replace_function(source: &str, line: u32, new_fn: &str, getter: &str) -> 
     Ok(Patched { text, site })
 }
 
-/// `item` inserted in `new_fn`'s body, after its `{` and inner attributes,
-/// on the same line.
-fn with_item_in_body(new_fn: &str, item: &str) -> Result<String, String> {
+/// The getter inserted in `new_fn`'s body, after its `{` and inner
+/// attributes, on the same line (made for `new_fn`'s own signature).
+fn with_getter_in_body(new_fn: &str, site: &FnSite, getter: &str) -> Result<(String, String), String> {
     let f: syn::ItemFn = syn::parse_str(new_fn).map_err(|e| format!("the new function does not parse: {e}"))?;
+    let item = site.getter_item_for(getter, Some(&f.sig));
     let inner_end = f.attrs.iter().filter(|a| matches!(a.style, syn::AttrStyle::Inner(_))).map(|a| a.bracket_token.span.close().end()).max();
     let at = inner_end.unwrap_or_else(|| f.block.brace_token.span.open().end());
     let at = LineIndex::new(new_fn).offset(at);
-    Ok(format!("{}{item}{}", &new_fn[..at], &new_fn[at..]))
+    Ok((format!("{}{item}{}", &new_fn[..at], &new_fn[at..]), item))
 }
 
 #[cfg(test)]

@@ -276,7 +276,19 @@ impl Agent {
                 Ok(Reply::Done)
             }
             Op::Disarm { function } => {
-                slot_of(function)?.point_at(0)?;
+                let slot = slot_of(function)?;
+                crate::osr::aim(slot as *const _ as usize, Vec::new())?;
+                slot.point_at(0)?;
+                Ok(Reply::Done)
+            }
+            Op::LoopSites { function } => {
+                let slot = slot_of(function)?;
+                Ok(Reply::LoopSites { sites: crate::osr::sites_of(slot as *const _ as usize).into_iter().map(|s| s as u64).collect() })
+            }
+            Op::ArmLoops { function, sites } => {
+                let slot = slot_of(function)?;
+                let arms = sites.into_iter().map(|s| crate::osr::LoopArm { code: s.code as usize, line: s.line, vars: s.vars }).collect();
+                crate::osr::aim(slot as *const _ as usize, arms)?;
                 Ok(Reply::Done)
             }
             Op::SetBreakpoint { breakpoint, enabled } => {

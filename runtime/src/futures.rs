@@ -6,6 +6,12 @@
 //! calls the patched async fn and boxes its future as [`Erased`].
 //! Replacing the async fn itself would be unsound: the program's callers
 //! own the future they got and resume it with the program's code.
+//!
+//! A generic async fn needs one adapter per instance: its patched body
+//! names `async_entryN(f::<T>)` in a dead branch, so each instance the
+//! patch makes brings its adapter (`adapterN::<f::<T>, ..>`), and the tool
+//! pairs the program's instance `f::<T>` with that adapter by the `F`
+//! argument's name (hotreload's `instances.rs`).
 
 use core::future::Future;
 use core::pin::Pin;
@@ -39,7 +45,7 @@ fn conjure<F: Copy>() -> F {
 }
 
 macro_rules! adapters {
-    ($($entry:ident $adapter:ident($($arg:ident: $ty:ident),*);)*) => {$(
+    ($($entry:ident $entry_of:ident $adapter:ident($($arg:ident: $ty:ident),*);)*) => {$(
         #[allow(clippy::too_many_arguments)]
         fn $adapter<'a, F, $($ty,)* Fut>($($arg: $ty),*) -> Erased<'a, Fut::Output>
         where
@@ -58,21 +64,33 @@ macro_rules! adapters {
         {
             $adapter::<'a, F, $($ty,)* Fut> as fn($($ty),*) -> Erased<'a, Fut::Output> as usize
         }
+
+        /// [`async_entry0`] for a generic async fn with `impl Trait`
+        /// arguments: no turbofish names those parameters (E0632), so the
+        /// arguments' own types pick the instance (as `instance_keyN`).
+        #[allow(clippy::too_many_arguments)]
+        pub fn $entry_of<'a, F, $($ty,)* Fut>(f: F, $(_: &$ty),*) -> usize
+        where
+            F: Fn($($ty),*) -> Fut + Copy,
+            Fut: Future + 'a,
+        {
+            $entry::<'a, F, $($ty,)* Fut>(f)
+        }
     )*};
 }
 
 adapters! {
-    async_entry0 adapter0();
-    async_entry1 adapter1(a0: A0);
-    async_entry2 adapter2(a0: A0, a1: A1);
-    async_entry3 adapter3(a0: A0, a1: A1, a2: A2);
-    async_entry4 adapter4(a0: A0, a1: A1, a2: A2, a3: A3);
-    async_entry5 adapter5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
-    async_entry6 adapter6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
-    async_entry7 adapter7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
-    async_entry8 adapter8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
-    async_entry9 adapter9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
-    async_entry10 adapter10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
-    async_entry11 adapter11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
-    async_entry12 adapter12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
+    async_entry0 async_entry_of0 adapter0();
+    async_entry1 async_entry_of1 adapter1(a0: A0);
+    async_entry2 async_entry_of2 adapter2(a0: A0, a1: A1);
+    async_entry3 async_entry_of3 adapter3(a0: A0, a1: A1, a2: A2);
+    async_entry4 async_entry_of4 adapter4(a0: A0, a1: A1, a2: A2, a3: A3);
+    async_entry5 async_entry_of5 adapter5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
+    async_entry6 async_entry_of6 adapter6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    async_entry7 async_entry_of7 adapter7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    async_entry8 async_entry_of8 adapter8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    async_entry9 async_entry_of9 adapter9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    async_entry10 async_entry_of10 adapter10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    async_entry11 async_entry_of11 adapter11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    async_entry12 async_entry_of12 adapter12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
 }

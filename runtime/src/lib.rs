@@ -21,6 +21,8 @@ mod instances;
 mod native_names;
 mod registry;
 mod sites;
+#[doc(hidden)]
+pub mod osr;
 mod slot;
 
 pub use registry::{functions, FnInfo};
@@ -34,6 +36,7 @@ pub mod __private {
     pub use crate::instances::instance_entry;
     pub use crate::registry::{FnInfo, FUNCTIONS};
     pub use crate::native_names::{method_native, shim_of, NATIVE};
+    pub use crate::osr::osr_hit;
     pub use crate::slot::Slot;
 
     /// The armed path of an entry check, kept out of the native body.
@@ -78,6 +81,75 @@ macro_rules! __entry_check {
             );
         }
     };
+}
+
+/// A loop site (see `osr.rs`): a 5-byte nop at the top of a loop body that
+/// arming turns into a jump to the thunk beside it, which asks the runtime
+/// whether this frame switches to the patch (then it jumps to the door).
+/// Emitted only in crates built at opt-level 0.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __loop_site {
+    ($slot:path) => {
+        // SAFETY: a nop until armed; the thunk saves every register the
+        // code around it may hold (caller-saved GPRs, flags, xmm0-15), keeps
+        // out of the red zone, and aligns the stack for the call.
+        unsafe {
+            ::core::arch::asm!(
+                ".balign 8, , 4",
+                "2: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00",
+                ".pushsection .text.hotbreak_osr, \"ax\", @progbits",
+                "3: lea rsp, [rsp - 128]",
+                "pushfq",
+                "push rax", "push rcx", "push rdx", "push rsi", "push rdi",
+                "push r8", "push r9", "push r10", "push r11", "push rbx",
+                "mov rbx, rsp",
+                "and rsp, -16",
+                "sub rsp, 256",
+                "movdqu [rsp], xmm0", "movdqu [rsp + 16], xmm1", "movdqu [rsp + 32], xmm2", "movdqu [rsp + 48], xmm3",
+                "movdqu [rsp + 64], xmm4", "movdqu [rsp + 80], xmm5", "movdqu [rsp + 96], xmm6", "movdqu [rsp + 112], xmm7",
+                "movdqu [rsp + 128], xmm8", "movdqu [rsp + 144], xmm9", "movdqu [rsp + 160], xmm10", "movdqu [rsp + 176], xmm11",
+                "movdqu [rsp + 192], xmm12", "movdqu [rsp + 208], xmm13", "movdqu [rsp + 224], xmm14", "movdqu [rsp + 240], xmm15",
+                "lea rdi, [rip + 2b]",
+                "lea rsi, [rbx + 88 + 128]",
+                "call {hit}",
+                "movdqu xmm0, [rsp]", "movdqu xmm1, [rsp + 16]", "movdqu xmm2, [rsp + 32]", "movdqu xmm3, [rsp + 48]",
+                "movdqu xmm4, [rsp + 64]", "movdqu xmm5, [rsp + 80]", "movdqu xmm6, [rsp + 96]", "movdqu xmm7, [rsp + 112]",
+                "movdqu xmm8, [rsp + 128]", "movdqu xmm9, [rsp + 144]", "movdqu xmm10, [rsp + 160]", "movdqu xmm11, [rsp + 176]",
+                "movdqu xmm12, [rsp + 192]", "movdqu xmm13, [rsp + 208]", "movdqu xmm14, [rsp + 224]", "movdqu xmm15, [rsp + 240]",
+                "mov rsp, rbx",
+                "test rax, rax",
+                "jnz 5f",
+                "pop rbx", "pop r11", "pop r10", "pop r9", "pop r8",
+                "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rax",
+                "popfq",
+                "lea rsp, [rsp + 128]",
+                "jmp 2b + 5",
+                // The frame's own rsp and rbx (callee-saved) again, then
+                // into its door.
+                "5: lea r11, [rbx + 88 + 128]",
+                "mov rbx, [rbx]",
+                "mov rsp, r11",
+                "jmp rax",
+                ".popsection",
+                ".pushsection hotbreak_loops, \"awR\"",
+                ".balign 8",
+                ".quad 2b, 3b, {slot}",
+                ".popsection",
+                slot = sym $slot,
+                hit = sym $crate::__private::osr_hit,
+                options(preserves_flags),
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+macro_rules! __loop_site {
+    ($slot:path) => {};
 }
 
 #[doc(hidden)]

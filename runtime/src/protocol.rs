@@ -59,8 +59,14 @@ pub enum Op {
     /// instance address, patch instance address), runtime addresses. An
     /// instance not in the table keeps running its native code.
     ArmInstances { function: usize, table: Vec<(u64, u64)> },
-    /// Restore a function's native body.
+    /// Restore a function's native body (its loop sites too).
     Disarm { function: usize },
+    /// The loop sites of a function (runtime addresses of their nops);
+    /// replies `LoopSites`.
+    LoopSites { function: usize },
+    /// After `Arm`: running frames of the function switch to the armed
+    /// patch at these loop sites (every other site of it is a nop again).
+    ArmLoops { function: usize, sites: Vec<LoopArm> },
     /// Switch a compiled-in breakpoint on or off, effective immediately.
     SetBreakpoint { breakpoint: u32, enabled: bool },
     /// The locals visible at a stop.
@@ -233,6 +239,18 @@ pub enum Reply {
     Backtrace { frames: Vec<String> },
     /// Innermost first: the stopped function's frame, then its callers.
     Frames { frames: Vec<RawFrame> },
+    LoopSites { sites: Vec<u64> },
+}
+
+/// One loop site to arm: where the nop is, the line of its loop body (the
+/// patch names its resume points by it), and where the patch finds each
+/// local it asks for: (offset from the frame's `rsp`, the slot holds a
+/// pointer to the value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopArm {
+    pub code: u64,
+    pub line: u32,
+    pub vars: Vec<(i64, bool)>,
 }
 
 /// One physical frame of a stopped thread, for finding its locals.

@@ -71,15 +71,25 @@ static WRITING: Mutex<()> = Mutex::new(());
 /// Points every site of `slot` at its armed path (`armed`) or back at the
 /// native body.
 pub fn aim(slot: usize, armed: bool) -> Result<(), String> {
-    let _guard = WRITING.lock().unwrap_or_else(|e| e.into_inner());
     for site in table::sites().iter().filter(|s| s.code != 0 && s.slot == slot) {
-        let jump = jump(site.code, site.armed)?;
-        // SAFETY: `site.code` is a site the macro emitted: 5 bytes of this
-        // program's code, inside one aligned 8-byte word; `rewrite` checks
-        // they still hold one of the two forms before changing them.
-        unsafe { rewrite(site.code, [NOP5, jump], if armed { jump } else { NOP5 })? };
+        aim_one(site.code, site.armed, armed)?;
     }
     Ok(())
+}
+
+/// Makes the 5-byte site at `code` a `jmp target` (`jump`) or a nop again.
+pub fn aim_one(code: usize, target: usize, jump_there: bool) -> Result<(), String> {
+    let _guard = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    let jump = jump(code, target)?;
+    // SAFETY: `code` is a site a macro emitted: 5 bytes of this program's
+    // code, inside one aligned 8-byte word; `rewrite` checks they still
+    // hold one of the two forms before changing them.
+    unsafe { rewrite(code, [NOP5, jump], if jump_there { jump } else { NOP5 }) }
+}
+
+/// Every entry site: (nop, armed label, slot).
+pub fn entry_sites() -> impl Iterator<Item = (usize, usize, usize)> {
+    table::sites().iter().filter(|s| s.code != 0).map(|s| (s.code, s.armed, s.slot))
 }
 
 /// `jmp target` encoded at `from`.

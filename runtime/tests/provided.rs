@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_patchable, assert_unpatchable, entry};
+use common::{assert_patchable, entry};
 use hotbreak::debuggable;
 use std::fmt::Debug;
 
@@ -64,6 +64,15 @@ pub trait Convert<T> {
     {
         let one = self.get();
         (one.clone(), one)
+    }
+
+    /// Async, generic over the trait's and its own parameter; `Self:
+    /// Sized` keeps the trait usable as `dyn`.
+    async fn get_later<U: Into<T>>(&self, u: U) -> (T, T)
+    where
+        Self: Sized,
+    {
+        (self.get(), u.into())
     }
 }
 
@@ -129,6 +138,16 @@ impl Convert<String> for Tri {
     }
 }
 
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 fn as_dyn(s: &dyn Convert<u8>) -> (u8, u8) {
     s.get_twice()
 }
@@ -145,7 +164,10 @@ fn provided_methods_keep_their_behaviour_for_keepers_and_overriders() {
     assert_eq!(<Tri as Convert<u8>>::get_twice(&Tri), (3, 3));
     assert_eq!(<Tri as Convert<String>>::get_twice(&Tri), ("three".to_string(), "three".to_string()));
     assert_eq!(as_dyn(&Tri), (3, 3));
-    drop(Tri.later());
+    assert_eq!(block_on(Tri.later()), 3);
+    assert_eq!(block_on(Quad(1).later()), 4);
+    assert_eq!(block_on(<Tri as Convert<u8>>::get_later(&Tri, 7u8)), (3, 7));
+    assert_eq!(block_on(<Tri as Convert<String>>::get_later(&Tri, "x")), ("three".to_string(), "x".to_string()));
     assert_eq!(<Tri as Derived<2>>::label(&Tri), "base+2");
 }
 
@@ -155,7 +177,12 @@ fn provided_methods_register_with_instances() {
         assert_patchable(key);
         assert!(entry(key).generic, "{key}: one slot for every implementor");
     }
-    assert_unpatchable("Shape::later", "generic async fn (an async provided method)");
+    // Async ones too: each implementor's instance names itself through a
+    // nested impl (a default body cannot name its own future type).
+    for key in ["Shape::later", "Convert::get_later"] {
+        assert_patchable(key);
+        assert!(entry(key).generic, "{key}");
+    }
     // Required methods have no body: nothing to register.
     assert!(!hotbreak::functions().iter().any(|f| f.key.ends_with("Shape::required_only")));
 }

@@ -27,6 +27,8 @@ pub enum Command {
     Enable(u32),
     InfoBreakpoints,
     Continue,
+    /// `continue &`: resume and take commands while the program runs.
+    ContinueBackground,
     /// Run to a location (a breakpoint removed once reached).
     Until(Location),
     Next,
@@ -94,6 +96,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "disable" => Command::Disable(number("a breakpoint number")?),
         "enable" => Command::Enable(number("a breakpoint number")?),
         "info" | "i" if matches!(rest, "breakpoints" | "b" | "break") => Command::InfoBreakpoints,
+        // gdb's background form: the session takes commands while it runs.
+        "continue" | "c" if rest == "&" => Command::ContinueBackground,
         "continue" | "c" => Command::Continue,
         "until" | "u" | "advance" => Command::Until(parse_break(rest)?.location),
         "next" | "n" => Command::Next,
@@ -295,6 +299,7 @@ mod tests {
     #[test]
     fn short_forms_and_paths() {
         assert_eq!(parse("c").unwrap(), Command::Continue);
+        assert_eq!(parse("continue &").unwrap(), Command::ContinueBackground);
         assert_eq!(parse("i b").unwrap(), Command::InfoBreakpoints);
         assert_eq!(parse("d all").unwrap(), Command::Delete(None));
         assert_eq!(

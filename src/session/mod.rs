@@ -357,6 +357,12 @@ impl Session {
                 self.say(Out::Breakpoints { breakpoints: rows });
             }
             Command::Continue => self.resume(Resume::Continue, true)?,
+            Command::ContinueBackground => {
+                let wait = std::mem::replace(&mut self.wait_after_resume, false);
+                let resumed = self.resume(Resume::Continue, true);
+                self.wait_after_resume = wait;
+                resumed?
+            }
             Command::Until(location) => {
                 let spec = BreakSpec { location, condition: None, hits: None, log: None };
                 self.add_breakpoint(spec, true)?;
@@ -691,6 +697,10 @@ impl Session {
         if let Some(coverage) = &applied.coverage {
             // Never a silent miss: an instance the patch lacks runs native code.
             self.say(Out::Info { message: coverage.describe(&site.name) });
+        }
+        // Never a silent miss either: what frames running it now do.
+        if let Some(message) = applied.switching.as_ref().and_then(|s| s.describe(&site.name)) {
+            self.say(Out::Info { message });
         }
         self.patches.insert(index, applied.patch);
         self.builds += 1;

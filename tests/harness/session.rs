@@ -37,6 +37,8 @@ pub struct Session {
     pub locals: Vec<Vec<(String, String)>>,
     /// Each stop: (file, line, function, reason, returned value).
     pub stops: Vec<(String, u32, String, String, String)>,
+    /// Every `info` event's message (a generic function's coverage).
+    pub infos: Vec<String>,
     pub tool_stderr: String,
     pub tool_status: String,
     pub tool_ok: bool,
@@ -97,6 +99,7 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
         values: Vec::new(),
         locals: Vec::new(),
         stops: Vec::new(),
+        infos: Vec::new(),
         tool_stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         tool_status: out.status.to_string(),
         tool_ok: out.status.success(),
@@ -117,7 +120,11 @@ pub fn run(c: &Crate, package: &Path, target_dir: &Path, state: &Path, script: &
             }
             "log" => *s.logs.entry(at()).or_default() += 1,
             "error" => s.answers.push(Answer::Error(e["message"].as_str().unwrap_or_default().to_string())),
-            "info" => not_covered |= e["message"].as_str().unwrap_or_default().contains("not covered, these run their native code"),
+            "info" => {
+                let message = e["message"].as_str().unwrap_or_default();
+                not_covered |= message.contains("not covered, these run their native code");
+                s.infos.push(message.to_string());
+            }
             "exited" => s.program.code = e["code"].as_i64().map(|c| c as i32),
             "value" => {
                 let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();

@@ -2,6 +2,7 @@
 //! on every line of every function here and check each still behaves as
 //! the original. `run NAME` prints `> NAME = <result>`.
 
+mod async_shapes;
 mod shapes;
 
 use std::io::BufRead;
@@ -13,7 +14,7 @@ fn main() {
     for line in std::io::stdin().lock().lines() {
         let name = line.unwrap();
         let name = name.trim();
-        let result = std::panic::catch_unwind(|| shapes::run(name));
+        let result = std::panic::catch_unwind(|| shapes::run(name).or_else(|| async_shapes::run(name)));
         match result {
             Ok(Some(out)) => println!("> {name} = {out}"),
             Ok(None) => println!("> {name} = unknown"),

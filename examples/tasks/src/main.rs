@@ -3,6 +3,8 @@
 
 mod shop;
 
+use shop::Audit;
+
 use std::time::Duration;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -32,6 +34,24 @@ async fn main() {
     let mut grand = 0;
     for order in orders {
         grand += order.await.unwrap();
+    }
+    // Receipts through generic async fns: a `Vec<u8>` and a `String` instance.
+    let mut books = Vec::new();
+    for id in 1..=count {
+        let order = shop::Order::new(id, (1..=id).collect());
+        books.push(tokio::spawn(async move {
+            let bytes: Vec<u8> = shop::receipt(&order).await;
+            let text: String = shop::receipt(&order).await;
+            let mut ledger = shop::Ledger::<String>::new();
+            let held = ledger.book(&order).await;
+            let mut raw = shop::Ledger::<Vec<u8>>::new();
+            let raw_held = raw.book(&order).await;
+            let audited = order.audit(7).await && ledger.audit(7).await;
+            println!("tasks: order {id} receipts {} {} ledgers {held} {raw_held} audited {audited}", bytes.len(), text.len());
+        }));
+    }
+    for book in books {
+        book.await.unwrap();
     }
     done_tx.send(true).unwrap();
     heartbeat.await.unwrap();

@@ -1,0 +1,58 @@
+//! Functions that loop for a long time: a breakpoint set while one runs
+//! stops in that running frame at its loop's next iteration (issue 19).
+//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS]`
+
+use std::sync::mpsc::{channel, Receiver};
+use std::thread;
+use std::time::Duration;
+
+fn main() {
+    let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let rows: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let (tx, rx) = channel::<u64>();
+    let worker = thread::spawn(move || drain(rx));
+    let mut total = 0u64;
+    let mut seen: Vec<u64> = Vec::new();
+    let tally = &mut seen;
+    for i in 0..rounds {
+        total += i;
+        tally.push(i);
+        tx.send(i).unwrap();
+        println!("main: i={i} total={total}");
+        pace();
+    }
+    drop(tx);
+    let drained = worker.join().unwrap();
+    println!("main: done total={total} seen={} drained={drained}", seen.len());
+    let grid = cells(rows, 3);
+    println!("main: grid={grid}");
+}
+
+/// A worker thread's loop: it blocks in `recv` between values.
+fn drain(rx: Receiver<u64>) -> u64 {
+    let mut sum = 0;
+    while let Ok(v) = rx.recv() {
+        sum += v * 2;
+        println!("worker: v={v} sum={sum}");
+    }
+    sum
+}
+
+/// Nested loops.
+fn cells(rows: u64, cols: u64) -> u64 {
+    let mut grid = 0;
+    for row in 0..rows {
+        let mut line = String::new();
+        for col in 0..cols {
+            grid += row * 10 + col;
+            line.push_str(&format!("{col}"));
+            pace();
+        }
+        println!("cells: row={row} line={line} grid={grid}");
+    }
+    grid
+}
+
+fn pace() {
+    thread::sleep(Duration::from_millis(15));
+}

@@ -1,0 +1,119 @@
+//! Running frames switch to the patched code (issue 19): a breakpoint set
+//! while a function's loop runs stops in that running frame within one
+//! iteration, with its locals as they are (`examples/loops`, unmodified,
+//! built at opt-level 0 under `cargo hotbreak run`).
+
+mod support;
+
+use support::{line_of, Driver};
+
+const MAIN: &str = "examples/loops/src/main.rs";
+
+fn stopped(line: &str) -> bool {
+    line.starts_with("stopped ")
+}
+
+/// `main: i=N total=T` -> N.
+fn round_of(line: &str) -> u64 {
+    line.trim_start_matches("main: i=").split(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_breakpoint_in_mains_running_loop_stops_there_with_its_locals_and_the_totals_stay_exact() {
+    let body = line_of(MAIN, "        total += i;");
+    let mut hb = Driver::start_package("loops", &["300"], "osr-main");
+    hb.send("continue &");
+    // `main` is in its loop: the frame that runs it is the one to switch.
+    let before = round_of(&hb.wait_for("main's loop running", |l| l.starts_with("main: i=3 ")));
+    hb.send(&format!("break {MAIN}:{body}"));
+    // Never a silent miss: arming says what the running frame does.
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `main` switch to the new code at the next iteration of the loop at line"));
+    hb.wait_for("armed", |l| l.contains(&format!("breakpoint 1 at {MAIN}:{body} in `main`: armed in ")));
+    let stop = hb.wait_for("the stop in the running frame", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {MAIN}:{body} in `main`")), "{stop}");
+    // The last round main printed natively, and the round it stopped in.
+    let last = hb.seen.iter().filter(|l| l.starts_with("main: i=")).map(|l| round_of(l)).max().unwrap();
+    assert!(last >= before);
+    let i = last + 1;
+    hb.send("print i");
+    hb.wait_for("the loop variable", |l| l.ends_with(&format!("= {i}")));
+    hb.send("print total");
+    // `total += i` has not run yet for round i.
+    let total: u64 = (0..i).sum();
+    hb.wait_for("the accumulator", |l| l.ends_with(&format!("= {total}")));
+    // `tally` borrows `seen` across the loop: still the same vector.
+    hb.send("print tally.len()");
+    hb.wait_for("the borrowed vector", |l| l.ends_with(&format!("= {i}")));
+    hb.send("continue");
+    let again = hb.wait_for("the next iteration's stop", stopped);
+    assert!(again.contains(&format!("at {MAIN}:{body} in `main`")), "{again}");
+    hb.send("print i");
+    hb.wait_for("the next round", |l| l.ends_with(&format!("= {}", i + 1)));
+    hb.send("delete 1");
+    hb.send("continue");
+    let total: u64 = (0..300).sum();
+    let drained: u64 = (0..300).map(|v| v * 2).sum();
+    hb.wait_for("main's exact totals", |l| l == format!("main: done total={total} seen=300 drained={drained}"));
+    let grid: u64 = (0..5).flat_map(|row| (0..3).map(move |col| row * 10 + col)).sum();
+    hb.wait_for("the nested loops' result", |l| l == format!("main: grid={grid}"));
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
+    assert!(hb.finish().success());
+}
+
+#[test]
+fn a_worker_threads_running_loop_switches_while_main_runs_on() {
+    let body = line_of(MAIN, "        sum += v * 2;");
+    let mut hb = Driver::start_package("loops", &["300"], "osr-worker");
+    hb.send("continue &");
+    hb.wait_for("the worker's loop running", |l| l.starts_with("worker: v=3 "));
+    hb.send(&format!("break {MAIN}:{body} if v % 2 == 1"));
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `drain` switch to the new code at the next iteration of the loop at line"));
+    let stop = hb.wait_for("the stop in the worker's running frame", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {MAIN}:{body} in `drain`")), "{stop}");
+    // The worker's frame keeps its values: `sum` is the sum of 2v so far.
+    let last = hb.seen.iter().filter(|l| l.starts_with("worker: v=")).map(|l| l.trim_start_matches("worker: v=").split(' ').next().unwrap().parse::<u64>().unwrap()).max().unwrap();
+    let v = (last + 1..).find(|v| v % 2 == 1).unwrap();
+    hb.send("print v");
+    hb.wait_for("the value received", |l| l.ends_with(&format!("= {v}")));
+    hb.send("print sum");
+    let sum: u64 = (0..v).map(|x| x * 2).sum();
+    hb.wait_for("the worker's sum", |l| l.ends_with(&format!("= {sum}")));
+    // `main` goes on sending while the worker is stopped.
+    hb.wait_for("main running meanwhile", |l| l.starts_with(&format!("main: i={} ", v + 3)));
+    hb.send("delete 1");
+    hb.send("continue");
+    let total: u64 = (0..300).sum();
+    let drained: u64 = (0..300).map(|v| v * 2).sum();
+    hb.wait_for("exact totals", |l| l == format!("main: done total={total} seen=300 drained={drained}"));
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
+    assert!(hb.finish().success());
+}
+
+#[test]
+fn a_breakpoint_in_an_inner_loop_switches_the_running_nested_loops() {
+    let inner = line_of(MAIN, "            grid += row * 10 + col;");
+    let mut hb = Driver::start_package("loops", &["3", "200"], "osr-nested");
+    hb.send("continue &");
+    hb.wait_for("the nested loops running", |l| l.starts_with("cells: row=1 "));
+    hb.send(&format!("break {MAIN}:{inner} if col == 1"));
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `cells` switch to the new code at the next iteration of the loop at line"));
+    let stop = hb.wait_for("the stop in the running inner loop", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {MAIN}:{inner} in `cells`")), "{stop}");
+    let row = hb.seen.iter().filter(|l| l.starts_with("cells: row=")).count() as u64;
+    hb.send("print row");
+    hb.wait_for("the outer loop's row", |l| l.ends_with(&format!("= {row}")));
+    hb.send("print col");
+    hb.wait_for("the inner loop's column", |l| l.ends_with("= 1"));
+    // Every cell before (row, 1) is in `grid`; `line` holds this row's "0".
+    let grid: u64 = (0..row).flat_map(|r| (0..3).map(move |c| r * 10 + c)).sum::<u64>() + row * 10;
+    hb.send("print grid");
+    hb.wait_for("the accumulator", |l| l.ends_with(&format!("= {grid}")));
+    hb.send("print line");
+    hb.wait_for("this row's text so far", |l| l.ends_with("= \"0\""));
+    hb.send("delete 1");
+    hb.send("continue");
+    let grid: u64 = (0..200).flat_map(|r| (0..3).map(move |c| r * 10 + c)).sum();
+    hb.wait_for("the exact grid", |l| l == format!("main: grid={grid}"));
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
+    assert!(hb.finish().success());
+}
