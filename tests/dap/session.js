@@ -194,6 +194,12 @@ async function main() {
   assert.ok(/main\.rs:1/.test(badEvent.message), badEvent.message);
   step(`function breakpoint armed at line ${fbp.line}; a breakpoint on a comment line: "${badEvent.message.split('\n')[0]}"`);
 
+  // `:COMMAND` in the console is a line-mode command: a watch, shown as a
+  // scope from the next stop.
+  const watch = await dc.evaluateRequest({ expression: ':watch reading.step * 10', frameId: frames[0].id, context: 'repl' });
+  assert.ok(/watching `reading.step \* 10` in `tick`/.test(watch.body.result), watch.body.result);
+  await assert.rejects(dc.evaluateRequest({ expression: ':frobnicate', context: 'repl' }), /unknown command `frobnicate`/);
+
   // Continue: the log point logs each tick until the condition holds again.
   const next = dc.waitForEvent('stopped');
   await dc.continueRequest({ threadId });
@@ -202,9 +208,13 @@ async function main() {
   const nextLocals = await dc.scopesRequest({ frameId: (await stackAt(AT, 'tick'))[0].id });
   const vars = (await dc.variablesRequest({ variablesReference: nextLocals.body.scopes[0].variablesReference })).body.variables;
   assert.strictEqual(Number(byName(vars, 'step').value), stepValue + 7);
+  const watches = nextLocals.body.scopes.find((sc) => sc.name === 'Watches');
+  assert.ok(watches, JSON.stringify(nextLocals.body.scopes));
+  const shown = (await dc.variablesRequest({ variablesReference: watches.variablesReference })).body.variables;
+  assert.deepStrictEqual(shown.map((v) => [v.name, v.value]), [['reading.step * 10', String((stepValue + 7) * 10)]]);
   const logged = consoleLines.filter((l) => l.startsWith('pushed ')).map((l) => l.trim());
   assert.ok(logged.includes(`pushed ${3 * (stepValue + 6)} at ${stepValue + 6}`), logged.join(', '));
-  step(`continue: stopped again at step ${stepValue + 7}; log point said ${logged.length} times`);
+  step(`:watch, continue: stopped again at step ${stepValue + 7} with the Watches scope; log point said ${logged.length} times`);
 
   // Remove every breakpoint and let the program finish.
   await dc.setBreakpointsRequest({ source: { path: TICKER }, breakpoints: [] });
