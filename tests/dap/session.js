@@ -83,7 +83,9 @@ async function main() {
   const built = Date.now();
   await dc.launchRequest({ cwd: WORKSPACE, package: 'ticker', args: [String(TICKS)] });
   await initialized;
-  step(`launch: built and started in ${Date.now() - built} ms`);
+  // cargo's progress while building comes as console output.
+  assert.ok(consoleLines.some((l) => /^\s*(Compiling|Finished) /.test(l)), consoleLines.join(''));
+  step(`launch: built and started in ${Date.now() - built} ms, cargo's progress as output`);
   await dc.setExceptionBreakpointsRequest({ filters: [] });
   await dc.configurationDoneRequest();
   await waitForOutput(/tick 3 total 9\n/);
