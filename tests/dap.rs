@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use support::{fresh_state, workspace};
+use support::{fresh_state, scratch_crate_with, workspace};
 
 fn state_dir(name: &str) -> std::path::PathBuf {
     workspace().join("target/hotbreak/test-state").join(fresh_state(name))
@@ -17,30 +17,59 @@ fn state_dir(name: &str) -> std::path::PathBuf {
 /// The npm packages of `tests/dap` (`.ci/run` installs them first; a
 /// plain `cargo test` installs them from the lock file when missing).
 fn node_packages() -> &'static Path {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dap");
-    if !dir.join("node_modules/@vscode/debugadapter-testsupport").is_dir() {
-        let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm (Node.js) is needed for the DAP tests");
-        assert!(status.success(), "npm ci in tests/dap failed");
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    // Once per test binary: two `npm ci` in one folder at once collide.
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dap");
+        if !dir.join("node_modules/@vscode/debugadapter-testsupport").is_dir() {
+            let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm (Node.js) is needed for the DAP tests");
+            assert!(status.success(), "npm ci in tests/dap failed");
+        }
+        dir
+    })
+}
+
+/// One session at a time: each builds and runs programs, and the machine
+/// is small.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs one of `tests/dap/*.js`; it prints its steps and `1 passed`.
+fn node_script(script: &str, state: &str, scratch: Option<&Path>) {
+    let _turn = one_at_a_time();
+    let dir = node_packages();
+    let mut node = Command::new("node");
+    node.arg(dir.join(script))
+        .env("HOTBREAK_BIN", env!("CARGO_BIN_EXE_cargo-hotbreak"))
+        .env("HOTBREAK_WORKSPACE", workspace())
+        .env("HOTBREAK_STATE", state_dir(state))
+        .env("CARGO_TARGET_DIR", workspace().join("target"));
+    if let Some(scratch) = scratch {
+        node.env("HOTBREAK_SCRATCH", scratch);
     }
-    Box::leak(dir.into_boxed_path())
+    let out = node.output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(": 1 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
 fn vscode_test_client_debugs_the_ticker_from_launch_to_exit() {
-    let dir = node_packages();
-    let out = Command::new("node")
-        .arg(dir.join("session.js"))
-        .env("HOTBREAK_BIN", env!("CARGO_BIN_EXE_cargo-hotbreak"))
-        .env("HOTBREAK_WORKSPACE", workspace())
-        .env("HOTBREAK_STATE", state_dir("dap-session"))
-        .env("CARGO_TARGET_DIR", workspace().join("target"))
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(out.status.success(), "the DAP client's session failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("dap session: 1 passed, 0 failed"), "{stdout}");
+    node_script("session.js", "dap-session", None);
+}
+
+#[test]
+fn vscode_test_client_stops_on_entry_edits_restarts_terminates_and_catches_a_panic() {
+    // `main` marked too: a crate that depends on hotbreak debugs only what
+    // it marks, and `stopOnEntry` stops in `main`.
+    let ticker = std::fs::read_to_string(workspace().join("examples/ticker/src/main.rs")).unwrap();
+    let scratch = scratch_crate_with("dap-edit", &ticker.replace("\nfn main() {", "\n#[hotbreak::debuggable]\nfn main() {"));
+    node_script("lifecycle.js", "dap-lifecycle", Some(&scratch));
 }
 
 /// The adapter on raw pipes: frames in, frames out.
@@ -124,6 +153,7 @@ impl Raw {
 
 #[test]
 fn bad_input_gets_error_responses_and_the_adapter_keeps_serving() {
+    let _turn = one_at_a_time();
     let mut dap = Raw::start("dap-bad-input");
     dap.send_body("{nope");
     dap.expect_error(0, "", "malformed message: not JSON");
@@ -149,6 +179,34 @@ fn bad_input_gets_error_responses_and_the_adapter_keeps_serving() {
     let r = dap.response();
     assert_eq!((r["request_seq"].as_i64(), r["success"].as_bool()), (Some(seq), Some(true)), "{r}");
     assert_eq!(r["body"]["supportsLogPoints"], true);
+
+    // After a failed launch, one that builds; a breakpoint the client sent
+    // before it is armed by it.
+    let at = support::line_of("examples/ticker/src/main.rs", "let total = scale(reading.step);");
+    let main_rs = workspace().join("examples/ticker/src/main.rs");
+    dap.request("setBreakpoints", json!({ "source": { "path": main_rs }, "breakpoints": [{ "line": at }] }));
+    let r = dap.response();
+    assert_eq!((r["body"]["breakpoints"][0]["verified"].as_bool(), r["body"]["breakpoints"][0]["message"].as_str()), (Some(false), Some("the program is not launched yet")), "{r}");
+    let launch = dap.request("launch", json!({ "cwd": workspace(), "package": "ticker", "args": ["5"] }));
+    let mut seen = Vec::new();
+    loop {
+        let m = dap.read();
+        if m["event"] == "initialized" {
+            break;
+        }
+        seen.push(m);
+    }
+    assert!(seen.iter().any(|m| m["request_seq"] == launch && m["success"] == true), "{seen:?}");
+    let armed = seen.iter().find(|m| m["event"] == "breakpoint").unwrap_or_else(|| panic!("no breakpoint event: {seen:?}"));
+    assert_eq!((armed["body"]["breakpoint"]["verified"].as_bool(), armed["body"]["breakpoint"]["line"].as_u64()), (Some(true), Some(at as u64)), "{armed}");
+    dap.request("configurationDone", json!({}));
+    let stop = loop {
+        let m = dap.read();
+        if m["event"] == "stopped" {
+            break m;
+        }
+    };
+    assert_eq!(stop["body"]["reason"], "breakpoint", "{stop}");
     let seq = dap.request("disconnect", json!({}));
     let r = dap.response();
     assert_eq!((r["request_seq"].as_i64(), r["success"].as_bool()), (Some(seq), Some(true)), "{r}");

@@ -177,10 +177,6 @@ impl Server {
             self.out.respond(r, json!({ "result": text.join("\n"), "variablesReference": 0 }));
             return Ok(());
         }
-        if matches!(context, EvaluateArgumentsContext::Hover) && parse_path(&expr).is_err() {
-            // A hover must not compile and run code: the console does.
-            bail!("hovers show locals and their fields; evaluate `{expr}` in the debug console");
-        }
         let frame = match args.frame_id {
             Some(id) => self.frame_of(id)?,
             None => {
@@ -189,6 +185,17 @@ impl Server {
             }
         };
         self.select_frame(frame)?;
+        if matches!(context, EvaluateArgumentsContext::Hover) {
+            // A hover must not compile and run code (the console does): a
+            // local of this frame and its fields only.
+            let refuse = || anyhow!("hovers show locals and their fields; evaluate `{expr}` in the debug console");
+            let (name, _) = parse_path(&expr).map_err(|_| refuse())?;
+            let locals = self.command_ok("locals")?;
+            let known = locals.iter().any(|o| matches!(o, Out::Locals { vars } if vars.iter().any(|v| v.name == name)));
+            if !known {
+                return Err(refuse());
+            }
+        }
         let (type_name, value, fields, _) = self.print(&expr)?;
         let reference = match (fields.is_empty(), parse_path(&expr).is_ok()) {
             (true, _) => 0,

@@ -4,11 +4,11 @@
 use crate::host::{workspace_root, Target};
 use crate::{HostBuild, HostConfig};
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LaunchArgs {
     /// A directory of the workspace (default: the adapter's).
@@ -30,14 +30,14 @@ pub struct LaunchArgs {
     pub debug_crates: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum TestTarget {
     Any(bool),
     Named(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Features {
     List(Vec<String>),
@@ -115,6 +115,18 @@ mod tests {
         assert_eq!(args.program_args(), ["ticks", "--nocapture", "--exact"]);
         let args = LaunchArgs::parse(&json!({ "bin": "app", "args": ["1"], "features": ["a", "b"], "stopOnEntry": true })).unwrap();
         assert_eq!((args.program_args(), args.stop_on_entry), (vec!["1".to_string()], true));
+    }
+
+    #[test]
+    fn the_vscode_manifest_declares_exactly_the_launch_arguments() {
+        let manifest: serde_json::Value = serde_json::from_str(include_str!("../../editors/vscode/package.json")).unwrap();
+        let declared = &manifest["contributes"]["debuggers"][0]["configurationAttributes"]["launch"]["properties"];
+        let mut declared: Vec<&String> = declared.as_object().unwrap().keys().collect();
+        declared.sort();
+        let args = serde_json::to_value(LaunchArgs::default()).unwrap();
+        let mut taken: Vec<&String> = args.as_object().unwrap().keys().collect();
+        taken.sort();
+        assert_eq!(declared, taken);
     }
 
     #[test]

@@ -91,8 +91,15 @@ impl Server {
                 }
                 Event::InputEnd => break,
                 other => {
+                    let saved = matches!(other, Event::SourcesChanged(_));
                     if let Some(session) = &mut self.session {
                         session.absorb(other);
+                    }
+                    if saved {
+                        let outs = self.take_outs();
+                        self.publish(outs);
+                        // A save moves breakpoints with their lines' text.
+                        self.sync_breakpoints();
                     }
                 }
             }
@@ -223,6 +230,9 @@ impl Server {
         self.forward_program_output();
         self.stop_on_entry = args.stop_on_entry;
         self.out.respond(r, Value::Null);
+        // Breakpoints a client sent before launching.
+        let early: Vec<i64> = self.bps.list.iter().filter(|b| b.session.is_none()).map(|b| b.id).collect();
+        self.arm(early)?;
         self.out.event("initialized", Value::Null);
         Ok(())
     }
@@ -231,13 +241,15 @@ impl Server {
         self.session()?;
         if self.stop_on_entry {
             // `main`'s first line, as a breakpoint removed once reached.
-            let outs = self.command("until main")?;
-            if outs.iter().any(|o| matches!(o, Out::Error { .. })) {
-                self.out.output("console", "hotbreak: cannot stop on entry (`main` is not debuggable here): running\n");
-                self.command_ok("continue")?;
-            } else {
-                self.entry_pending = true;
+            let mut outs = self.command("until main")?;
+            match take_errors(&mut outs) {
+                Some(why) => {
+                    self.out.output("stderr", &format!("hotbreak: cannot stop on entry ({why}): running\n"));
+                    self.command_ok("continue")?;
+                }
+                None => self.entry_pending = true,
             }
+            self.publish(outs);
         } else {
             self.command_ok("continue")?;
         }
@@ -273,14 +285,15 @@ impl Server {
     /// Answers at once with the new breakpoints unverified, then arms them
     /// one by one: each gets a `breakpoint` event, verified or with why not.
     fn apply(&mut self, r: &Request, change: breakpoints::Change, key: &str) -> Result<()> {
-        let answer: Vec<_> = change.ids.iter().filter_map(|id| self.bps.get_mut(*id).map(|b| b.to_dap(None, &PathBuf::new()))).collect();
         if self.session.is_none() {
+            // Armed at `launch`.
             for id in &change.add {
                 if let Some(b) = self.bps.get_mut(*id) {
                     b.message = Some("the program is not launched yet".into());
                 }
             }
         }
+        let answer: Vec<_> = change.ids.iter().filter_map(|id| self.bps.get_mut(*id).map(|b| b.to_dap(None, &PathBuf::new()))).collect();
         self.out.respond(r, json!({ key: answer }));
         if self.session.is_none() {
             return Ok(());
@@ -289,7 +302,13 @@ impl Server {
             let outs = self.command(&format!("delete {id}"))?;
             self.publish(outs);
         }
-        for id in change.add {
+        self.arm(change.add)
+    }
+
+    /// Sets the adapter's breakpoints `ids` in the session, one by one,
+    /// each followed by its `breakpoint` event.
+    fn arm(&mut self, ids: Vec<i64>) -> Result<()> {
+        for id in ids {
             let Some(command) = self.bps.get_mut(id).map(|b| b.command()) else { continue };
             let mut outs = self.command(&command)?;
             let error = take_errors(&mut outs);
@@ -316,6 +335,33 @@ impl Server {
             self.publish(outs);
         }
         Ok(())
+    }
+
+    /// Tells the editor where the session's breakpoints are now: those an
+    /// edit moved, and those whose line went away.
+    fn sync_breakpoints(&mut self) {
+        let Ok(outs) = self.command("info breakpoints") else { return };
+        let rows = outs.into_iter().find_map(|o| match o {
+            Out::Breakpoints { breakpoints } => Some(breakpoints),
+            _ => None,
+        });
+        let rows = rows.unwrap_or_default();
+        let workspace = self.workspace.clone();
+        for bp in self.bps.list.iter_mut().filter(|b| b.session.is_some()) {
+            let body = match rows.iter().find(|r| Some(r.id) == bp.session) {
+                Some(row) if bp.line == Some(row.line) => continue,
+                Some(row) => {
+                    bp.line = Some(row.line);
+                    bp.to_dap(Some(&row.file), &workspace)
+                }
+                None => {
+                    (bp.session, bp.verified) = (None, false);
+                    bp.message = Some("its line is gone from the source (removed)".into());
+                    bp.to_dap(None, &workspace)
+                }
+            };
+            self.out.event("breakpoint", json!({ "reason": "changed", "breakpoint": body }));
+        }
     }
 
     fn set_exception_breakpoints(&mut self, r: &Request) -> Result<()> {
@@ -551,7 +597,6 @@ fn capabilities() -> Capabilities {
         supports_set_variable: Some(true),
         supports_restart_request: Some(true),
         supports_terminate_request: Some(true),
-        support_terminate_debuggee: Some(true),
         exception_breakpoint_filters: Some(vec![
             filter("panic", "Panics", "Stop a thread that panics, before it unwinds (`catch panic`)"),
             filter("uncaught", "Uncaught panics", "Stop only panics no catch_unwind of the program catches (`catch panic uncaught`)"),

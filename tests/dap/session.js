@@ -24,6 +24,11 @@ const FACTOR = lineOf('let factor = 3;');
 const SCALE_FN = lineOf('fn scale(x: u64)');
 
 const step = (what) => console.log(`dap: ${what}`);
+// Over TCP the client has no timeouts: a stop that never comes fails here.
+setTimeout(() => {
+  console.error('gave up after 20 minutes');
+  process.exit(1);
+}, 20 * 60 * 1000).unref();
 
 let consoleSeen = [];
 async function main() {
@@ -46,7 +51,7 @@ async function main() {
   const breakpointEvents = [];
   let breakpointWaiters = [];
   dc.on('breakpoint', (e) => {
-    breakpointEvents.push(e.body.breakpoint);
+    breakpointEvents.push({ ...e.body.breakpoint, at: Date.now() });
     breakpointWaiters = breakpointWaiters.filter((w) => !w());
   });
   // Resolves with the first event for adapter id `id` (a new breakpoint
@@ -78,7 +83,9 @@ async function main() {
   const built = Date.now();
   await dc.launchRequest({ cwd: WORKSPACE, package: 'ticker', args: [String(TICKS)] });
   await initialized;
-  step(`launch: built and started in ${Date.now() - built} ms`);
+  // cargo's progress while building comes as console output.
+  assert.ok(consoleLines.some((l) => /^\s*(Compiling|Finished) /.test(l)), consoleLines.join(''));
+  step(`launch: built and started in ${Date.now() - built} ms, cargo's progress as output`);
   await dc.setExceptionBreakpointsRequest({ filters: [] });
   await dc.configurationDoneRequest();
   await waitForOutput(/tick 3 total 9\n/);
@@ -103,7 +110,7 @@ async function main() {
   assert.strictEqual(cond.verified, true, JSON.stringify(cond));
   assert.strictEqual(cond.line, AT);
   assert.strictEqual(log.verified, true, JSON.stringify(log));
-  step(`setBreakpoints -> both verified by breakpoint events in ${Date.now() - setAt} ms`);
+  step(`setBreakpoints -> verified by breakpoint events: the condition in ${cond.at - setAt} ms, then the log point in ${log.at - setAt} ms`);
 
   const stop = await stopped;
   assert.strictEqual(stop.body.reason, 'breakpoint');
@@ -150,6 +157,7 @@ async function main() {
   const hover = await dc.evaluateRequest({ expression: 'reading.origin', frameId: frames[0].id, context: 'hover' });
   assert.ok(hover.body.variablesReference > 0, 'a hovered struct expands');
   await assert.rejects(dc.evaluateRequest({ expression: 'scale(2)', frameId: frames[0].id, context: 'hover' }), /hovers show locals/);
+  await assert.rejects(dc.evaluateRequest({ expression: 'scale', frameId: frames[0].id, context: 'hover' }), /hovers show locals/);
   await assert.rejects(dc.evaluateRequest({ expression: 'nope + 1', frameId: frames[0].id, context: 'repl' }), /nope/);
   step('evaluate: a compiled expression, a hover, a refused hover call, a compile error');
 
@@ -188,6 +196,12 @@ async function main() {
   assert.ok(/main\.rs:1/.test(badEvent.message), badEvent.message);
   step(`function breakpoint armed at line ${fbp.line}; a breakpoint on a comment line: "${badEvent.message.split('\n')[0]}"`);
 
+  // `:COMMAND` in the console is a line-mode command: a watch, shown as a
+  // scope from the next stop.
+  const watch = await dc.evaluateRequest({ expression: ':watch reading.step * 10', frameId: frames[0].id, context: 'repl' });
+  assert.ok(/watching `reading.step \* 10` in `tick`/.test(watch.body.result), watch.body.result);
+  await assert.rejects(dc.evaluateRequest({ expression: ':frobnicate', context: 'repl' }), /unknown command `frobnicate`/);
+
   // Continue: the log point logs each tick until the condition holds again.
   const next = dc.waitForEvent('stopped');
   await dc.continueRequest({ threadId });
@@ -196,9 +210,13 @@ async function main() {
   const nextLocals = await dc.scopesRequest({ frameId: (await stackAt(AT, 'tick'))[0].id });
   const vars = (await dc.variablesRequest({ variablesReference: nextLocals.body.scopes[0].variablesReference })).body.variables;
   assert.strictEqual(Number(byName(vars, 'step').value), stepValue + 7);
+  const watches = nextLocals.body.scopes.find((sc) => sc.name === 'Watches');
+  assert.ok(watches, JSON.stringify(nextLocals.body.scopes));
+  const shown = (await dc.variablesRequest({ variablesReference: watches.variablesReference })).body.variables;
+  assert.deepStrictEqual(shown.map((v) => [v.name, v.value]), [['reading.step * 10', String((stepValue + 7) * 10)]]);
   const logged = consoleLines.filter((l) => l.startsWith('pushed ')).map((l) => l.trim());
   assert.ok(logged.includes(`pushed ${3 * (stepValue + 6)} at ${stepValue + 6}`), logged.join(', '));
-  step(`continue: stopped again at step ${stepValue + 7}; log point said ${logged.length} times`);
+  step(`:watch, continue: stopped again at step ${stepValue + 7} with the Watches scope; log point said ${logged.length} times`);
 
   // Remove every breakpoint and let the program finish.
   await dc.setBreakpointsRequest({ source: { path: TICKER }, breakpoints: [] });
