@@ -11,6 +11,7 @@ pub use hotbreak_macros::debuggable;
 pub use hotbreak_macros::__patch;
 
 mod call;
+mod flags;
 mod futures;
 mod agent;
 mod build_id;
@@ -52,15 +53,32 @@ pub use debug as __rt;
 /// The entry check of a debuggable function: runs `$armed` (which reads the
 /// slot and calls the patch) when `$slot` is armed.
 ///
-/// On x86_64 Linux this is a 5-byte nop that arming rewrites into a jump to
-/// `$armed` (see `sites.rs`): nothing but one nop runs while disarmed, at
-/// every optimization level. The nop is aligned so its bytes never cross an
-/// 8-byte word (`.balign 8,,4` pads only when they would), and the section
-/// entry tells the runtime where it is, where to jump and for which slot.
+/// Debug builds (`debug_assertions`) get the nop site (`__entry_jump!`),
+/// optimized builds the flag site (`__entry_flag!`), which the optimizer
+/// may hoist out of the loops the function is inlined into (see
+/// `flags.rs`). The choice is made in the expanding crate.
 #[doc(hidden)]
 #[macro_export]
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 macro_rules! __entry_check {
+    ($slot:path, $armed:block) => {
+        #[cfg(debug_assertions)]
+        $crate::__entry_jump!($slot, $armed);
+        #[cfg(not(debug_assertions))]
+        $crate::__entry_flag!($slot, $armed);
+    };
+}
+
+/// The entry check as a 5-byte nop that arming rewrites into a jump to
+/// `$armed` (see `sites.rs`): nothing but one nop runs while disarmed, at
+/// every optimization level, in every inlined copy. The nop is aligned so
+/// its bytes never cross an 8-byte word (`.balign 8,,4` pads only when they
+/// would), and the section entry tells the runtime where it is, where to
+/// jump and for which slot.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __entry_jump {
     ($slot:path, $armed:block) => {
         // SAFETY: the asm only holds a nop; the runtime rewrites it into a
         // jump to `$armed` and back, keeping it 5 bytes long.
@@ -77,6 +95,38 @@ macro_rules! __entry_check {
                 options(nostack, preserves_flags),
             );
         }
+    };
+}
+
+/// The entry check as a flag in the code: `mov reg32, 0`, whose immediate
+/// arming sets to 1 (see `flags.rs`), then `if reg != 0 { $armed }`. The
+/// asm is `pure, nomem` without inputs: the optimizer may hoist it out of
+/// any loop and unswitch the loop on it, so a disarmed check costs nothing
+/// inside loops (vectorized loops stay vectorized). The instruction starts
+/// 8-aligned and is at most 6 bytes: its immediate never crosses a word.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __entry_flag {
+    ($slot:path, $armed:block) => {
+        let __hotbreak_flag: u32;
+        // SAFETY: the asm only sets a register; the runtime rewrites its
+        // immediate between 0 and 1.
+        unsafe {
+            ::core::arch::asm!(
+                ".balign 8",
+                "2: mov {flag:e}, 0",
+                "3:",
+                ".pushsection hotbreak_flags, \"awR\"",
+                ".balign 8",
+                ".quad 3b - 4, {slot}",
+                ".popsection",
+                slot = sym $slot,
+                flag = out(reg) __hotbreak_flag,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        if __hotbreak_flag != 0 $armed
     };
 }
 

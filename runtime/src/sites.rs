@@ -65,8 +65,9 @@ mod table {
     }
 }
 
-/// Serializes page-protection changes and code writes.
-static WRITING: Mutex<()> = Mutex::new(());
+/// Serializes page-protection changes and code writes (flag sites too:
+/// they may share a page with entry sites).
+pub(crate) static WRITING: Mutex<()> = Mutex::new(());
 
 /// Points every site of `slot` at its armed path (`armed`) or back at the
 /// native body.
@@ -112,14 +113,23 @@ unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<(
     if new == old {
         return Ok(());
     }
+    store_code(word, u64::from_le_bytes(new))
+}
+
+/// Stores `new` into the aligned code word `word`, its page writable (and
+/// executable: other threads may be running it) for that one store. The
+/// caller holds its module's writer lock.
+pub(crate) fn store_code(word: &std::sync::atomic::AtomicU64, new: u64) -> Result<(), String> {
+    use std::sync::atomic::Ordering;
+    let at = word as *const _ as usize;
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-    let page_at = word_at & !(page - 1);
+    let page_at = at & !(page - 1);
     let protect = |prot| unsafe { libc::mprotect(page_at as *mut libc::c_void, page, prot) };
     // Executable throughout: other threads may be running this page.
     if protect(libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) != 0 {
         return Err(format!("cannot make code writable at {at:#x}: {}", std::io::Error::last_os_error()));
     }
-    word.store(u64::from_le_bytes(new), Ordering::SeqCst);
+    word.store(new, Ordering::SeqCst);
     if protect(libc::PROT_READ | libc::PROT_EXEC) != 0 {
         return Err(format!("cannot restore code protection at {at:#x}: {}", std::io::Error::last_os_error()));
     }
