@@ -279,6 +279,7 @@ impl Agent {
                 slot_of(function)?.point_at(0)?;
                 Ok(Reply::Done)
             }
+            Op::FlagSites { function } => Ok(Reply::Sites { addresses: slot_of(function)?.flag_addresses() }),
             Op::SetBreakpoint { breakpoint, enabled } => {
                 crate::debug::set_breakpoint_enabled(breakpoint, enabled);
                 Ok(Reply::Done)

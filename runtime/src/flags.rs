@@ -75,9 +75,10 @@ pub fn aim(slot: usize, armed: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// How many flag sites `slot` has (tests, diagnostics).
-pub fn count(slot: usize) -> usize {
-    table::flags().iter().filter(|f| f.imm != 0 && f.slot == slot).count()
+/// Where the flag sites of `slot` are: in which functions the tool can
+/// tell the copies inlined into other functions.
+pub fn addresses(slot: usize) -> Vec<u64> {
+    table::flags().iter().filter(|f| f.imm != 0 && f.slot == slot).map(|f| f.imm as u64).collect()
 }
 
 /// Writes the 4-byte immediate at `at` with one atomic 8-byte store, if it

@@ -61,6 +61,9 @@ pub enum Op {
     ArmInstances { function: usize, table: Vec<(u64, u64)> },
     /// Restore a function's native body.
     Disarm { function: usize },
+    /// Where a function's flag sites are (optimized builds' entry checks,
+    /// one per copy of the function, inlined ones too); replies `Sites`.
+    FlagSites { function: usize },
     /// Switch a compiled-in breakpoint on or off, effective immediately.
     SetBreakpoint { breakpoint: u32, enabled: bool },
     /// The locals visible at a stop.
@@ -231,6 +234,8 @@ pub enum Reply {
     Memory { hex: String },
     /// Innermost first: `function (file:line)`.
     Backtrace { frames: Vec<String> },
+    /// Runtime code addresses (of flag sites).
+    Sites { addresses: Vec<u64> },
     /// Innermost first: the stopped function's frame, then its callers.
     Frames { frames: Vec<RawFrame> },
 }
@@ -261,6 +266,7 @@ mod tests {
             Op::Arm { function: 1, patch: 2 },
             Op::ArmInstances { function: 1, table: vec![(16, 32)] },
             Op::Disarm { function: 1 },
+            Op::FlagSites { function: 1 },
             Op::SetBreakpoint { breakpoint: 3, enabled: false },
             Op::Locals { stop: 4 },
             Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },

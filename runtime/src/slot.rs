@@ -80,7 +80,12 @@ impl Slot {
     /// How many flag sites (optimized builds' entry checks, `flags.rs`)
     /// carry this slot.
     pub fn flag_sites(&'static self) -> usize {
-        crate::flags::count(self as *const Slot as usize)
+        self.flag_addresses().len()
+    }
+
+    /// Where those flag sites are: one per copy of the function's code.
+    pub fn flag_addresses(&'static self) -> Vec<u64> {
+        crate::flags::addresses(self as *const Slot as usize)
     }
 
     fn aim_call(&self, target: *mut ()) {
