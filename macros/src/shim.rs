@@ -15,8 +15,9 @@
 //! At opt-level 0 an entry check inside the body costs every call a spill
 //! and reload of its arguments and result; the shim, inlined into the
 //! caller, costs one load and an indirect call, and the body compiles
-//! exactly as without the attribute. Optimized builds keep the in-body check,
-//! which the optimizer inlines with the function.
+//! exactly as without the attribute. Optimized builds keep the in-body check
+//! (a flag site, the runtime's `flags.rs`), which the optimizer inlines with
+//! the function and hoists out of loops.
 //!
 //! A patch of such a function nests its new body the same way (`patch`), so
 //! statics declared in the body have the same path, and so the same symbol,

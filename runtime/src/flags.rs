@@ -16,9 +16,9 @@
 //! loop, so a loop already running keeps native code until the function
 //! holding it is entered again (see ARCHITECTURE.md, "The entry check").
 //!
-//! The immediate's 4 bytes never cross an 8-byte word (`.balign 8` before
-//! the instruction, which is at most 6 bytes long), so one aligned 8-byte
-//! store changes them, as for entry sites.
+//! The immediate's 4 bytes never cross an 8-byte word (`.balign 8,,6`
+//! starts the instruction, at most 6 bytes long, at offset 0 or 1 of a
+//! word), so one aligned 8-byte store changes them, as for entry sites.
 
 /// One entry of the `hotbreak_flags` section, as the asm lays it out.
 #[repr(C)]

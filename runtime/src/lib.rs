@@ -37,6 +37,13 @@ pub mod __private {
     pub use crate::native_names::{method_native, shim_of, NATIVE};
     pub use crate::slot::Slot;
 
+    /// Marks the armed side of a flag site cold (`core::hint::cold_path`
+    /// is newer than our minimum Rust): rustc weights a branch calling a
+    /// `#[cold]` fn as unlikely, even inlined.
+    #[cold]
+    #[inline(always)]
+    pub fn cold_path() {}
+
     /// The armed path of an entry check, kept out of the native body.
     #[cold]
     #[inline(never)]
@@ -102,8 +109,9 @@ macro_rules! __entry_jump {
 /// arming sets to 1 (see `flags.rs`), then `if reg != 0 { $armed }`. The
 /// asm is `pure, nomem` without inputs: the optimizer may hoist it out of
 /// any loop and unswitch the loop on it, so a disarmed check costs nothing
-/// inside loops (vectorized loops stay vectorized). The instruction starts
-/// 8-aligned and is at most 6 bytes: its immediate never crosses a word.
+/// inside loops (vectorized loops stay vectorized). The instruction (5 or 6
+/// bytes) starts at offset 0 or 1 of an 8-byte word (`.balign 8,,6` pads
+/// only from offset 2 on): its immediate never crosses the word.
 #[doc(hidden)]
 #[macro_export]
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
@@ -114,7 +122,7 @@ macro_rules! __entry_flag {
         // immediate between 0 and 1.
         unsafe {
             ::core::arch::asm!(
-                ".balign 8",
+                ".balign 8, , 6",
                 "2: mov {flag:e}, 0",
                 "3:",
                 ".pushsection hotbreak_flags, \"awR\"",
@@ -126,7 +134,12 @@ macro_rules! __entry_flag {
                 options(pure, nomem, nostack, preserves_flags),
             );
         }
-        if __hotbreak_flag != 0 $armed
+        if __hotbreak_flag != 0 {
+            // Laid out off the fast path (a call of a tiny recursive fn
+            // paid a taken jump per call without it).
+            $crate::__private::cold_path();
+            $armed
+        }
     };
 }
 

@@ -6,7 +6,8 @@
 //! `(nop address, label address, slot address)` in the `hotbreak_sites`
 //! section. Arming a slot rewrites each of its nops into `jmp label`;
 //! disarming writes the nop back. Every inlined copy of a function carries
-//! its own site, so inlining never hides one.
+//! its own site, so inlining never hides one. Debug builds use these;
+//! optimized builds use flag sites (`flags.rs`), which loops do not pay for.
 //!
 //! Threads may be running the very bytes being rewritten, so a site is only
 //! ever changed by one aligned 8-byte store: the macro aligns each nop so
