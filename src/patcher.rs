@@ -95,7 +95,8 @@ impl Coverage {
         let inlined = match self.inlined_into.as_slice() {
             [] => String::new(),
             into => format!(
-                "optimized build: `{function}` is inlined into {}; a loop there that is already running keeps its native code until that function is called again",
+                "optimized build: `{function}` is inlined into {}; a call of those already running keeps its native code \
+                 there (its check may be read once, before a loop) until that function is called again",
                 into.join(", ")
             ),
         };
@@ -629,8 +630,8 @@ mod tests {
         let inlined = Coverage { inlined_into: vec!["k::sum_steps".into()], ..Coverage::default() };
         assert_eq!(
             inlined.describe("step"),
-            "optimized build: `step` is inlined into k::sum_steps; a loop there that is already running \
-             keeps its native code until that function is called again"
+            "optimized build: `step` is inlined into k::sum_steps; a call of those already running keeps \
+             its native code there (its check may be read once, before a loop) until that function is called again"
         );
     }
 }

@@ -39,7 +39,7 @@ fn arming_in_an_optimized_build_names_the_functions_it_is_inlined_into() {
         &run.stdout,
         &[
             "optimized build: `step` is inlined into inlined_release::",
-            "a loop there that is already running keeps its native code until that function is called again",
+            "a call of those already running keeps its native code there (its check may be read once, before a loop) until that function is called again",
             &format!("stopped (breakpoint 1) at src/main.rs:{at} in `step`"),
         ],
     );

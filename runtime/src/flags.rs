@@ -12,9 +12,10 @@
 //! into a loop its check stays inside it. A `pure, nomem` asm has no
 //! inputs, so LLVM may hoist it out of any loop (and unswitch the loop on
 //! its value): the loop runs the plain build's code. The price: where the
-//! function is inlined into a loop, the check is read once before the
-//! loop, so a loop already running keeps native code until the function
-//! holding it is entered again (see ARCHITECTURE.md, "The entry check").
+//! function is inlined into another, the check may be read once per call
+//! of that other function (before a loop, or once for two copies), so a
+//! call of it already running keeps native code until it is entered again
+//! (see ARCHITECTURE.md, "The entry check").
 //!
 //! The immediate's 4 bytes never cross an 8-byte word (`.balign 8,,6`
 //! starts the instruction, at most 6 bytes long, at offset 0 or 1 of a
