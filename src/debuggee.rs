@@ -367,6 +367,15 @@ impl Debuggee {
         }
     }
 
+    /// Runtime addresses of the function's flag sites (optimized builds'
+    /// entry checks: one per copy of its code, inlined copies too).
+    pub fn flag_sites(&mut self, function: usize) -> Result<Vec<u64>> {
+        match self.request(Op::FlagSites { function })? {
+            Reply::Sites { addresses } => Ok(addresses),
+            other => bail!("unexpected reply {other:?}"),
+        }
+    }
+
     /// The patch `patch` is of a generic function: arming it sends this
     /// instance table instead of the patch's entry.
     pub fn set_instance_table(&mut self, patch: usize, table: Vec<(u64, u64)>) {

@@ -5,7 +5,7 @@ use crate::host::{HostBuild, HostConfig};
 use anyhow::{anyhow, Result};
 use hotbreak::protocol::ANCHOR_SYMBOL;
 use hotbreak_hotreload::patch::{GenericPatch, GETTER_PREFIX};
-use hotbreak_hotreload::{CompiledPatch, Diagnostic, Invocation, PatchBuilder, PatchError};
+use hotbreak_hotreload::{CompiledPatch, Diagnostic, HostSymbols, Invocation, PatchBuilder, PatchError};
 use hotbreak_rewriter::{Breakpoint, CaptureId, Instrumented};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -88,11 +88,26 @@ pub struct Coverage {
     /// Breakpoint lines in closures of a function returning `impl Trait`:
     /// a closure it returns is called by the caller's native code.
     pub escaping: Vec<u32>,
+    /// Optimized builds: the functions holding an inlined copy of it, whose
+    /// check may run once before a loop (ARCHITECTURE.md, "The entry
+    /// check"): a loop of theirs already running keeps native code.
+    pub inlined_into: Vec<String>,
 }
 
 impl Coverage {
     /// `` `f`: covers f::<u8>, f::<String>; not covered (native code): f::<T> ``.
     pub fn describe(&self, function: &str) -> String {
+        let inlined = match self.inlined_into.as_slice() {
+            [] => String::new(),
+            into => format!(
+                "optimized build: `{function}` is inlined into {}; a call of those already running keeps its native code \
+                 there (its check may be read once, before a loop) until that function is called again",
+                into.join(", ")
+            ),
+        };
+        if self.covered.is_empty() && self.not_covered.is_empty() && self.escaping.is_empty() {
+            return inlined;
+        }
         let mut s = match (self.covered.is_empty(), self.not_covered.is_empty()) {
             (true, true) => format!("`{function}`: covers its own calls"),
             (true, false) => format!("`{function}`: the patch covers none of its instances in the program"),
@@ -104,6 +119,9 @@ impl Coverage {
         }
         if !missing.is_empty() {
             s.push_str(&format!("; not covered, these run their native code: {}", missing.join(", ")));
+        }
+        if !inlined.is_empty() {
+            s.push_str(&format!("; {inlined}"));
         }
         s
     }
@@ -483,6 +501,10 @@ impl Patcher {
         };
         debuggee.arm(function, patch)?;
         let switching = self.arm_loops(debuggee, function, &prepared.resumed, bias)?;
+        let coverage = match inlined_into(host, debuggee, function, &prepared.name, bias)? {
+            into if into.is_empty() => coverage,
+            into => Some(Coverage { inlined_into: into, ..coverage.unwrap_or_default() }),
+        };
         let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
         Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage, switching })
     }
@@ -578,6 +600,32 @@ impl Patcher {
 /// the host's `instances` (link-time addresses, loaded with `bias`): each
 /// host instance the patch has under the same name, at runtime addresses.
 /// Host instances the patch lacks are named as not covered.
+/// The functions holding an inlined copy of `function` (named `name`):
+/// those of its flag sites (optimized builds only) that lie in another
+/// function's code. Its own copies are the functions named `name` (an
+/// instance `name::<..>` too).
+fn inlined_into(host: &HostSymbols, debuggee: &mut Debuggee, function: usize, name: &str, bias: u64) -> Result<Vec<String>> {
+    let mut into: Vec<String> = debuggee
+        .flag_sites(function)?
+        .into_iter()
+        .filter_map(|at| host.function_at(at.wrapping_sub(bias)))
+        .filter(|f| !is_named(f, name))
+        .collect();
+    into.sort();
+    into.dedup();
+    Ok(into)
+}
+
+/// Whether the demangled path `path` names a function `name`
+/// (`krate::m::name`, `<krate::T>::name`, `krate::name::<u8>`).
+fn is_named(path: &str, name: &str) -> bool {
+    let path = match path.strip_suffix('>') {
+        Some(_) => path.rfind("::<").map_or(path, |i| &path[..i]),
+        None => path,
+    };
+    path.rsplit("::").next() == Some(name)
+}
+
 fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, base: u64) -> (Vec<(u64, u64)>, Coverage) {
     // `f::<u8>` for a free fn; a method's instance differs in its self
     // type: `<krate::W<u8>>::m` whole.
@@ -725,6 +773,24 @@ mod tests {
             escaping.describe("adder"),
             "`adder`: covers its own calls; not covered, these run their native code: \
              line 12 when its closure runs after `adder` returned it (the caller calls the program's copy)"
+        );
+    }
+
+    /// Optimized builds: the copies of a function inlined into others are
+    /// named at arming, never a silent miss in a loop already running.
+    #[test]
+    fn copies_inlined_into_other_functions_are_named() {
+        assert!(is_named("k::m::step", "step"));
+        assert!(is_named("<k::Stats>::add", "add"));
+        assert!(is_named("k::f::<u8>", "f"));
+        assert!(is_named("<k::Lcg as core::iter::traits::iterator::Iterator>::next", "next"));
+        assert!(!is_named("k::sum_steps", "step"));
+        assert!(!is_named("k::chain::{closure#0}", "weight"));
+        let inlined = Coverage { inlined_into: vec!["k::sum_steps".into()], ..Coverage::default() };
+        assert_eq!(
+            inlined.describe("step"),
+            "optimized build: `step` is inlined into k::sum_steps; a call of those already running keeps \
+             its native code there (its check may be read once, before a loop) until that function is called again"
         );
     }
 }

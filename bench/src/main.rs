@@ -10,7 +10,8 @@
 //! Options: `--reps N` (default 11; arming always takes at least 10),
 //! `--layouts N` (code layouts of the nothing-armed workload, default 4),
 //! `--sizes 1000,5000,20000,50000`, `--only SECTION[,SECTION]` (overhead,
-//! tool, gdb, arming, memory, real, eval), `--kernels calls,generic,..`
+//! tool, gdb, arming, memory, real, realwork (real crates' workloads
+//! alone), eval), `--kernels calls,generic,..`
 //! (section 1's kernels).
 
 mod eval;
@@ -92,6 +93,8 @@ fn main() -> Result<()> {
     }
     if opts.wants("real") {
         real::real_crates(&ws, opts.reps)?;
+    } else if opts.only.iter().any(|s| s == "realwork") {
+        real::real_workloads(&ws, opts.reps)?;
     }
     if opts.wants("eval") {
         let size = opts.sizes.iter().copied().find(|&s| s >= 20_000).unwrap_or(20_000);
@@ -197,6 +200,9 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
         // Iterations of the loop kernels, and fib's depth (debug builds run ~10x slower).
         let hot: u64 = if release { 200_000_000 } else { 20_000_000 };
         let depth = if release { 32 } else { 27 };
+        // Loops like user code (workload `user.rs`), per element; the
+        // slower ones over fewer elements.
+        let (user, slow) = (hot, hot / 4);
         for (kernel, n, iters) in [
             ("calls", hot, hot as f64),
             ("methods", hot, hot as f64),
@@ -205,6 +211,12 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
             ("generic", hot, hot as f64),
             ("awaits", hot, hot as f64),
             ("loop", hot, hot as f64),
+            ("sum_steps", user, user as f64),
+            ("map_slice", user, elements(user)),
+            ("chain", user, elements(user)),
+            ("lexer", slow, elements(slow)),
+            ("stats", user, elements(user)),
+            ("tree", slow, elements(slow)),
         ] {
             if !opts.kernels.is_empty() && !opts.kernels.iter().any(|k| k == kernel) {
                 continue;
@@ -234,6 +246,11 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
     }
     println!();
     Ok(())
+}
+
+/// Elements a `user.rs` kernel runs over for `n` (whole 4096-element rounds).
+fn elements(n: u64) -> f64 {
+    (n.div_ceil(4096) * 4096) as f64
 }
 
 fn fib_calls(n: u64) -> f64 {

@@ -62,6 +62,22 @@ pub fn real_crates(ws: &Path, reps: usize) -> Result<()> {
     Ok(())
 }
 
+/// Only the crates' own workloads (`--only realwork`): the plain build vs
+/// the hotbreak build, started plainly and under the tool, nothing armed.
+pub fn real_workloads(ws: &Path, reps: usize) -> Result<()> {
+    println!("## 6b. Real crates' own workloads, nothing armed: the plain build (A), the hotbreak build started plainly (B) and under hotbreak (C, connected; the launch is in the time)\n");
+    println!("| crate | profile | A plain | B hotbreak build | B/A | C under hotbreak | C/A |");
+    println!("|---|---|---|---|---|---|---|");
+    for c in CRATES {
+        let dir = fetch(ws, c)?;
+        for release in [false, true] {
+            println!("{}", workload(c, &dir, release, reps)?);
+        }
+    }
+    println!();
+    Ok(())
+}
+
 /// The sources of the real crate `name` (fetched once), its lines of Rust
 /// under `src/`, and its name and version: for the other sections.
 pub fn fetched(ws: &Path, name: &str) -> Result<(PathBuf, usize, String)> {

@@ -138,6 +138,8 @@ pub struct HostSymbols {
     /// Debug-build shims by their function's demangled path: the address of
     /// the slot whose `call` field they jump through.
     shim_slots: HashMap<String, u64>,
+    /// Function symbols by address: (start, end, name), sorted.
+    functions: Vec<(u64, u64, String)>,
     pub build_id: String,
     pub path: PathBuf,
 }
@@ -161,6 +163,7 @@ impl HostSymbols {
         let file = object::File::parse(&*data)?;
         let mut symbols: HashMap<String, HostSymbol> = HashMap::new();
         let mut duplicates: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut functions = Vec::new();
         for sym in file.symbols() {
             if sym.is_undefined() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
                 continue;
@@ -168,6 +171,9 @@ impl HostSymbols {
             let Ok(name) = sym.name() else { continue };
             if name.is_empty() {
                 continue;
+            }
+            if sym.kind() == SymbolKind::Text && sym.size() > 0 {
+                functions.push((sym.address(), sym.address() + sym.size(), name.to_string()));
             }
             let new = HostSymbol { address: sym.address(), tls: sym.kind() == SymbolKind::Tls, ambiguous: false };
             let entry = symbols.entry(name.to_string()).or_insert(new);
@@ -187,7 +193,8 @@ impl HostSymbols {
             Some(id) => id.iter().map(|b| format!("{b:02x}")).collect(),
             None => String::new(),
         };
-        Ok(HostSymbols { symbols, duplicates, shim_slots, build_id, path: path.to_path_buf() })
+        functions.sort();
+        Ok(HostSymbols { symbols, duplicates, shim_slots, functions, build_id, path: path.to_path_buf() })
     }
 
     /// Link-time address of `name` in the host (add the load bias for runtime).
@@ -251,6 +258,14 @@ impl HostSymbols {
         found
     }
 
+    /// The function whose code holds link-time address `addr`, demangled
+    /// without its hash (`krate::m::f`, `<krate::T>::m`).
+    pub fn function_at(&self, addr: u64) -> Option<String> {
+        let i = self.functions.partition_point(|f| f.0 <= addr).checked_sub(1)?;
+        let (_, end, name) = &self.functions[i];
+        (addr < *end).then(|| format!("{:#}", rustc_demangle::demangle(name)))
+    }
+
     /// Runtime minus link-time address of the anchor symbol: the load bias.
     pub fn load_bias(&self, anchor_symbol: &str, anchor_runtime: u64) -> Result<u64> {
         match self.lookup(anchor_symbol) {
@@ -307,7 +322,7 @@ mod tests {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s))
         .collect();
-        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), build_id: String::new(), path: PathBuf::new() };
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), functions: Vec::new(), build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic6double"), Lookup::Shim(0x277608));
         assert_eq!(host.lookup("_RNvNtCsnvAR09JXE5_7fixture5logic8describe"), Lookup::Address(0xb71f0));
         // Another crate's function of the same path is another function.
@@ -328,7 +343,7 @@ mod tests {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s))
         .collect();
-        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), build_id: String::new(), path: PathBuf::new() };
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), functions: Vec::new(), build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher5write"), Lookup::Shim(0x1660f8));
         assert_eq!(host.lookup("_RNvMNtCs75Vpomxxe89_14bench_workload7kernelsNtB2_6Hasher4read"), Lookup::Missing);
     }
@@ -347,7 +362,7 @@ mod tests {
         .into_iter()
         .map(|(n, s)| (n.to_string(), s))
         .collect();
-        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), build_id: String::new(), path: PathBuf::new() };
+        let host = HostSymbols { shim_slots: shim_slots(&symbols), symbols, duplicates: HashMap::new(), functions: Vec::new(), build_id: String::new(), path: PathBuf::new() };
         assert_eq!(host.lookup(next), Lookup::Shim(0x168828));
     }
 }

@@ -142,7 +142,11 @@ fn osr_sound(args: &[String]) -> bool {
         "-C" => args.get(i + 1).map(String::as_str),
         other => other.strip_prefix("-C"),
     });
-    matches!(levels.filter_map(|v| v.strip_prefix("opt-level=")).last(), None | Some("0"))
+    // The thunk and the door are x86_64 Linux code.
+    let native_target = flag_values(args, "--target").all(|t| t.starts_with("x86_64-unknown-linux"));
+    cfg!(all(target_arch = "x86_64", target_os = "linux"))
+        && native_target
+        && matches!(levels.filter_map(|v| v.strip_prefix("opt-level=")).last(), None | Some("0"))
 }
 
 /// `osr`: tells the attribute to emit loop sites (`HOTBREAK_OSR`).

@@ -15,8 +15,9 @@
 //! At opt-level 0 an entry check inside the body costs every call a spill
 //! and reload of its arguments and result; the shim, inlined into the
 //! caller, costs one load and an indirect call, and the body compiles
-//! exactly as without the attribute. Optimized builds keep the in-body check,
-//! which the optimizer inlines with the function.
+//! exactly as without the attribute. Optimized builds keep the in-body check
+//! (a flag site, the runtime's `flags.rs`), which the optimizer inlines with
+//! the function and hoists out of loops.
 //!
 //! A patch of such a function nests its new body the same way (`patch`), so
 //! statics declared in the body have the same path, and so the same symbol,
@@ -301,7 +302,7 @@ fn osr_body(f: &Func, stmts: &TokenStream, key: &TokenStream) -> Option<(TokenSt
     let rt = quote!(::hotbreak::__private);
     let door = quote! {
         #[allow(unsafe_code, unused_unsafe, unreachable_code)]
-        ::hotbreak::__entry_check!(#key, {
+        ::hotbreak::__entry_jump!(#key, {
             let __hotbreak_entry: usize = #rt::patch_of_native(#key as *const () as usize);
             if __hotbreak_entry != 0 {
                 // SAFETY: the function's slot holds it compiled from

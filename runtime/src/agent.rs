@@ -291,6 +291,7 @@ impl Agent {
                 crate::osr::aim(slot.native_addr(), arms)?;
                 Ok(Reply::Done)
             }
+            Op::FlagSites { function } => Ok(Reply::Sites { addresses: slot_of(function)?.flag_addresses() }),
             Op::SetBreakpoint { breakpoint, enabled } => {
                 crate::debug::set_breakpoint_enabled(breakpoint, enabled);
                 Ok(Reply::Done)

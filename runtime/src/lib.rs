@@ -11,6 +11,7 @@ pub use hotbreak_macros::debuggable;
 pub use hotbreak_macros::__patch;
 
 mod call;
+mod flags;
 mod futures;
 mod agent;
 mod build_id;
@@ -39,6 +40,13 @@ pub mod __private {
     pub use crate::osr::{osr_hit, patch_of_native};
     pub use crate::slot::Slot;
 
+    /// Marks the armed side of a flag site cold (`core::hint::cold_path`
+    /// is newer than our minimum Rust): rustc weights a branch calling a
+    /// `#[cold]` fn as unlikely, even inlined.
+    #[cold]
+    #[inline(always)]
+    pub fn cold_path() {}
+
     /// The armed path of an entry check, kept out of the native body.
     #[cold]
     #[inline(never)]
@@ -55,15 +63,32 @@ pub use debug as __rt;
 /// The entry check of a debuggable function: runs `$armed` (which reads the
 /// slot and calls the patch) when `$slot` is armed.
 ///
-/// On x86_64 Linux this is a 5-byte nop that arming rewrites into a jump to
-/// `$armed` (see `sites.rs`): nothing but one nop runs while disarmed, at
-/// every optimization level. The nop is aligned so its bytes never cross an
-/// 8-byte word (`.balign 8,,4` pads only when they would), and the section
-/// entry tells the runtime where it is, where to jump and for which slot.
+/// Debug builds (`debug_assertions`) get the nop site (`__entry_jump!`),
+/// optimized builds the flag site (`__entry_flag!`), which the optimizer
+/// may hoist out of the loops the function is inlined into (see
+/// `flags.rs`). The choice is made in the expanding crate.
 #[doc(hidden)]
 #[macro_export]
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 macro_rules! __entry_check {
+    ($slot:path, $armed:block) => {
+        #[cfg(debug_assertions)]
+        $crate::__entry_jump!($slot, $armed);
+        #[cfg(not(debug_assertions))]
+        $crate::__entry_flag!($slot, $armed);
+    };
+}
+
+/// The entry check as a 5-byte nop that arming rewrites into a jump to
+/// `$armed` (see `sites.rs`): nothing but one nop runs while disarmed, at
+/// every optimization level, in every inlined copy. The nop is aligned so
+/// its bytes never cross an 8-byte word (`.balign 8,,4` pads only when they
+/// would), and the section entry tells the runtime where it is, where to
+/// jump and for which slot.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __entry_jump {
     ($slot:path, $armed:block) => {
         // SAFETY: the asm only holds a nop; the runtime rewrites it into a
         // jump to `$armed` and back, keeping it 5 bytes long.
@@ -150,6 +175,44 @@ macro_rules! __loop_site {
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 macro_rules! __loop_site {
     ($slot:path) => {};
+}
+
+/// The entry check as a flag in the code: `mov reg32, 0`, whose immediate
+/// arming sets to 1 (see `flags.rs`), then `if reg != 0 { $armed }`. The
+/// asm is `pure, nomem` without inputs: the optimizer may hoist it out of
+/// any loop and unswitch the loop on it, so a disarmed check costs nothing
+/// inside loops (vectorized loops stay vectorized). The instruction (5 or 6
+/// bytes) starts at offset 0 or 1 of an 8-byte word (`.balign 8,,6` pads
+/// only from offset 2 on): its immediate never crosses the word.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __entry_flag {
+    ($slot:path, $armed:block) => {
+        let __hotbreak_flag: u32;
+        // SAFETY: the asm only sets a register; the runtime rewrites its
+        // immediate between 0 and 1.
+        unsafe {
+            ::core::arch::asm!(
+                ".balign 8, , 6",
+                "2: mov {flag:e}, 0",
+                "3:",
+                ".pushsection hotbreak_flags, \"awR\"",
+                ".balign 8",
+                ".quad 3b - 4, {slot}",
+                ".popsection",
+                slot = sym $slot,
+                flag = out(reg) __hotbreak_flag,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        if __hotbreak_flag != 0 {
+            // Laid out off the fast path (a call of a tiny recursive fn
+            // paid a taken jump per call without it).
+            $crate::__private::cold_path();
+            $armed
+        }
+    };
 }
 
 #[doc(hidden)]

@@ -67,6 +67,9 @@ pub enum Op {
     /// After `Arm`: running frames of the function switch to the armed
     /// patch at these loop sites (every other site of it is a nop again).
     ArmLoops { function: usize, sites: Vec<LoopArm> },
+    /// Where a function's flag sites are (optimized builds' entry checks,
+    /// one per copy of the function, inlined ones too); replies `Sites`.
+    FlagSites { function: usize },
     /// Switch a compiled-in breakpoint on or off, effective immediately.
     SetBreakpoint { breakpoint: u32, enabled: bool },
     /// The locals visible at a stop.
@@ -237,6 +240,8 @@ pub enum Reply {
     Memory { hex: String },
     /// Innermost first: `function (file:line)`.
     Backtrace { frames: Vec<String> },
+    /// Runtime code addresses (of flag sites).
+    Sites { addresses: Vec<u64> },
     /// Innermost first: the stopped function's frame, then its callers.
     Frames { frames: Vec<RawFrame> },
     LoopSites { sites: Vec<u64> },
@@ -279,6 +284,7 @@ mod tests {
             Op::Arm { function: 1, patch: 2 },
             Op::ArmInstances { function: 1, table: vec![(16, 32)] },
             Op::Disarm { function: 1 },
+            Op::FlagSites { function: 1 },
             Op::SetBreakpoint { breakpoint: 3, enabled: false },
             Op::Locals { stop: 4 },
             Op::Inspect { stop: 4, name: "x".into(), path: vec!["a".into()] },

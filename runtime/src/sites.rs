@@ -6,7 +6,8 @@
 //! `(nop address, label address, slot address)` in the `hotbreak_sites`
 //! section. Arming a slot rewrites each of its nops into `jmp label`;
 //! disarming writes the nop back. Every inlined copy of a function carries
-//! its own site, so inlining never hides one.
+//! its own site, so inlining never hides one. Debug builds use these;
+//! optimized builds use flag sites (`flags.rs`), which loops do not pay for.
 //!
 //! Threads may be running the very bytes being rewritten, so a site is only
 //! ever changed by one aligned 8-byte store: the macro aligns each nop so
@@ -65,8 +66,9 @@ mod table {
     }
 }
 
-/// Serializes page-protection changes and code writes.
-static WRITING: Mutex<()> = Mutex::new(());
+/// Serializes page-protection changes and code writes (flag sites too:
+/// they may share a page with entry sites).
+pub(crate) static WRITING: Mutex<()> = Mutex::new(());
 
 /// Points every site of `slot` at its armed path (`armed`) or back at the
 /// native body.
@@ -122,14 +124,23 @@ unsafe fn rewrite(at: usize, expected: [[u8; 5]; 2], bytes: [u8; 5]) -> Result<(
     if new == old {
         return Ok(());
     }
+    store_code(word, u64::from_le_bytes(new))
+}
+
+/// Stores `new` into the aligned code word `word`, its page writable (and
+/// executable: other threads may be running it) for that one store. The
+/// caller holds its module's writer lock.
+pub(crate) fn store_code(word: &std::sync::atomic::AtomicU64, new: u64) -> Result<(), String> {
+    use std::sync::atomic::Ordering;
+    let at = word as *const _ as usize;
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-    let page_at = word_at & !(page - 1);
+    let page_at = at & !(page - 1);
     let protect = |prot| unsafe { libc::mprotect(page_at as *mut libc::c_void, page, prot) };
     // Executable throughout: other threads may be running this page.
     if protect(libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) != 0 {
         return Err(format!("cannot make code writable at {at:#x}: {}", std::io::Error::last_os_error()));
     }
-    word.store(u64::from_le_bytes(new), Ordering::SeqCst);
+    word.store(new, Ordering::SeqCst);
     if protect(libc::PROT_READ | libc::PROT_EXEC) != 0 {
         return Err(format!("cannot restore code protection at {at:#x}: {}", std::io::Error::last_os_error()));
     }

@@ -60,7 +60,7 @@ impl Slot {
 
     /// Points the function at `entry` (0 restores the native body): arming
     /// stores the slot and the call-through target, then turns its entry
-    /// sites into jumps; disarming turns them back first. Release pairs with
+    /// sites into jumps and sets its flag sites; disarming turns them back first. Release pairs with
     /// the reader's dependent call into code loaded before. A thread that
     /// took a jump re-reads the slot, so it runs the patch or the native
     /// body, never a stale pointer; a shim's caller that read the patch just
@@ -68,18 +68,30 @@ impl Slot {
     pub fn point_at(&'static self, entry: usize) -> Result<(), String> {
         let at = self as *const Slot as usize;
         if entry == 0 {
-            let sites = crate::sites::aim(at, false);
+            let sites = crate::sites::aim(at, false).and(crate::flags::aim(at, false));
             self.aim_call(self.native);
             self.entry.store(0, Ordering::Release);
             return sites;
         }
         self.entry.store(entry, Ordering::Release);
         self.aim_call(entry as *mut ());
-        crate::sites::aim(at, true).inspect_err(|_| {
-            // Half-armed sites fall through to native code once the slot is 0.
+        crate::sites::aim(at, true).and_then(|()| crate::flags::aim(at, true)).inspect_err(|_| {
+            // Half-armed sites and flags fall through to native code once
+            // the slot is 0.
             self.aim_call(self.native);
             self.entry.store(0, Ordering::Release);
         })
+    }
+
+    /// How many flag sites (optimized builds' entry checks, `flags.rs`)
+    /// carry this slot.
+    pub fn flag_sites(&'static self) -> usize {
+        self.flag_addresses().len()
+    }
+
+    /// Where those flag sites are: one per copy of the function's code.
+    pub fn flag_addresses(&'static self) -> Vec<u64> {
+        crate::flags::addresses(self as *const Slot as usize)
     }
 
     fn aim_call(&self, target: *mut ()) {

@@ -5,6 +5,9 @@
 //! optimization, so free functions are call-through shims (see
 //! `macros/src/shim.rs`) and methods keep the in-body nop sites; the
 //! optimized in-body form is exercised by the hotpatch tests' release host.
+//! (Built with `--release` some fail by design: there a flag site may be
+//! read once per call of the function it is inlined into, so arming
+//! between two inlined calls of one test is seen from its next call.)
 
 use hotbreak::{debuggable, functions};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,15 +1,17 @@
-//! The benchmark's workload: call-heavy code, built with and without
+//! The benchmark's workload: call-heavy code and loops like user code (`user.rs`), built with and without
 //! `#[hotbreak::debuggable]` (feature `debuggable`).
 //!
 //! `bench-workload once KERNEL N` prints the nanoseconds one run took;
 //! `bench-workload serve` reads `KERNEL N` lines and answers each the same way.
 
 mod kernels;
+mod user;
 
 use std::io::BufRead;
 use std::time::Instant;
 
 fn run(kernel: &str, n: u64) -> Option<(u128, u64)> {
+    let mut inputs = user::Inputs::new();
     let started = Instant::now();
     let result = match kernel {
         "calls" => kernels::calls(n),
@@ -20,7 +22,7 @@ fn run(kernel: &str, n: u64) -> Option<(u128, u64)> {
         "awaits" => kernels::block_on(kernels::awaits(n)),
         "loop" => kernels::kernel(n),
         "cold" => kernels::cold(n),
-        _ => return None,
+        other => user::run(other, n, &mut inputs)?,
     };
     Some((started.elapsed().as_nanos(), std::hint::black_box(result)))
 }
