@@ -138,7 +138,12 @@ fn saving_an_edit_changes_what_a_running_loop_does_from_its_next_iteration() {
     std::fs::write(&main_rs, &edited).unwrap();
     hb.wait_for("what running frames do", |l| l.contains("running frames of `main` switch to the new code at the next iteration of the loop at line"));
     hb.wait_for("main patched", |l| l.contains("`main` hot-patched in"));
-    let first = hb.wait_for("the running loop's next iteration, edited", |l| l.starts_with("main: edited i="));
+    // The frame may switch before the session has said it is patched.
+    let edited = |l: &str| l.starts_with("main: edited i=");
+    let first = match hb.seen.iter().find(|l| edited(l)) {
+        Some(line) => line.clone(),
+        None => hb.wait_for("the running loop's next iteration, edited", edited),
+    };
     let i: u64 = first.trim_start_matches("main: edited i=").split(' ').next().unwrap().parse().unwrap();
     let total: u64 = (0..=i).sum();
     assert_eq!(first, format!("main: edited i={i} total={total}"), "the frame's own values");
