@@ -118,8 +118,14 @@ fn rustc_version() -> String {
     Command::new("rustc").arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
 }
 
-fn cargo(ws: &Path, args: &[&str]) -> Result<()> {
-    let status = hotbreak_hotreload::cargo()
+/// `osr`: the attribute emits loop sites (issue 19), as `cargo hotbreak`'s
+/// wrapper has it do in opt-level-0 builds.
+fn cargo(ws: &Path, args: &[&str], osr: bool) -> Result<()> {
+    let mut command = hotbreak_hotreload::cargo();
+    if osr {
+        command.env("HOTBREAK_OSR", "1");
+    }
+    let status = command
         .args(args)
         .current_dir(ws)
         .stdout(Stdio::null())
@@ -162,7 +168,8 @@ fn workload_layouts(ws: &Path, release: bool, debuggable: bool, layouts: usize) 
             // Seed 0 would mean a fresh random seed each build.
             with_layout.extend(["--", &shuffle]);
         }
-        if let Err(e) = cargo(ws, &with_layout) {
+        // A debug debuggable build has loop sites, as under the tool.
+        if let Err(e) = cargo(ws, &with_layout, debuggable && !release) {
             if layout == 0 {
                 return Err(e);
             }
@@ -583,7 +590,7 @@ fn edit_build_restart(c: &gen::Crate, reps: usize) -> Result<Samples> {
     let file = copy.workspace.join(&copy.file);
     let original = std::fs::read_to_string(&file)?;
     let mut samples = Samples::default();
-    cargo(&copy.workspace, &["build", "-q", "-p", &copy.package])?;
+    cargo(&copy.workspace, &["build", "-q", "-p", &copy.package], false)?;
     for rep in 0..reps {
         let edited: String = original
             .lines()
@@ -592,7 +599,7 @@ fn edit_build_restart(c: &gen::Crate, reps: usize) -> Result<Samples> {
             .collect();
         let started = Instant::now();
         std::fs::write(&file, edited)?;
-        cargo(&copy.workspace, &["build", "-q", "-p", &copy.package])?;
+        cargo(&copy.workspace, &["build", "-q", "-p", &copy.package], false)?;
         let exe = copy.workspace.join("target/debug").join(&copy.package);
         let mut child = Command::new(exe).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
         let mut out = BufReader::new(child.stdout.take().context("stdout")?);
