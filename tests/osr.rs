@@ -175,7 +175,7 @@ fn a_methods_running_loop_switches_with_its_self() {
     hb.send("delete 1");
     hb.send("continue");
     let balance: u64 = (0..1500).sum();
-    hb.wait_for("the exact balance", |l| l == format!("main: balance={balance} entries=1500"));
+    hb.wait_for("the exact balance", |l| l == format!("main: balance={balance} entries=1500 sum={balance}"));
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
 }

@@ -302,7 +302,7 @@ fn osr_body(f: &Func, stmts: &TokenStream, key: &TokenStream) -> Option<(TokenSt
     let rt = quote!(::hotbreak::__private);
     let door = quote! {
         #[allow(unsafe_code, unused_unsafe, unreachable_code)]
-        ::hotbreak::__entry_jump!(#key, {
+        ::hotbreak::__door!({ #key }, {
             let __hotbreak_entry: usize = #rt::patch_of_native(#key as *const () as usize);
             if __hotbreak_entry != 0 {
                 // SAFETY: the function's slot holds it compiled from

@@ -116,7 +116,7 @@ macro_rules! __entry_jump {
 #[macro_export]
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 macro_rules! __loop_site {
-    ($slot:path) => {
+    ($($key:tt)+) => {
         // SAFETY: a nop until armed; the thunk saves every register the
         // code around it may hold (caller-saved GPRs, flags, xmm0-15), keeps
         // out of the red zone, and aligns the stack for the call.
@@ -162,7 +162,7 @@ macro_rules! __loop_site {
                 ".balign 8",
                 ".quad 2b, 3b, {slot}",
                 ".popsection",
-                slot = sym $slot,
+                slot = sym $($key)+,
                 hit = sym $crate::__private::osr_hit,
                 options(preserves_flags),
             );
@@ -174,7 +174,40 @@ macro_rules! __loop_site {
 #[macro_export]
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 macro_rules! __loop_site {
-    ($slot:path) => {};
+    ($($key:tt)+) => {};
+}
+
+/// A running frame's door (`osr.rs`): the nop form of the entry check,
+/// keyed by the native body's path (`{ <Self as Tr>::f }`: any path, which a
+/// `path` fragment is not).
+#[doc(hidden)]
+#[macro_export]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+macro_rules! __door {
+    ({ $($key:tt)+ }, $armed:block) => {
+        // SAFETY: as `__entry_jump!`: a nop the runtime may turn into a
+        // jump to `$armed` (only a loop site's thunk ever jumps there).
+        unsafe {
+            ::core::arch::asm!(
+                ".balign 8, , 4",
+                "2: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00",
+                ".pushsection hotbreak_sites, \"awR\"",
+                ".balign 8",
+                ".quad 2b, {armed}, {key}",
+                ".popsection",
+                key = sym $($key)+,
+                armed = label $armed,
+                options(nostack, preserves_flags),
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+macro_rules! __door {
+    ({ $($key:tt)+ }, $armed:block) => {};
 }
 
 /// The entry check as a flag in the code: `mov reg32, 0`, whose immediate

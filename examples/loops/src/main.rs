@@ -29,7 +29,23 @@ fn main() {
     println!("main: grid={grid}");
     let mut ledger = Ledger { entries: Vec::new(), balance: 0 };
     let balance = ledger.settle(entries);
-    println!("main: balance={balance} entries={}", ledger.entries.len());
+    println!("main: balance={balance} entries={} sum={}", ledger.entries.len(), ledger.sum());
+}
+
+trait Sum {
+    fn sum(&self) -> u64;
+}
+
+/// A trait impl's method with a loop (its native body is nested in a trait
+/// of its own: its sites are keyed by a qualified path).
+impl Sum for Ledger {
+    fn sum(&self) -> u64 {
+        let mut total = 0;
+        for e in &self.entries {
+            total += e;
+        }
+        total
+    }
 }
 
 struct Ledger {
