@@ -347,7 +347,12 @@ impl Plan<'_> {
                 cond => self.path_loop(LoopKind::While(cond), &w.body, held, w.label.as_ref(), w.span()),
             },
             Expr::ForLoop(f) => self.path_loop(LoopKind::For(&f.pat, &f.expr, f.for_token.span), &f.body, held, f.label.as_ref(), f.span()),
-            _ => Ok(Vec::new()),
+            // The body's tail, wrapped by the instrumentation to report the
+            // returned value: the loop inside is still where the frame is.
+            e => match returned_inner(e) {
+                Some(inner) => self.path_expr(inner, held),
+                None => Ok(Vec::new()),
+            },
         }
     }
 
@@ -427,6 +432,22 @@ impl Plan<'_> {
     }
 }
 
+/// The value the instrumentation reports as returned, when `e` is its
+/// wrapper: `match returned_as::<R>(VALUE) { __hb_ret => .. }` or
+/// `match (VALUE) { __hb_ret => .. }`.
+fn returned_inner(e: &Expr) -> Option<&Expr> {
+    let Expr::Match(m) = e else { return None };
+    let [arm] = m.arms.as_slice() else { return None };
+    if !matches!(&arm.pat, Pat::Ident(id) if id.ident == "__hb_ret") {
+        return None;
+    }
+    match &*m.expr {
+        Expr::Paren(p) => Some(&p.expr),
+        Expr::Call(c) if c.args.len() == 1 && c.func.to_token_stream().to_string().contains("returned_as") => c.args.first(),
+        _ => None,
+    }
+}
+
 /// Whether a statement is, or holds on a statement path, a loop.
 fn holds_path_loop(stmt: &Stmt) -> bool {
     fn expr(e: &Expr) -> bool {
@@ -434,7 +455,7 @@ fn holds_path_loop(stmt: &Stmt) -> bool {
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => true,
             Expr::Block(b) if b.label.is_none() => b.block.stmts.iter().any(holds_path_loop),
             Expr::Unsafe(b) => b.block.stmts.iter().any(holds_path_loop),
-            _ => false,
+            e => returned_inner(e).is_some_and(expr),
         }
     }
     matches!(stmt, Stmt::Expr(e, _) if expr(e))
