@@ -73,13 +73,6 @@ pub struct Resumed {
     pub uses: Vec<(u32, u32, u32, (u32, u32))>,
 }
 
-/// Rewrites the function at `fn_line` of `text` (a patch source) for resume.
-/// `moves`: positions (line, column) of uses rustc said move out of a
-/// resident local.
-pub fn resume(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed, String> {
-    resume_inner(text, fn_line, moves)
-}
-
 /// For an edit: keeps only the loops whose locals are declared exactly as in
 /// `host` (the program's build of the function), since the running frame
 /// holds the host's locals; says why each other one cannot resume.
@@ -97,7 +90,10 @@ pub fn keep_unchanged(edit: &mut Resumed, host: &Resumed) -> Vec<String> {
     refused
 }
 
-fn resume_inner(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed, String> {
+/// Rewrites the function at `fn_line` of `text` (a patch source) for resume.
+/// `moves`: positions (line, column) of uses rustc said move out of a
+/// resident local.
+pub fn resume(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resumed, String> {
     let file = parse(text).map_err(|e| e.to_string())?;
     let (sig, block) = function_node(&file.items, fn_line).ok_or("function not found")?;
     if sig.asyncness.is_some() {
@@ -106,7 +102,7 @@ fn resume_inner(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resume
     if !sig.generics.params.is_empty() {
         return Err("a generic fn (not yet)".into());
     }
-    let mut plan = Plan { index: LineIndex::new(text), edits: Vec::new(), locals: Vec::new(), sites: Vec::new(), resident: HashMap::new(), next: 0, decl: sig.to_token_stream().to_string() };
+    let mut plan = Plan { index: LineIndex::new(text), edits: Vec::new(), locals: Vec::new(), sites: Vec::new(), resident: HashMap::new(), decl: sig.to_token_stream().to_string() };
     let mut params = Vec::new();
     for arg in &sig.inputs {
         let t = match arg {
@@ -131,7 +127,7 @@ fn resume_inner(text: &str, fn_line: u32, moves: &[(u32, u32)]) -> Result<Resume
             "let mut __hb_s{n} = ::core::mem::MaybeUninit::uninit(); let __hb_v{n}: &mut {ty} = match &__hb_rs {{ Some(__hb_r) => {{ ::core::mem::forget({ident}); __hb_r.place({k}) }} None => __hb_s{n}.write({ident}) }}; let mut __hb_g{n} = ::hotbreak::osr::Own::new(&mut *__hb_v{n}); "
         ));
     }
-    plan.path_block(block, &held, true)?;
+    plan.path_block(block, &held)?;
     if plan.sites.is_empty() {
         return Err("no loop on a statement path".into());
     }
@@ -195,7 +191,6 @@ struct Plan<'a> {
     sites: Vec<ResumeSite>,
     /// Resident bindings by the position of their ident: their number.
     resident: HashMap<(usize, usize), usize>,
-    next: usize,
     /// The declaration the locals being added come from.
     decl: String,
 }
@@ -227,13 +222,12 @@ impl Plan<'_> {
     fn resident_at(&mut self, ident: &syn::Ident, kind: Kind) -> usize {
         let n = self.want(&ident.to_string(), ident.span().start().line as u32, kind);
         self.resident.insert(key(ident.span().start()), n);
-        self.next = self.next.max(n + 1);
         n
     }
 
     /// A block on a path to resumable loops; `held`: locals the frame has
     /// at its top. Returns whether it holds any resumable loop.
-    fn path_block(&mut self, block: &Block, held: &[usize], _top: bool) -> Result<Vec<u32>, String> {
+    fn path_block(&mut self, block: &Block, held: &[usize]) -> Result<Vec<u32>, String> {
         let mut held = held.to_vec();
         let last = block.stmts.iter().rposition(holds_path_loop);
         let mut lines_in: Vec<Vec<u32>> = Vec::new();
@@ -339,8 +333,8 @@ impl Plan<'_> {
 
     fn path_expr(&mut self, e: &Expr, held: &[usize]) -> Result<Vec<u32>, String> {
         match e {
-            Expr::Block(b) if b.label.is_none() => self.path_block(&b.block, held, false),
-            Expr::Unsafe(b) => self.path_block(&b.block, held, false),
+            Expr::Block(b) if b.label.is_none() => self.path_block(&b.block, held),
+            Expr::Unsafe(b) => self.path_block(&b.block, held),
             Expr::Loop(l) => self.path_loop(LoopKind::Loop, &l.body, held, l.label.as_ref(), l.span()),
             Expr::While(w) => match &*w.cond {
                 Expr::Let(lt) => self.path_loop(LoopKind::WhileLet(&lt.pat, &lt.expr), &w.body, held, w.label.as_ref(), w.span()),
@@ -401,7 +395,7 @@ impl Plan<'_> {
         if matches!(kind, LoopKind::Loop | LoopKind::While(_)) {
             self.insert(body_open, format!(" ::hotbreak::osr::arrive(&mut __hb_rs, {line});"));
         }
-        let inner = self.path_block(body, &held, false)?;
+        let inner = self.path_block(body, &held)?;
         self.sites.push(ResumeSite { line, needs: held.clone() });
         let mut lines = vec![line];
         lines.extend(inner);

@@ -287,8 +287,7 @@ impl Agent {
             }
             Op::ArmLoops { function, sites } => {
                 let slot = slot_of(function)?;
-                let arms = sites.into_iter().map(|s| crate::osr::LoopArm { code: s.code as usize, line: s.line, vars: s.vars }).collect();
-                crate::osr::aim(slot.native_addr(), arms)?;
+                crate::osr::aim(slot.native_addr(), sites)?;
                 Ok(Reply::Done)
             }
             Op::FlagSites { function } => Ok(Reply::Sites { addresses: slot_of(function)?.flag_addresses() }),

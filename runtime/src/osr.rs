@@ -90,12 +90,7 @@ thread_local! {
     static PENDING: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
-/// One loop site to arm, as the tool sends it (runtime addresses).
-pub struct LoopArm {
-    pub code: usize,
-    pub line: u32,
-    pub vars: Vec<(i64, bool)>,
-}
+use crate::protocol::LoopArm;
 
 /// Aims the loop sites of `slot`: those in `arms` jump to their thunk, every
 /// other one of the slot is a nop again. Returns the sites it did not find.
@@ -113,7 +108,7 @@ pub(crate) fn aim(slot: usize, arms: Vec<LoopArm>) -> Result<(), String> {
         map.remove(&site.code);
     }
     for arm in arms {
-        let Some(site) = mine.iter().find(|s| s.code == arm.code) else {
+        let Some(site) = mine.iter().find(|s| s.code as u64 == arm.code) else {
             return Err(format!("no loop site at {:#x} for this function", arm.code));
         };
         let door = door_of(slot, site.code).ok_or_else(|| format!("loop site {:#x}: its function has no door", site.code))?;
