@@ -269,3 +269,47 @@ fn an_async_provided_method_stops_in_each_implementor_s_instance() {
     hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
     assert!(hb.finish().success());
 }
+
+/// A release build: patched async fns await futures of the program's
+/// other async fns and the program awaits theirs. Each async fn's future
+/// must have the same layout in the patch as in the program (the patch
+/// build gives every async fn the program's prologue): before, a patch of
+/// `total` wrote `price`'s future with another layout ("`async fn` resumed
+/// after completion") and `book`'s crashed.
+#[test]
+fn patched_async_fns_compute_right_in_a_release_build() {
+    let summed = line_of(SHOP, "sum += price;");
+    let awaits = line_of(SHOP, "let cost = order.price(item).await;");
+    let state = support::workspace().join("target/hotbreak/test-state").join(support::fresh_state("async-release"));
+    let mut hb = Driver::start_with(support::workspace(), &["--release", "-p", "tasks"], &["3"], &state);
+    let mut id = 0;
+    for (line, function) in [(summed, "total"), (line_of(SHOP, "let base = item * 10;"), "price"), (line_of(SHOP, "self.booked += 1;"), "book"), (line_of(SHOP, "let len = self.name().len();"), "audit")] {
+        id += 1;
+        hb.send(&format!("break shop.rs:{line} if false"));
+        hb.wait_for("armed", |l| l.contains(&format!("breakpoint {id} at {SHOP}:{line} in `{function}`: armed in ")));
+    }
+    hb.send(&format!("break shop.rs:{awaits} if order.id == 2 && item == 2"));
+    hb.wait_for("armed", |l| l.contains(&format!("breakpoint 5 at {SHOP}:{awaits} in `receipt`: armed in ")));
+    hb.send("continue");
+    let stop = hb.wait_for("a stop in receipt", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 5) at {SHOP}:{awaits} in `receipt`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the item", |l| l == "item: u32 = 2");
+    hb.send("next");
+    let step = hb.wait_for("the step over the await", stopped);
+    assert!(step.starts_with(&format!("stopped (step) at {SHOP}:{} in `receipt`", awaits + 1)), "{step}");
+    hb.send("print cost");
+    hb.wait_for("the awaited price", |l| l.contains("22"));
+    hb.send("delete 5");
+    hb.send("continue");
+    hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
+    // Tasks finish in any order: each one's line, as a plain run prints it.
+    for (id, total) in [(1, 12), (2, 37), (3, 75)] {
+        let n = 16 * id;
+        for want in [format!("tasks: order {id} total {total}"), format!("tasks: order {id} receipts {n} {n} ledgers 19 19 audited true")] {
+            assert!(hb.seen.contains(&want), "{want} missing from:\n{}", hb.seen.join("\n"));
+        }
+    }
+    hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
+    assert!(hb.finish().success());
+}

@@ -102,13 +102,16 @@ fn expand_parsed(parsed: Parsed, as_written: TokenStream, patch_build: bool, bes
 
 fn expand_free_fn(mut f: Func, as_written: TokenStream, patch_build: bool, beside: &mut TokenStream) -> Result<TokenStream, Refusal> {
     let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
-    if patch_build && !patch_target {
+    if patch_build && !patch_target && !mirrored(&f.sig) {
         // As written: the patch linker sends calls to it through a
         // trampoline on the program's slot (hotreload, trampolines.rs).
         return Ok(as_written);
     }
     let reading = attrs::read(f.attrs.iter().chain(&f.body.inner_attrs));
     if let Some(why) = reason(&[&reading], &f.sig).or_else(|| generic_free_reason(&f.sig)) {
+        if patch_build && !patch_target {
+            return Ok(as_written);
+        }
         take_patch_marker(&mut f.attrs);
         refuse_patch(patch_target, &f.sig, &why)?;
         let registration = registration(&Owner::Free, &f.sig, &f.body, Some(&why), quote!());
@@ -206,7 +209,7 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
         };
         strip_debuggable(&mut f.attrs);
         let patch_target = f.attrs.iter().any(|a| is_named(a, "__patch"));
-        if patch_build && !patch_target {
+        if patch_build && !patch_target && !mirrored(&f.sig) {
             // As written: the patch linker sends calls to a shim through a
             // trampoline on the program's slot, as for a free fn.
             members.push(Member::Fn(f));
@@ -218,6 +221,10 @@ fn expand_impl(imp: &mut Impl, patch_build: bool, beside: &mut TokenStream) -> R
             true => Some("generic fn".to_string()),
             false => None,
         });
+        if why.is_some() && patch_build && !patch_target {
+            members.push(Member::Fn(f));
+            continue;
+        }
         if let Some(why) = why {
             take_patch_marker(&mut f.attrs);
             refuse_patch(patch_target, &f.sig, &why)?;
@@ -297,11 +304,18 @@ fn beside_registration<'a>(attrs: impl IntoIterator<Item = &'a Attribute>, regis
 /// A patchable function with its entry check: in its body, before the
 /// user's statements. In a patch build only the marker goes.
 pub(crate) fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Result<(), Refusal> {
-    if take_patch_marker(&mut f.attrs) || patch_build {
+    if take_patch_marker(&mut f.attrs) || (patch_build && !mirrored(&f.sig)) {
         return Ok(());
     }
+    // In a patch build, an async fn other than the patched one gets the
+    // program's prologue without its slot, registration or site: see
+    // `mirrored`.
+    let mirror = patch_build;
     let sig = &mut f.sig;
-    let registration = registration(owner, sig, &f.body, None, quote!(::hotbreak::__private::Slot::new()));
+    let registration = match mirror {
+        true => quote!(),
+        false => registration(owner, sig, &f.body, None, quote!(::hotbreak::__private::Slot::new())),
+    };
     let rt = quote!(::hotbreak::__private);
     // The patch has the function's own type: named from its path where the
     // elision rules of a method make a spelled fn-pointer type wrong.
@@ -389,22 +403,45 @@ pub(crate) fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Resul
     } else {
         quote!(__HOTBREAK_SLOT.load())
     };
+    let entry = match mirror {
+        true => quote!(::core::hint::black_box(0usize)),
+        false => entry,
+    };
+    let armed = quote! {{
+        let __hotbreak_entry: usize = #entry;
+        if __hotbreak_entry != 0 {
+            // SAFETY: the tool stores only the address of this same
+            // function compiled from patched source: same signature.
+            #bind_patched
+            #call_patched
+        }
+    }};
+    let check = match mirror {
+        // Never taken; there only so the future's layout is the program's.
+        true => quote!(if ::core::hint::black_box(false) #armed),
+        false => quote!(::hotbreak::__entry_check!(__HOTBREAK_SLOT, #armed);),
+    };
     let prologue = quote! {
         #registration
         #[allow(unsafe_code, unused_unsafe, unreachable_code, clippy::missing_transmute_annotations)]
-        ::hotbreak::__entry_check!(__HOTBREAK_SLOT, {
-            let __hotbreak_entry: usize = #entry;
-            if __hotbreak_entry != 0 {
-                // SAFETY: the tool stores only the address of this same
-                // function compiled from patched source: same signature.
-                #bind_patched
-                #call_patched
-            }
-        });
+        #check
         #(#rebinds)*
     };
     f.body.prepend(prologue);
     Ok(())
+}
+
+/// Whether a function other than the patched one is expanded in a patch
+/// build: an async fn's future is a type the patch shares with the program
+/// (the patch makes it, by an inlined call in an optimized build, or holds
+/// it in its own future while the program's code polls it), so it must
+/// have the program's layout, which the entry check's `.await` changes.
+/// The patch gets the same prologue, never taken, without slot, sites or
+/// registry entry (examples/tasks in a release build: `total`'s patch
+/// wrote `price`'s future with the as-written layout, the program's
+/// `price` read it as "resumed after completion").
+fn mirrored(sig: &Signature) -> bool {
+    sig.asyncness.is_some()
 }
 
 /// The most arguments the runtime's `callN` take (`hotbreak::__private::MAX_ARGS`).

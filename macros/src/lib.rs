@@ -22,10 +22,11 @@ mod signature;
 /// compile as written and are registered with the reason.
 #[proc_macro_attribute]
 pub fn debuggable(args: TokenStream, item: TokenStream) -> TokenStream {
-    if patch_build() && !mentions(item.clone(), "__patch") {
+    if patch_build() && !mentions(item.clone(), "__patch") && !mentions(item.clone(), "async") {
         // Only the patched function needs the expansion in a patch build;
         // the others resolve to the running program's code (a debug-build
-        // shim through a trampoline on its slot, see shim.rs).
+        // shim through a trampoline on its slot, see shim.rs). Async fns
+        // keep their future's layout (`expand::mirrored`).
         return item;
     }
     // Never a panic, never an error on valid code: anything unforeseen

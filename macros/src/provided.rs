@@ -32,7 +32,8 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
         let Some(block) = method.default.clone() else { continue };
         method.attrs.retain(|a| !a.path().segments.last().is_some_and(|s| s.ident == "debuggable"));
         let patch_target = method.attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| s.ident == "__patch"));
-        if patch_build && !patch_target {
+        // An async one keeps its future's layout (`expand::mirrored`).
+        if patch_build && !patch_target && f_is_sync(method) {
             continue;
         }
         let mut f = Func::from_syn(method.attrs.clone(), syn::Visibility::Inherited, None, method.sig.clone(), block);
@@ -44,6 +45,9 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
         let why = reason(&[&trait_reading, &reading], &f.sig)
             .or_else(|| async_impl_arg.then(|| "async provided method with an impl Trait argument".to_string()))
             .or_else(|| (!crate::expand::callable(&f.sig)).then(|| "provided method".to_string()));
+        if why.is_some() && patch_build && !patch_target {
+            continue;
+        }
         if let Some(why) = why {
             if patch_target {
                 return Err(Refusal::Misuse(syn::Error::new(f.sig.ident.span(), format!("hotbreak cannot patch this function: {why}"))));
@@ -68,6 +72,10 @@ pub fn expand_trait(t: &mut ItemTrait, patch_build: bool) -> Result<(), Refusal>
         *item = TraitItem::Verbatim(f.to_token_stream());
     }
     Ok(())
+}
+
+fn f_is_sync(method: &syn::TraitItemFn) -> bool {
+    method.sig.asyncness.is_none()
 }
 
 fn owner_generic(owner: &Owner, f: &Func) -> bool {
