@@ -313,13 +313,23 @@ impl Server {
             let mut outs = self.command(&command)?;
             let error = take_errors(&mut outs);
             let armed = outs.iter().find_map(|o| match o {
-                Out::Armed { breakpoint, file, line, .. } => Some((*breakpoint, file.clone(), *line)),
+                Out::Armed { breakpoint, file, line, covers_none, .. } => Some((*breakpoint, file.clone(), *line, *covers_none)),
+                _ => None,
+            });
+            // Why a generic function's breakpoint cannot hit (the session's note).
+            let coverage = outs.iter().find_map(|o| match o {
+                Out::Info { message } if message.contains("covers none") => Some(message.clone()),
                 _ => None,
             });
             let workspace = self.workspace.clone();
             let Some(bp) = self.bps.get_mut(id) else { continue };
             let file = match (armed, error) {
-                (Some((session, file, line)), _) => {
+                (Some((session, file, line, true)), _) => {
+                    (bp.session, bp.line, bp.verified) = (Some(session), Some(line), false);
+                    bp.message = Some(coverage.unwrap_or_else(|| "no instance the program runs has the patch".into()));
+                    Some(file)
+                }
+                (Some((session, file, line, false)), _) => {
                     (bp.session, bp.line, bp.verified, bp.message) = (Some(session), Some(line), true, None);
                     Some(file)
                 }

@@ -68,6 +68,9 @@ pub struct Session {
     host_sources: HashMap<String, String>,
     /// Registry functions whose `fn` line moved with edits.
     moved: HashMap<usize, u32>,
+    /// Generic functions whose last patch covers none of the instances the
+    /// program runs (their breakpoints are armed but cannot hit).
+    covers_none: HashSet<usize>,
     /// Functions running an edited body without breakpoints: the patch of
     /// it, or `None` when the edit was only built with breakpoints (it is
     /// built plain when they go).
@@ -160,6 +163,7 @@ impl Session {
             wait_after_resume: true,
             sources: HashMap::new(),
             host_sources: HashMap::new(),
+            covers_none: HashSet::new(),
             moved: HashMap::new(),
             edited: HashMap::new(),
             dirty: HashSet::new(),
@@ -629,7 +633,8 @@ impl Session {
         match self.arm_function(&file, line) {
             Ok((function, ms)) => {
                 let name = self.dbg.hello.functions[function].name.clone();
-                self.say(Out::Armed { breakpoint: id, file, line, function: name, ms, moved_from: None });
+                let covers_none = self.covers_none.contains(&function);
+                self.say(Out::Armed { breakpoint: id, file, line, function: name, ms, moved_from: None, covers_none });
             }
             Err(e) => {
                 // Nothing is armed for a breakpoint that does not build.
@@ -705,6 +710,10 @@ impl Session {
             // Never a silent miss: an instance the patch lacks runs native code.
             self.say(Out::Info { message: coverage.describe(&site.name) });
         }
+        match applied.coverage.as_ref().is_some_and(|c| c.covered.is_empty() && !c.not_covered.is_empty()) {
+            true => self.covers_none.insert(index),
+            false => self.covers_none.remove(&index),
+        };
         // Never a silent miss either: what frames running it now do.
         if let Some(message) = applied.switching.as_ref().and_then(|s| s.describe(&site.name)) {
             self.say(Out::Info { message });
@@ -770,7 +779,8 @@ impl Session {
                 Ok((function, ms)) => {
                     let name = self.dbg.hello.functions[function].name.clone();
                     let moved_from = (line != bp.line).then_some(bp.line);
-                    self.say(Out::Armed { breakpoint: id, file: bp.file.clone(), line, function: name, ms, moved_from });
+                    let covers_none = self.covers_none.contains(&function);
+                    self.say(Out::Armed { breakpoint: id, file: bp.file.clone(), line, function: name, ms, moved_from, covers_none });
                 }
                 Err(e) => {
                     if let Some(b) = self.bps.get_mut(id) {

@@ -17,7 +17,9 @@ pub enum Out {
     /// The errors of `file` at their lines, from the last save (none: the
     /// file builds).
     Diagnostics { file: String, diagnostics: Vec<DiagnosticRow> },
-    Armed { breakpoint: u32, file: String, line: u32, function: String, ms: u64, moved_from: Option<u32> },
+    /// `covers_none`: a generic function whose patch covers none of the
+    /// instances the program runs (said in the `Info` before): it cannot hit.
+    Armed { breakpoint: u32, file: String, line: u32, function: String, ms: u64, moved_from: Option<u32>, covers_none: bool },
     Stopped(StopView),
     Locals { vars: Vec<VarDesc> },
     Value { expr: String, type_name: String, value: String, fields: Vec<(String, String)>, truncated: bool },
@@ -160,10 +162,13 @@ impl fmt::Display for Out {
                 let lines: Vec<String> = diagnostics.iter().map(|d| format!("{file}:{}: error: {}", d.line, d.message)).collect();
                 write!(f, "{}", lines.join("\n"))
             }
-            Out::Armed { breakpoint, file, line, function, ms, moved_from } => {
+            Out::Armed { breakpoint, file, line, function, ms, moved_from, covers_none } => {
                 write!(f, "breakpoint {breakpoint} at {file}:{line} in `{function}`: armed in {ms} ms")?;
                 if let Some(old) = moved_from {
                     write!(f, " (moved from line {old}: the source changed)")?;
+                }
+                if *covers_none {
+                    write!(f, ", but it cannot hit: no instance the program runs has the patch")?;
                 }
                 Ok(())
             }
