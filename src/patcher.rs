@@ -707,7 +707,8 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic], br
         // The capture the error is about; a label elsewhere may merely
         // mention another capture ("borrow later used here").
         let mut hits = hit_by(true);
-        if hits.is_empty() {
+        let mentioned = hits.is_empty();
+        if mentioned {
             hits = hit_by(false);
         }
         if !hits.is_empty() {
@@ -722,7 +723,10 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic], br
             // Likewise a value moved away (into a thread's closure): every
             // later point is refused, one a round; drop them all at once
             // (a local assigned again after the move is then not shown).
-            if error.message.starts_with("borrow of moved value") {
+            // And a capture that keeps a borrow alive past a use of what it
+            // borrows ("borrow later used here": `tally = &mut seen` shown at
+            // each point after `seen.len()`): every later capture does too.
+            if error.message.starts_with("borrow of moved value") || mentioned {
                 for hit in &hits {
                     rejected.extend(inst.captures.iter().filter(|c| c.id.name == hit.name && c.id.at >= hit.at).map(|c| c.id.clone()));
                 }

@@ -179,3 +179,31 @@ fn a_methods_running_loop_switches_with_its_self() {
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
 }
+
+/// `watch`'s loop sits in a branch of an `if`: the frame switches through
+/// the branch (the condition is not run again) with the branch's own local.
+#[test]
+fn a_running_loop_in_a_branch_of_an_if_switches() {
+    let body = line_of(MAIN, "            ticks += t;");
+    let mut hb = Driver::start_package("loops", &["3", "1", "1", "1500"], "osr-if");
+    hb.send("continue &");
+    hb.wait_for("the branch's loop running", |l| l.starts_with("watch: t=3 "));
+    hb.send(&format!("break {MAIN}:{body}"));
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `watch` switch to the new code at the next iteration of the loop at line"));
+    let stop = hb.wait_for("the stop in the running frame", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {MAIN}:{body} in `watch`")), "{stop}");
+    let t = hb.seen.iter().filter(|l| l.starts_with("watch: t=")).count() as u64;
+    hb.send("print t");
+    hb.wait_for("the loop variable", |l| l.ends_with(&format!("= {t}")));
+    hb.send("print ticks");
+    let sum: u64 = (0..t).sum();
+    hb.wait_for("the running sum", |l| l.ends_with(&format!("= {sum}")));
+    hb.send("print label.as_str()");
+    hb.wait_for("the branch's local", |l| l.ends_with("= \"watch\""));
+    hb.send("delete 1");
+    hb.send("continue");
+    let ticks: u64 = (0..1500).sum();
+    hb.wait_for("the exact ticks", |l| l == format!("main: ticks={ticks}"));
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
+    assert!(hb.finish().success());
+}

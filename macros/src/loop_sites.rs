@@ -1,7 +1,8 @@
 //! Loop sites for running frames (issue 19, `hotbreak::osr`): a site at the
 //! top of each loop body that a statement path reaches from the function's
-//! body (through blocks and loop bodies only, never into closures, async
-//! blocks, conditions or macro arguments), and a door at the body's top.
+//! body (through blocks, loop bodies and the branches of a plain `if` only,
+//! never into closures, async blocks, `match` arms, conditions or macro
+//! arguments), and a door at the body's top.
 //!
 //! The rewriter (`hotbreak_rewriter::resume`) finds the same loops by the
 //! same rule and names each by the line of its body's `{`, which is also
@@ -47,6 +48,15 @@ fn visit_expr(e: &mut Expr, key: &TokenStream) -> bool {
         Expr::Loop(l) => &mut l.body,
         Expr::Block(b) if b.label.is_none() => return visit(&mut b.block.stmts, key),
         Expr::Unsafe(b) => return visit(&mut b.block.stmts, key),
+        // A plain `if` (not `if let`: its bindings would have to come from
+        // the frame) and its `else` branches.
+        Expr::If(i) if !matches!(*i.cond, Expr::Let(_)) => {
+            let mut any = visit(&mut i.then_branch.stmts, key);
+            if let Some((_, other)) = &mut i.else_branch {
+                any |= visit_expr(other, key);
+            }
+            return any;
+        }
         _ => return false,
     };
     visit(&mut body.stmts, key);
@@ -72,8 +82,14 @@ mod tests {
     }
 
     #[test]
-    fn loops_in_closures_conditions_and_lets_get_none() {
-        assert_eq!(sites("let f = || loop {}; if x { for i in v {} } let y = loop { break 1 }; m!(loop {});"), None);
+    fn loops_in_the_branches_of_a_plain_if_get_a_site() {
+        let out = sites("if x > 0 { for i in v {} } else if y { loop {} } else { while z {} }").unwrap();
+        assert_eq!(out.matches("__loop_site").count(), 3, "{out}");
+    }
+
+    #[test]
+    fn loops_in_closures_conditions_matches_and_lets_get_none() {
+        assert_eq!(sites("let f = || loop {}; if let Some(x) = y { for i in v {} } match x { _ => loop {} } let y = loop { break 1 }; m!(loop {});"), None);
         assert_eq!(sites("let = ;"), None);
     }
 }

@@ -341,6 +341,7 @@ impl Plan<'_> {
                 cond => self.path_loop(LoopKind::While(cond), &w.body, held, w.label.as_ref(), w.span()),
             },
             Expr::ForLoop(f) => self.path_loop(LoopKind::For(&f.pat, &f.expr, f.for_token.span), &f.body, held, f.label.as_ref(), f.span()),
+            Expr::If(i) if !matches!(*i.cond, Expr::Let(_)) => self.path_if(i, held),
             // The body's tail, wrapped by the instrumentation to report the
             // returned value: the loop inside is still where the frame is.
             e => match returned_inner(e) {
@@ -348,6 +349,25 @@ impl Plan<'_> {
                 None => Ok(Vec::new()),
             },
         }
+    }
+
+    /// A plain `if` with a loop in a branch: resuming takes the branch
+    /// holding the loop without evaluating the condition (it ran in the
+    /// program already); a fresh call evaluates it as written.
+    fn path_if(&mut self, i: &syn::ExprIf, held: &[usize]) -> Result<Vec<u32>, String> {
+        let then_lines = self.path_block(&i.then_branch, held)?;
+        let else_lines = match &i.else_branch {
+            Some((_, other)) => self.path_expr(other, held)?,
+            None => Vec::new(),
+        };
+        if then_lines.is_empty() && else_lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = then_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+        let (start, end) = (self.off(i.cond.span().start()), self.off(i.cond.span().end()));
+        self.insert(start, format!("(match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(__hb_b) => __hb_b, None => "));
+        self.insert(end, " })".into());
+        Ok(then_lines.into_iter().chain(else_lines).collect())
     }
 
     fn path_loop(&mut self, kind: LoopKind, body: &Block, held: &[usize], label: Option<&syn::Label>, whole: proc_macro2::Span) -> Result<Vec<u32>, String> {
@@ -449,6 +469,9 @@ fn holds_path_loop(stmt: &Stmt) -> bool {
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => true,
             Expr::Block(b) if b.label.is_none() => b.block.stmts.iter().any(holds_path_loop),
             Expr::Unsafe(b) => b.block.stmts.iter().any(holds_path_loop),
+            Expr::If(i) if !matches!(*i.cond, Expr::Let(_)) => {
+                i.then_branch.stmts.iter().any(holds_path_loop) || i.else_branch.as_ref().is_some_and(|(_, e)| expr(e))
+            }
             e => returned_inner(e).is_some_and(expr),
         }
     }
@@ -793,5 +816,18 @@ mod tests {
         assert_eq!(names, [("total", 2, Kind::Place), ("seen", 3, Kind::Place), ("tally", 4, Kind::Place), ("iter", 6, Kind::Take), ("i", 6, Kind::Take)]);
         assert_eq!(r.sites, [ResumeSite { line: 6, needs: vec![0, 1, 2, 3, 4] }]);
         std::fs::write(std::env::temp_dir().join("hb_resume_test.rs"), &r.text).unwrap();
+    }
+
+    #[test]
+    fn a_loop_in_an_ifs_branch_resumes_through_the_branch_without_its_condition() {
+        let src = "fn watch(rounds: u64) -> u64 {\n    let mut ticks = 0;\n    if rounds > 0 {\n        let label = String::from(\"w\");\n        for t in 0..rounds {\n            ticks += t;\n            println!(\"{label} {t}\");\n        }\n    } else {\n        loop {\n            break;\n        }\n    }\n    ticks\n}\n";
+        let r = resume(src, 1, &[]).unwrap();
+        assert_eq!(r.text.lines().count(), src.lines().count(), "{}", r.text);
+        let lines: Vec<u32> = r.sites.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [5, 10], "{}", r.text);
+        let names: Vec<(&str, u32)> = r.locals.iter().map(|w| (w.name.as_str(), w.line)).collect();
+        assert!(names.contains(&("label", 4)) && names.contains(&("ticks", 2)), "{names:?}");
+        // Resuming picks the branch by the loop's line; a fresh call runs the condition.
+        assert!(r.text.contains("if (match ::hotbreak::osr::branch(&__hb_rs, &[5]) { Some(__hb_b) => __hb_b, None => "), "{}", r.text);
     }
 }

@@ -266,6 +266,13 @@ pub fn entering(resume: &Option<Resume>, lines: &[u32]) -> bool {
     resume.as_ref().is_none_or(|r| lines.contains(&r.line))
 }
 
+/// The condition of a plain `if` holding a resumable loop in a branch:
+/// `Some(whether the loop being resumed is in its `then` branch)` when
+/// resuming, `None` in a fresh call (the condition runs as written).
+pub fn branch(resume: &Option<Resume>, then_lines: &[u32]) -> Option<bool> {
+    resume.as_ref().map(|r| then_lines.contains(&r.line))
+}
+
 /// In a door: the patch the function whose native body is at `native` is
 /// armed with (0: none).
 #[doc(hidden)]

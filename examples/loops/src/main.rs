@@ -1,6 +1,6 @@
 //! Functions that loop for a long time: a breakpoint set while one runs
 //! stops in that running frame at its loop's next iteration (issue 19).
-//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS] [ENTRIES]`
+//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS] [ENTRIES] [WATCHES]`
 
 use std::sync::mpsc::{channel, Receiver};
 use std::thread;
@@ -10,6 +10,7 @@ fn main() {
     let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
     let rows: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(5);
     let entries: u64 = std::env::args().nth(3).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let watches: u64 = std::env::args().nth(4).and_then(|a| a.parse().ok()).unwrap_or(3);
     let (tx, rx) = channel::<u64>();
     let worker = thread::spawn(move || drain(rx));
     let mut total = 0u64;
@@ -30,6 +31,27 @@ fn main() {
     let mut ledger = Ledger { entries: Vec::new(), balance: 0 };
     let balance = ledger.settle(entries);
     println!("main: balance={balance} entries={} sum={}", ledger.entries.len(), ledger.sum());
+    let ticks = watch(watches);
+    println!("main: ticks={ticks}");
+}
+
+/// A loop in a branch of an `if` (and one in its `else`).
+fn watch(rounds: u64) -> u64 {
+    let mut ticks = 0;
+    if rounds > 0 {
+        let label = String::from("watch");
+        for t in 0..rounds {
+            ticks += t;
+            println!("{label}: t={t} ticks={ticks}");
+            pace();
+        }
+    } else {
+        loop {
+            println!("watch: nothing to watch");
+            break;
+        }
+    }
+    ticks
 }
 
 trait Sum {
