@@ -180,11 +180,12 @@ fn a_methods_running_loop_switches_with_its_self() {
     assert!(hb.finish().success());
 }
 
-/// `watch`'s loop sits in a branch of an `if`: the frame switches through
-/// the branch (the condition is not run again) with the branch's own local.
+/// `watch`'s loop sits in an `if let` in a branch of an `if`: the frame
+/// switches through both (neither condition runs again) with the branch's
+/// own local and the `if let`'s binding.
 #[test]
 fn a_running_loop_in_a_branch_of_an_if_switches() {
-    let body = line_of(MAIN, "            ticks += t;");
+    let body = line_of(MAIN, "                ticks += t * step;");
     let mut hb = Driver::start_package("loops", &["3", "1", "1", "1500"], "osr-if");
     hb.send("continue &");
     hb.wait_for("the branch's loop running", |l| l.starts_with("watch: t=3 "));
@@ -200,6 +201,8 @@ fn a_running_loop_in_a_branch_of_an_if_switches() {
     hb.wait_for("the running sum", |l| l.ends_with(&format!("= {sum}")));
     hb.send("print label.as_str()");
     hb.wait_for("the branch's local", |l| l.ends_with("= \"watch\""));
+    hb.send("print step");
+    hb.wait_for("the if let's binding", |l| l.ends_with("= 1"));
     hb.send("delete 1");
     hb.send("continue");
     let ticks: u64 = (0..1500).sum();

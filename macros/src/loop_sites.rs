@@ -1,6 +1,6 @@
 //! Loop sites for running frames (issue 19, `hotbreak::osr`): a site at the
 //! top of each loop body that a statement path reaches from the function's
-//! body (through blocks, loop bodies and the branches of a plain `if` only,
+//! body (through blocks, loop bodies and the branches of an `if` or `if let` only,
 //! never into closures, async blocks, `match` arms, conditions or macro
 //! arguments), and a door at the body's top.
 //!
@@ -48,9 +48,8 @@ fn visit_expr(e: &mut Expr, key: &TokenStream) -> bool {
         Expr::Loop(l) => &mut l.body,
         Expr::Block(b) if b.label.is_none() => return visit(&mut b.block.stmts, key),
         Expr::Unsafe(b) => return visit(&mut b.block.stmts, key),
-        // A plain `if` (not `if let`: its bindings would have to come from
-        // the frame) and its `else` branches.
-        Expr::If(i) if !matches!(*i.cond, Expr::Let(_)) => {
+        // An `if` or `if let` (not a let chain) and its `else` branches.
+        Expr::If(i) if matches!(*i.cond, Expr::Let(_)) || !has_let(&i.cond) => {
             let mut any = visit(&mut i.then_branch.stmts, key);
             if let Some((_, other)) = &mut i.else_branch {
                 any |= visit_expr(other, key);
@@ -63,6 +62,15 @@ fn visit_expr(e: &mut Expr, key: &TokenStream) -> bool {
     let site: Stmt = syn::parse2(quote_spanned!(body.brace_token.span.open() => ::hotbreak::__loop_site!(#key);)).expect("a statement");
     body.stmts.insert(0, site);
     true
+}
+
+fn has_let(e: &Expr) -> bool {
+    match e {
+        Expr::Let(_) => true,
+        Expr::Binary(b) => has_let(&b.left) || has_let(&b.right),
+        Expr::Paren(p) => has_let(&p.expr),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -83,13 +91,13 @@ mod tests {
 
     #[test]
     fn loops_in_the_branches_of_a_plain_if_get_a_site() {
-        let out = sites("if x > 0 { for i in v {} } else if y { loop {} } else { while z {} }").unwrap();
+        let out = sites("if x > 0 { for i in v {} } else if let Some(y) = y { loop {} } else { while z {} }").unwrap();
         assert_eq!(out.matches("__loop_site").count(), 3, "{out}");
     }
 
     #[test]
     fn loops_in_closures_conditions_matches_and_lets_get_none() {
-        assert_eq!(sites("let f = || loop {}; if let Some(x) = y { for i in v {} } match x { _ => loop {} } let y = loop { break 1 }; m!(loop {});"), None);
+        assert_eq!(sites("let f = || loop {}; if let Some(x) = y && z { for i in v {} } match x { _ => loop {} } let y = loop { break 1 }; m!(loop {});"), None);
         assert_eq!(sites("let = ;"), None);
     }
 }

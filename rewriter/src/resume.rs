@@ -341,7 +341,11 @@ impl Plan<'_> {
                 cond => self.path_loop(LoopKind::While(cond), &w.body, held, w.label.as_ref(), w.span()),
             },
             Expr::ForLoop(f) => self.path_loop(LoopKind::For(&f.pat, &f.expr, f.for_token.span), &f.body, held, f.label.as_ref(), f.span()),
-            Expr::If(i) if !matches!(*i.cond, Expr::Let(_)) => self.path_if(i, held),
+            Expr::If(i) => match &*i.cond {
+                Expr::Let(lt) => self.path_if_let(i, lt, held),
+                cond if !has_let(cond) => self.path_if(i, held),
+                _ => Ok(Vec::new()),
+            },
             // The body's tail, wrapped by the instrumentation to report the
             // returned value: the loop inside is still where the frame is.
             e => match returned_inner(e) {
@@ -367,6 +371,53 @@ impl Plan<'_> {
         let (start, end) = (self.off(i.cond.span().start()), self.off(i.cond.span().end()));
         self.insert(start, format!("(match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(__hb_b) => __hb_b, None => "));
         self.insert(end, " })".into());
+        Ok(then_lines.into_iter().chain(else_lines).collect())
+    }
+
+    /// `if let PAT = EXPR` with a loop in a branch: the condition becomes
+    /// `if let Some((a, b)) = (..)`, the bindings taken from the frame when
+    /// resuming into the `then` branch, `None` when resuming into the
+    /// `else` branch, EXPR matched as written in a fresh call.
+    fn path_if_let(&mut self, i: &syn::ExprIf, lt: &syn::ExprLet, held: &[usize]) -> Result<Vec<u32>, String> {
+        let then_has = i.then_branch.stmts.iter().any(holds_path_loop);
+        let else_has = i.else_branch.as_ref().is_some_and(|(_, e)| holds_path_loop(&Stmt::Expr((**e).clone(), None)));
+        if !then_has && !else_has {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        collect_bindings(&lt.pat, &mut names)?;
+        let mut held_then = held.to_vec();
+        let mut pattern = Vec::new();
+        let mut taken = Vec::new();
+        let mut fresh = Vec::new();
+        for (ident, mutable) in &names {
+            pattern.push(format!("{}{ident}", if *mutable { "mut " } else { "" }));
+            fresh.push(format!("__hb_b_{ident}"));
+            if then_has {
+                let n = self.want(&ident.to_string(), ident.span().start().line as u32, Kind::Take);
+                held_then.push(n);
+                taken.push(format!("__hb_r.take({n})"));
+            }
+        }
+        let then_lines = self.path_block(&i.then_branch, &held_then)?;
+        let else_lines = match &i.else_branch {
+            Some((_, other)) => self.path_expr(other, held)?,
+            None => Vec::new(),
+        };
+        let tuple = |items: &[String]| format!("({}{})", items.join(", "), if items.len() == 1 { "," } else { "" });
+        let resumed_then = match then_has {
+            true => format!("{{ let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); Some({}) }}", tuple(&taken)),
+            false => "None".into(),
+        };
+        let list = then_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+        let (let_start, e_start, e_end) = (self.off(lt.let_token.span.start()), self.off(lt.expr.span().start()), self.off(lt.expr.span().end()));
+        self.decl = format!("if let {} = {}", lt.pat.to_token_stream(), lt.expr.to_token_stream());
+        self.replace(
+            let_start,
+            e_start,
+            format!("let Some({}) = (match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(true) => {resumed_then}, Some(false) => None, None => match ", tuple(&pattern)),
+        );
+        self.insert(e_end, format!(" {{ {} => Some({}), _ => None }} }})", renamed(&lt.pat), tuple(&fresh)));
         Ok(then_lines.into_iter().chain(else_lines).collect())
     }
 
@@ -462,6 +513,16 @@ fn returned_inner(e: &Expr) -> Option<&Expr> {
     }
 }
 
+/// Whether a condition holds a `let` (a let chain).
+fn has_let(e: &Expr) -> bool {
+    match e {
+        Expr::Let(_) => true,
+        Expr::Binary(b) => has_let(&b.left) || has_let(&b.right),
+        Expr::Paren(p) => has_let(&p.expr),
+        _ => false,
+    }
+}
+
 /// Whether a statement is, or holds on a statement path, a loop.
 fn holds_path_loop(stmt: &Stmt) -> bool {
     fn expr(e: &Expr) -> bool {
@@ -469,7 +530,7 @@ fn holds_path_loop(stmt: &Stmt) -> bool {
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => true,
             Expr::Block(b) if b.label.is_none() => b.block.stmts.iter().any(holds_path_loop),
             Expr::Unsafe(b) => b.block.stmts.iter().any(holds_path_loop),
-            Expr::If(i) if !matches!(*i.cond, Expr::Let(_)) => {
+            Expr::If(i) if matches!(*i.cond, Expr::Let(_)) || !has_let(&i.cond) => {
                 i.then_branch.stmts.iter().any(holds_path_loop) || i.else_branch.as_ref().is_some_and(|(_, e)| expr(e))
             }
             e => returned_inner(e).is_some_and(expr),
@@ -829,5 +890,16 @@ mod tests {
         assert!(names.contains(&("label", 4)) && names.contains(&("ticks", 2)), "{names:?}");
         // Resuming picks the branch by the loop's line; a fresh call runs the condition.
         assert!(r.text.contains("if (match ::hotbreak::osr::branch(&__hb_rs, &[5]) { Some(__hb_b) => __hb_b, None => "), "{}", r.text);
+    }
+
+    #[test]
+    fn a_loop_in_an_if_let_takes_its_bindings_from_the_frame() {
+        let src = "fn f(v: Option<u64>) -> u64 {\n    let mut n = 0;\n    if let Some(mut k) = v {\n        while k > 0 {\n            k -= 1;\n            n += 1;\n        }\n    }\n    n\n}\n";
+        let r = resume(src, 1, &[]).unwrap();
+        assert_eq!(r.text.lines().count(), src.lines().count(), "{}", r.text);
+        assert_eq!(r.sites.iter().map(|s| s.line).collect::<Vec<_>>(), [4], "{}", r.text);
+        assert!(r.locals.iter().any(|w| w.name == "k" && w.line == 3 && w.kind == Kind::Take), "{:?}", r.locals);
+        assert!(r.text.contains("if let Some((mut k,)) = (match ::hotbreak::osr::branch(&__hb_rs, &[4]) { Some(true) => { let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); Some((__hb_r.take("), "{}", r.text);
+        assert!(r.text.contains("{ Some (__hb_b_k )  => Some((__hb_b_k,)), _ => None } })"), "{}", r.text);
     }
 }

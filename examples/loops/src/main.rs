@@ -35,15 +35,17 @@ fn main() {
     println!("main: ticks={ticks}");
 }
 
-/// A loop in a branch of an `if` (and one in its `else`).
+/// A loop in an `if let` in a branch of an `if` (and one in its `else`).
 fn watch(rounds: u64) -> u64 {
     let mut ticks = 0;
     if rounds > 0 {
         let label = String::from("watch");
-        for t in 0..rounds {
-            ticks += t;
-            println!("{label}: t={t} ticks={ticks}");
-            pace();
+        if let Some(step) = rounds.checked_sub(rounds - 1) {
+            for t in 0..rounds {
+                ticks += t * step;
+                println!("{label}: t={t} ticks={ticks}");
+                pace();
+            }
         }
     } else {
         loop {
