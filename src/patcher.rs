@@ -213,6 +213,22 @@ impl Patcher {
         Some(plan())
     }
 
+    /// An async fn whose body had no `.await` when the program was built
+    /// runs its patch to the end inside one poll (the attribute's armed
+    /// path, runtime `complete_now`): an edit giving it one is refused.
+    fn refuse_new_wait(&self, file: &str, source: &str, fn_line: u32) -> Result<()> {
+        let Some(host) = self.host_sources.get(file).filter(|h| *h != source) else { return Ok(()) };
+        let Some((name, true)) = hotbreak_rewriter::async_body_suspends(source, fn_line) else { return Ok(()) };
+        match hotbreak_rewriter::async_body_suspends(host, fn_line) {
+            Some((was, false)) if was == name => anyhow::bail!(
+                "{file}:{fn_line}: refusing the edit of `{name}`: it adds an `.await` (or a macro that may await) to an async fn \
+                 that had none when the program was built, whose futures run to their end in one poll; `run` restarts \
+                 the program with it"
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// `source` as the crate was compiled: annotated in a zero-annotation
     /// build (same lines; the rewriter then finds every function debuggable).
     fn as_compiled(&self, file: &str, source: &str) -> Result<String> {
@@ -257,6 +273,7 @@ impl Patcher {
         let original = source;
         let source = &self.as_compiled(file, source)?;
         let patched = hotbreak_rewriter::replace_function(source, line, new_fn, &getter).map_err(|e| anyhow!("{file}:{line}: {e}"))?;
+        self.refuse_new_wait(file, original, patched.site.fn_line)?;
         let rewrite = started.elapsed();
         // Resume mode, as for breakpoints (see there), for an edit of the
         // file as it is now: only at loops declared as the program has them.

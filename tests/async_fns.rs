@@ -235,6 +235,40 @@ fn an_edit_of_a_generic_async_fn_takes_effect_for_futures_first_polled_after_it(
     assert!(hb.finish().success());
 }
 
+/// `tax_on` has no `.await`: armed, its patch's future runs to its end
+/// within the program future's first poll (so the program's future never
+/// waits and its awaiter keeps no wait state). A breakpoint stops there
+/// with its locals and `finish` returns its value; an edit that adds an
+/// `.await` is refused with the reason, and the program runs on.
+#[test]
+fn an_async_fn_that_never_waits_stops_and_refuses_an_edit_that_would_make_it_wait() {
+    let dir = scratch_tasks("async-never-waits");
+    let shop = dir.join("src/shop.rs");
+    let original = std::fs::read_to_string(&shop).unwrap();
+    let at = line_of(SHOP, "let tenth = sum / 10;");
+    let mut hb = Driver::start(&dir, &["3"]);
+    hb.wait_for("the start", |l| l.starts_with("started async-never-waits"));
+    hb.send(&format!("break src/shop.rs:{at} if sum == 34"));
+    hb.wait_for("armed", |l| l.contains("in `tax_on`: armed in "));
+    hb.send("continue");
+    let stop = hb.wait_for("the stop in tax_on", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at src/shop.rs:{at} in `tax_on`")), "{stop}");
+    hb.send("locals");
+    hb.wait_for("the sum", |l| l == "sum: u32 = 34");
+    hb.send("finish");
+    let ret = hb.wait_for("the return", stopped);
+    assert!(ret.starts_with("stopped (returned 3) at src/shop.rs:"), "{ret}");
+    let edited = original.replace("    let tenth = sum / 10;\n", "    tokio::task::yield_now().await; let tenth = sum / 10;\n");
+    assert_ne!(edited, original);
+    std::fs::write(&shop, &edited).unwrap();
+    hb.wait_for("the refusal", |l| l.contains(&format!("src/shop.rs:{}: refusing the edit of `tax_on`: it adds an `.await`", at - 1)));
+    hb.send("delete 1");
+    hb.send("continue");
+    hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
+    hb.wait_for("the exit", |l| l.contains("program exited with status 0"));
+    assert!(hb.finish().success());
+}
+
 /// `trait Audit { async fn audit(&self, ..) { .. } }`, kept by `Order` and
 /// by `Ledger<String>`: the provided body stops in each implementor's
 /// instance, and `next` steps over its `.await`.
@@ -283,16 +317,16 @@ fn patched_async_fns_compute_right_in_a_release_build() {
     let state = support::workspace().join("target/hotbreak/test-state").join(support::fresh_state("async-release"));
     let mut hb = Driver::start_with(support::workspace(), &["--release", "-p", "tasks"], &["3"], &state);
     let mut id = 0;
-    for (line, function) in [(summed, "total"), (line_of(SHOP, "let base = item * 10;"), "price"), (line_of(SHOP, "self.booked += 1;"), "book"), (line_of(SHOP, "let len = self.name().len();"), "audit")] {
+    for (line, function) in [(line_of(SHOP, "let tenth = sum / 10;"), "tax_on"), (summed, "total"), (line_of(SHOP, "let base = item * 10;"), "price"), (line_of(SHOP, "self.booked += 1;"), "book"), (line_of(SHOP, "let len = self.name().len();"), "audit")] {
         id += 1;
         hb.send(&format!("break shop.rs:{line} if false"));
         hb.wait_for("armed", |l| l.contains(&format!("breakpoint {id} at {SHOP}:{line} in `{function}`: armed in ")));
     }
     hb.send(&format!("break shop.rs:{awaits} if order.id == 2 && item == 2"));
-    hb.wait_for("armed", |l| l.contains(&format!("breakpoint 5 at {SHOP}:{awaits} in `receipt`: armed in ")));
+    hb.wait_for("armed", |l| l.contains(&format!("breakpoint 6 at {SHOP}:{awaits} in `receipt`: armed in ")));
     hb.send("continue");
     let stop = hb.wait_for("a stop in receipt", stopped);
-    assert!(stop.starts_with(&format!("stopped (breakpoint 5) at {SHOP}:{awaits} in `receipt`")), "{stop}");
+    assert!(stop.starts_with(&format!("stopped (breakpoint 6) at {SHOP}:{awaits} in `receipt`")), "{stop}");
     hb.send("locals");
     hb.wait_for("the item", |l| l == "item: u32 = 2");
     hb.send("next");
@@ -300,7 +334,7 @@ fn patched_async_fns_compute_right_in_a_release_build() {
     assert!(step.starts_with(&format!("stopped (step) at {SHOP}:{} in `receipt`", awaits + 1)), "{step}");
     hb.send("print cost");
     hb.wait_for("the awaited price", |l| l.contains("22"));
-    hb.send("delete 5");
+    hb.send("delete 6");
     hb.send("continue");
     hb.wait_for("the grand total", |l| l == "tasks: grand total 124");
     // Tasks finish in any order: each one's line, as a plain run prints it.

@@ -336,7 +336,15 @@ pub(crate) fn expand_fn(owner: &Owner, f: &mut Func, patch_build: bool) -> Resul
     let via_call_n = callable(sig);
     // Out of line and cold, so the native body is laid out and inlined
     // as if the check were not there (a `-> !` call needs no return).
-    let call_patched = if sig.asyncness.is_some() && via_call_n {
+    let call_patched = if sig.asyncness.is_some() && via_call_n && !crate::signature::suspends(&f.body.stmts) {
+        // A body without `.await` never waits: neither does its patch,
+        // run to its end here (runtime's `complete_now`), so the future
+        // gains no wait state and its awaiter keeps none.
+        let call = format_ident!("call{}", args.len());
+        quote! {
+            return #rt::cold_call(move || unsafe { #rt::complete_now(#rt::#call(__hotbreak_entry, #(#args),*)) });
+        }
+    } else if sig.asyncness.is_some() && via_call_n {
         // On the future's first poll: await the patch's future, which its
         // slot's adapter boxes (the runtime's `futures.rs`).
         let call = format_ident!("call{}", args.len());

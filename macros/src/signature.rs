@@ -238,3 +238,48 @@ pub fn forwardable_args(sig: &mut Signature) -> (Vec<TokenStream>, Vec<TokenStre
     }
     (names, rebinds)
 }
+
+/// Whether an async fn's body can wait: an `.await` of its own, outside
+/// the async blocks it makes; any macro but the std and logging ones that
+/// cannot await counts (`select!` awaits inside). The tool's `rewriter::suspends` reads bodies the same way.
+pub fn suspends(body: &proc_macro2::TokenStream) -> bool {
+    let tokens: Vec<proc_macro2::TokenTree> = body.clone().into_iter().collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            proc_macro2::TokenTree::Ident(id) if id == "await" => return true,
+            proc_macro2::TokenTree::Ident(id) if id == "async" => {
+                // `async { .. }` / `async move { .. }`: its awaits are its own.
+                let mut j = i + 1;
+                if matches!(tokens.get(j), Some(proc_macro2::TokenTree::Ident(m)) if m == "move") {
+                    j += 1;
+                }
+                if matches!(tokens.get(j), Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace) {
+                    i = j + 1;
+                    continue;
+                }
+            }
+            // A macro may expand to an `.await` (`select!`, `join!`): only
+            // those known not to keep the body from counting as one that
+            // never waits.
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == '!' && i > 0 => {
+                if let proc_macro2::TokenTree::Ident(name) = &tokens[i - 1] {
+                    if matches!(tokens.get(i + 1), Some(proc_macro2::TokenTree::Group(_))) && !NEVER_WAITS.contains(&name.to_string().as_str()) {
+                        return true;
+                    }
+                }
+            }
+            proc_macro2::TokenTree::Group(g) if suspends(&g.stream()) => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Macros whose expansion cannot hold an `.await` of the body's own.
+const NEVER_WAITS: &[&str] = &[
+    "println", "print", "eprintln", "eprint", "format", "format_args", "write", "writeln", "vec", "assert", "assert_eq",
+    "assert_ne", "debug_assert", "debug_assert_eq", "debug_assert_ne", "panic", "unreachable", "todo", "unimplemented",
+    "matches", "dbg", "concat", "stringify", "line", "file", "column", "cfg", "env", "trace", "debug", "info", "warn", "error",
+];

@@ -12,6 +12,7 @@ mod locate;
 mod replace;
 mod resume;
 mod scope;
+mod suspends;
 mod text;
 
 pub use instrument::{
@@ -25,4 +26,5 @@ pub use eval::{without_self as eval_expr_as_compiled, Eval};
 pub use annotate::{annotate, attribute_for_edition, declare_extern_crate, Annotated, ModDecl, ATTRIBUTE, EXTERN_CRATE};
 pub use locate::{find_function, list_functions, same_tokens, FnSite, LocateError, Owner};
 pub use replace::{replace_function, Patched};
+pub use suspends::async_body_suspends;
 pub use resume::{keep_unchanged, resume, Kind as ResumeKind, ResumeSite, Resumed, Wanted};

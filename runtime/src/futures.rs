@@ -37,6 +37,26 @@ impl<R> Future for Erased<'_, R> {
     }
 }
 
+/// The armed path of an async fn whose body has no `.await`: the patch's
+/// future runs to its end inside this poll, so the program's future of
+/// that fn never waits, as without the check, and the code awaiting it
+/// keeps no state for a wait that cannot come (a tiny async fn awaited in
+/// a loop then costs what it costs unpatched). A breakpoint's stop blocks
+/// the thread and needs no wait; an edit that adds an `.await` to such a
+/// fn is refused by the tool. Should the future wait anyway, this thread
+/// polls it again after yielding (its other tasks wait meanwhile).
+#[cold]
+#[inline(never)]
+pub fn complete_now<R>(mut fut: Erased<'_, R>) -> R {
+    let mut cx = Context::from_waker(core::task::Waker::noop());
+    loop {
+        if let Poll::Ready(v) = Pin::new(&mut fut).poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// A function of its own per instance of a generic async fn (`F`, the
 /// instance's fn item): the key an instance looks itself up by. Not the
 /// instance's own address: an async fn's body is its future's, and what
