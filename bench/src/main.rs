@@ -217,6 +217,7 @@ fn nothing_armed(ws: &Path, opts: &Options) -> Result<()> {
             ("fib", depth, fib_calls(depth)),
             ("generic", hot, hot as f64),
             ("awaits", hot, hot as f64),
+            ("awaits_task", hot, hot as f64),
             ("loop", hot, hot as f64),
             ("sum_steps", user, user as f64),
             ("map_slice", user, elements(user)),

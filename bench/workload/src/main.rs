@@ -20,6 +20,7 @@ fn run(kernel: &str, n: u64) -> Option<(u128, u64)> {
         "fib" => kernels::fib(n as u32),
         "generic" => kernels::generic(n),
         "awaits" => kernels::block_on(kernels::awaits(n)),
+        "awaits_task" => kernels::poll_as_task(kernels::awaits(n)),
         "loop" => kernels::kernel(n),
         "cold" => kernels::cold(n),
         other => user::run(other, n, &mut inputs)?,
