@@ -50,7 +50,14 @@ fn a_breakpoint_in_mains_running_loop_stops_there_with_its_locals_and_the_totals
     assert!(again.contains(&format!("at {MAIN}:{body} in `main`")), "{again}");
     hb.send("print i");
     hb.wait_for("the next round", |l| l.ends_with(&format!("= {}", i + 1)));
-    hb.send("delete 1");
+    // A second breakpoint builds a new patch; the frame stays on the one
+    // it switched to (patches have no loop sites), and that is said.
+    let pushed = line_of(MAIN, "        tally.push(i);");
+    hb.send(&format!("break {MAIN}:{pushed}"));
+    hb.wait_for("what the switched frame does", |l| {
+        l == "a running frame of `main` that switched to an earlier patch keeps that patch (and its breakpoints) until it returns"
+    });
+    hb.send("delete all");
     hb.send("continue");
     let total: u64 = (0..1500).sum();
     let drained: u64 = (0..1500).map(|v| v * 2).sum();

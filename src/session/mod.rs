@@ -71,6 +71,9 @@ pub struct Session {
     /// Generic functions whose last patch covers none of the instances the
     /// program runs (their breakpoints are armed but cannot hit).
     covers_none: HashSet<usize>,
+    /// Functions a patch of which running frames could switch to: such a
+    /// frame stays on that patch (see `say_switching`).
+    switched: HashSet<usize>,
     /// Functions running an edited body without breakpoints: the patch of
     /// it, or `None` when the edit was only built with breakpoints (it is
     /// built plain when they go).
@@ -164,6 +167,7 @@ impl Session {
             sources: HashMap::new(),
             host_sources: HashMap::new(),
             covers_none: HashSet::new(),
+            switched: HashSet::new(),
             moved: HashMap::new(),
             edited: HashMap::new(),
             dirty: HashSet::new(),
@@ -715,9 +719,7 @@ impl Session {
             false => self.covers_none.remove(&index),
         };
         // Never a silent miss either: what frames running it now do.
-        if let Some(message) = applied.switching.as_ref().and_then(|s| s.describe(&site.name)) {
-            self.say(Out::Info { message });
-        }
+        self.say_switching(index, &site.name, applied.switching.as_ref());
         self.patches.insert(index, applied.patch);
         self.builds += 1;
         let from = BuiltFrom { file: file.to_string(), source, function_line: line, key, breakpoints: compiled, watches, pruned: applied.pruned };
@@ -881,6 +883,25 @@ impl Session {
         (0..functions.len()).find(|&i| functions[i].file == file && functions[i].name == site.name && self.fn_line(i) == site.fn_line)
     }
 
+    /// What the running frames of function `index` do with its new patch;
+    /// a frame that switched to an earlier patch stays there (patches have
+    /// no loop sites), which is said too.
+    fn say_switching(&mut self, index: usize, name: &str, switching: Option<&crate::osr::Switching>) {
+        if let Some(message) = switching.and_then(|s| s.describe(name)) {
+            self.say(Out::Info { message });
+        }
+        if self.switched.contains(&index) {
+            self.say(Out::Info {
+                message: format!(
+                    "a running frame of `{name}` that switched to an earlier patch keeps that patch (and its breakpoints) until it returns"
+                ),
+            });
+        }
+        if switching.is_some_and(|s| !s.arms.is_empty()) {
+            self.switched.insert(index);
+        }
+    }
+
     /// Builds function `index` from its source as it is now, without
     /// breakpoints, and runs it: edit and continue.
     fn patch_edit(&mut self, index: usize) -> Result<u64> {
@@ -895,9 +916,7 @@ impl Session {
         }
         let prepared = patcher.prepare_as_written(&info.file, line)?;
         let applied = patcher.apply_to(&prepared, &mut self.dbg, index)?;
-        if let Some(message) = applied.switching.as_ref().and_then(|s| s.describe(&info.name)) {
-            self.say(Out::Info { message });
-        }
+        self.say_switching(index, &info.name, applied.switching.as_ref());
         self.edited.insert(index, Some(applied.patch));
         self.dirty.remove(&index);
         Ok(started.elapsed().as_millis() as u64)
