@@ -219,3 +219,28 @@ fn a_running_loop_in_a_branch_of_an_if_switches() {
     hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
     assert!(hb.finish().success());
 }
+
+/// `route`'s loop sits in a guarded arm of a `match`: the frame switches
+/// into that arm (neither the scrutinee nor the guard runs again) with the
+/// arm's binding and the arm's own local.
+#[test]
+fn a_running_loop_in_an_arm_of_a_match_switches() {
+    let body = line_of(MAIN, "                hops += 1;");
+    let mut hb = Driver::start_package("loops", &["3", "1", "1", "1", "1500"], "osr-match");
+    hb.send("continue &");
+    hb.wait_for("the arm's loop running", |l| l.starts_with("route: hop=3 "));
+    hb.send(&format!("break {MAIN}:{body}"));
+    hb.wait_for("what running frames do", |l| l.contains("running frames of `route` switch to the new code at the next iteration of the loop at line"));
+    let stop = hb.wait_for("the stop in the running frame", stopped);
+    assert!(stop.starts_with(&format!("stopped (breakpoint 1) at {MAIN}:{body} in `route`")), "{stop}");
+    let hops = hb.seen.iter().filter(|l| l.starts_with("route: hop=")).count() as u64;
+    hb.send("print hops");
+    hb.wait_for("the arm's local", |l| l.ends_with(&format!("= {hops}")));
+    hb.send("print limit");
+    hb.wait_for("the arm's binding", |l| l.ends_with("= 1500"));
+    hb.send("delete 1");
+    hb.send("continue");
+    hb.wait_for("the exact hops", |l| l == "main: routed=1500");
+    hb.wait_for("the end", |l| l.starts_with("program exited with status 0"));
+    assert!(hb.finish().success());
+}

@@ -104,7 +104,15 @@ impl Program {
         let mut out = Vec::new();
         for scope in &site.scopes {
             let Some(obj) = self.object(scope.object) else { continue };
+            let mut seen: Vec<(String, u32)> = Vec::new();
             for v in scope_variables(obj, *scope, site.subprogram, pc, &regs, &Tagged) {
+                // A guarded `match` arm's binding comes twice in its scope,
+                // the value the arm's body uses, then a reference to it for
+                // the guard (same name, same line): the first is the local.
+                if seen.contains(&(v.name.clone(), v.decl_line)) {
+                    continue;
+                }
+                seen.push((v.name.clone(), v.decl_line));
                 let slot = match v.place {
                     Place::Address(a) if a >= POINTED && a < POINTED + (1 << 40) => Some(((a - POINTED) as i64, true)),
                     Place::Address(a) if a >= BASE - (1 << 32) && a < BASE + (1 << 32) => Some((a as i64 - BASE as i64, false)),

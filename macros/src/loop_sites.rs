@@ -1,8 +1,8 @@
 //! Loop sites for running frames (issue 19, `hotbreak::osr`): a site at the
 //! top of each loop body that a statement path reaches from the function's
-//! body (through blocks, loop bodies and the branches of an `if` or `if let` only,
-//! never into closures, async blocks, `match` arms, conditions or macro
-//! arguments), and a door at the body's top.
+//! body (through blocks, loop bodies, the branches of an `if` or `if let`
+//! and the arms of a `match` only, never into closures, async blocks,
+//! conditions or macro arguments), and a door at the body's top.
 //!
 //! The rewriter (`hotbreak_rewriter::resume`) finds the same loops by the
 //! same rule and names each by the line of its body's `{`, which is also
@@ -48,6 +48,13 @@ fn visit_expr(e: &mut Expr, key: &TokenStream) -> bool {
         Expr::Loop(l) => &mut l.body,
         Expr::Block(b) if b.label.is_none() => return visit(&mut b.block.stmts, key),
         Expr::Unsafe(b) => return visit(&mut b.block.stmts, key),
+        Expr::Match(m) => {
+            let mut any = false;
+            for arm in &mut m.arms {
+                any |= visit_expr(&mut arm.body, key);
+            }
+            return any;
+        }
         // An `if` or `if let` (not a let chain) and its `else` branches.
         Expr::If(i) if matches!(*i.cond, Expr::Let(_)) || !has_let(&i.cond) => {
             let mut any = visit(&mut i.then_branch.stmts, key);
@@ -90,14 +97,16 @@ mod tests {
     }
 
     #[test]
-    fn loops_in_the_branches_of_a_plain_if_get_a_site() {
+    fn loops_in_the_branches_of_an_if_and_the_arms_of_a_match_get_a_site() {
         let out = sites("if x > 0 { for i in v {} } else if let Some(y) = y { loop {} } else { while z {} }").unwrap();
         assert_eq!(out.matches("__loop_site").count(), 3, "{out}");
+        let out = sites("match x { Some(v) => { for i in v {} } None => loop {} }").unwrap();
+        assert_eq!(out.matches("__loop_site").count(), 2, "{out}");
     }
 
     #[test]
     fn loops_in_closures_conditions_matches_and_lets_get_none() {
-        assert_eq!(sites("let f = || loop {}; if let Some(x) = y && z { for i in v {} } match x { _ => loop {} } let y = loop { break 1 }; m!(loop {});"), None);
+        assert_eq!(sites("let f = || loop {}; if let Some(x) = y && z { for i in v {} } let y = loop { break 1 }; m!(loop {});"), None);
         assert_eq!(sites("let = ;"), None);
     }
 }

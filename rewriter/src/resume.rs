@@ -341,6 +341,7 @@ impl Plan<'_> {
                 cond => self.path_loop(LoopKind::While(cond), &w.body, held, w.label.as_ref(), w.span()),
             },
             Expr::ForLoop(f) => self.path_loop(LoopKind::For(&f.pat, &f.expr, f.for_token.span), &f.body, held, f.label.as_ref(), f.span()),
+            Expr::Match(m) if returned_inner(e).is_none() => self.path_match(m, held),
             Expr::If(i) => match &*i.cond {
                 Expr::Let(lt) => self.path_if_let(i, lt, held),
                 cond if !has_let(cond) => self.path_if(i, held),
@@ -419,6 +420,65 @@ impl Plan<'_> {
         );
         self.insert(e_end, format!(" {{ {} => Some({}), _ => None }} }})", renamed(&lt.pat), tuple(&fresh)));
         Ok(then_lines.into_iter().chain(else_lines).collect())
+    }
+
+    /// A `match` with loops in one arm: the scrutinee becomes
+    /// `Arm::Resumed((a, b))` (the arm's bindings, taken from the frame)
+    /// when resuming into that arm, else `Arm::Fresh(EXPR)`; each pattern
+    /// `P` becomes `Arm::Fresh(P)`, that arm's `Arm::Fresh(P) |
+    /// Arm::Resumed((a, b))`, and its guard is skipped when resuming.
+    /// Loops in more than one arm are not resumed (said at arming).
+    fn path_match(&mut self, m: &syn::ExprMatch, held: &[usize]) -> Result<Vec<u32>, String> {
+        let holding: Vec<usize> = (0..m.arms.len()).filter(|&k| holds_path_loop(&Stmt::Expr(m.arms[k].body.as_ref().clone(), None))).collect();
+        let [k] = holding.as_slice() else { return Ok(Vec::new()) };
+        let arm = &m.arms[*k];
+        let mut names = Vec::new();
+        collect_bindings(&arm.pat, &mut names)?;
+        let mut held_arm = held.to_vec();
+        let (mut pattern, mut taken) = (Vec::new(), Vec::new());
+        for (ident, mutable) in &names {
+            let n = self.want(&ident.to_string(), ident.span().start().line as u32, Kind::Take);
+            held_arm.push(n);
+            pattern.push(format!("{}{ident}", if *mutable { "mut " } else { "" }));
+            taken.push(format!("__hb_r.take({n})"));
+        }
+        let lines = self.path_expr(&arm.body, &held_arm)?;
+        if lines.is_empty() {
+            return Ok(lines);
+        }
+        let tuple = |items: &[String]| format!("({}{})", items.join(", "), if items.len() == 1 { "," } else { "" });
+        let list = lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+        let rt = "::hotbreak::osr::Arm";
+        let (e_start, e_end) = (self.off(m.expr.span().start()), self.off(m.expr.span().end()));
+        self.insert(
+            e_start,
+            format!("(match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(true) => {{ let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); {rt}::Resumed({}) }} _ => {rt}::Fresh(", tuple(&taken)),
+        );
+        self.insert(e_end, ") })".into());
+        for (i, a) in m.arms.iter().enumerate() {
+            let first = match &a.pat {
+                Pat::Or(o) if o.leading_vert.is_some() => o.cases.first().map(|c| c.span().start()).unwrap_or(a.pat.span().start()),
+                p => p.span().start(),
+            };
+            let (p_start, p_end) = (self.off(first), self.off(a.pat.span().end()));
+            self.insert(p_start, format!("{rt}::Fresh("));
+            let tail = match i == *k {
+                true => format!(") | {rt}::Resumed({})", tuple(&pattern)),
+                false => ")".into(),
+            };
+            self.insert(p_end, tail);
+            if let (true, Some((_, guard))) = (i == *k, &a.guard) {
+                let (g_start, g_end) = (self.off(guard.span().start()), self.off(guard.span().end()));
+                self.insert(g_start, "__hb_rs.is_some() || (".into());
+                self.insert(g_end, ")".into());
+                // A guarded arm does not count as covering `Resumed`.
+                let last = m.arms.last().expect("an arm holds the loop");
+                let close = self.off(m.brace_token.span.close().start());
+                let comma = if last.comma.is_some() { "" } else { "," };
+                self.insert(close, format!("{comma} {rt}::Resumed(_) => ::core::unreachable!(), "));
+            }
+        }
+        Ok(lines)
     }
 
     fn path_loop(&mut self, kind: LoopKind, body: &Block, held: &[usize], label: Option<&syn::Label>, whole: proc_macro2::Span) -> Result<Vec<u32>, String> {
@@ -533,6 +593,7 @@ fn holds_path_loop(stmt: &Stmt) -> bool {
             Expr::If(i) if matches!(*i.cond, Expr::Let(_)) || !has_let(&i.cond) => {
                 i.then_branch.stmts.iter().any(holds_path_loop) || i.else_branch.as_ref().is_some_and(|(_, e)| expr(e))
             }
+            Expr::Match(m) if returned_inner(e).is_none() => m.arms.iter().any(|a| expr(&a.body)),
             e => returned_inner(e).is_some_and(expr),
         }
     }
@@ -890,6 +951,20 @@ mod tests {
         assert!(names.contains(&("label", 4)) && names.contains(&("ticks", 2)), "{names:?}");
         // Resuming picks the branch by the loop's line; a fresh call runs the condition.
         assert!(r.text.contains("if (match ::hotbreak::osr::branch(&__hb_rs, &[5]) { Some(__hb_b) => __hb_b, None => "), "{}", r.text);
+    }
+
+    #[test]
+    fn a_loop_in_a_match_arm_takes_the_arms_bindings_from_the_frame() {
+        let src = "fn f(plan: Option<u64>) -> u64 {\n    match plan {\n        Some(limit) if limit > 0 => {\n            let mut hops = 0;\n            while hops < limit {\n                hops += 1;\n            }\n            hops\n        }\n        Some(_) => 0,\n        | None => 1,\n    }\n}\n";
+        let r = resume(src, 1, &[]).unwrap();
+        assert_eq!(r.text.lines().count(), src.lines().count(), "{}", r.text);
+        assert_eq!(r.sites.iter().map(|s| s.line).collect::<Vec<_>>(), [5], "{}", r.text);
+        assert!(r.locals.iter().any(|w| w.name == "limit" && w.line == 3 && w.kind == Kind::Take), "{:?}", r.locals);
+        assert!(r.locals.iter().any(|w| w.name == "hops" && w.line == 4), "{:?}", r.locals);
+        assert!(r.text.contains("::hotbreak::osr::Arm::Fresh(Some(limit)) | ::hotbreak::osr::Arm::Resumed((limit,)) if __hb_rs.is_some() || ("), "{}", r.text);
+        assert!(r.text.contains("::hotbreak::osr::Arm::Fresh(Some(_))"), "{}", r.text);
+        assert!(r.text.contains("| ::hotbreak::osr::Arm::Fresh(None)"), "{}", r.text);
+        assert!(r.text.contains("::hotbreak::osr::Arm::Resumed(_) => ::core::unreachable!(), }"), "{}", r.text);
     }
 
     #[test]

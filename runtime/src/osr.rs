@@ -273,6 +273,14 @@ pub fn branch(resume: &Option<Resume>, then_lines: &[u32]) -> Option<bool> {
     resume.as_ref().map(|r| then_lines.contains(&r.line))
 }
 
+/// The scrutinee of a `match` holding a resumable loop in an arm: the
+/// value as written (`Fresh`), or that arm's bindings from the frame when
+/// resuming into it (`Resumed`).
+pub enum Arm<F, R> {
+    Fresh(F),
+    Resumed(R),
+}
+
 /// In a door: the patch the function whose native body is at `native` is
 /// armed with (0: none).
 #[doc(hidden)]

@@ -1,6 +1,6 @@
 //! Functions that loop for a long time: a breakpoint set while one runs
 //! stops in that running frame at its loop's next iteration (issue 19).
-//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS] [ENTRIES] [WATCHES]`
+//! `cargo hotbreak run -p loops -- [ROUNDS] [ROWS] [ENTRIES] [WATCHES] [HOPS]`
 
 use std::sync::mpsc::{channel, Receiver};
 use std::thread;
@@ -11,6 +11,7 @@ fn main() {
     let rows: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(5);
     let entries: u64 = std::env::args().nth(3).and_then(|a| a.parse().ok()).unwrap_or(3);
     let watches: u64 = std::env::args().nth(4).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let hops: u64 = std::env::args().nth(5).and_then(|a| a.parse().ok()).unwrap_or(3);
     let (tx, rx) = channel::<u64>();
     let worker = thread::spawn(move || drain(rx));
     let mut total = 0u64;
@@ -33,6 +34,25 @@ fn main() {
     println!("main: balance={balance} entries={} sum={}", ledger.entries.len(), ledger.sum());
     let ticks = watch(watches);
     println!("main: ticks={ticks}");
+    let routed = route(Some(hops));
+    println!("main: routed={routed}");
+}
+
+/// A loop in an arm of a `match` (with a guard).
+fn route(plan: Option<u64>) -> u64 {
+    match plan {
+        Some(limit) if limit > 0 => {
+            let mut hops = 0;
+            while hops < limit {
+                hops += 1;
+                println!("route: hop={hops} of {limit}");
+                pace();
+            }
+            hops
+        }
+        Some(_) => 0,
+        None => 1,
+    }
 }
 
 /// A loop in an `if let` in a branch of an `if` (and one in its `else`).
