@@ -4,6 +4,7 @@ use crate::debuggee::Debuggee;
 use crate::host::{HostBuild, HostConfig};
 use anyhow::{anyhow, Result};
 use hotbreak::protocol::ANCHOR_SYMBOL;
+use hotbreak_hotreload::downstream::Downstream;
 use hotbreak_hotreload::patch::{GenericPatch, GETTER_PREFIX};
 use hotbreak_hotreload::{CompiledPatch, Diagnostic, HostSymbols, Invocation, PatchBuilder, PatchError};
 use hotbreak_rewriter::{Breakpoint, CaptureId, Instrumented};
@@ -23,6 +24,9 @@ pub struct Timings {
     pub symbols: Duration,
     pub link: Duration,
     pub load: Duration,
+    /// rustc compiling the executable's own crate against a generic
+    /// function's patch, for the instances only it makes.
+    pub downstream: Duration,
 }
 
 impl std::fmt::Display for Timings {
@@ -38,7 +42,11 @@ impl std::fmt::Display for Timings {
             ms(self.symbols),
             ms(self.link),
             ms(self.load)
-        )
+        )?;
+        if !self.downstream.is_zero() {
+            write!(f, ", downstream rustc {:.0} ms", ms(self.downstream))?;
+        }
+        Ok(())
     }
 }
 
@@ -92,6 +100,9 @@ pub struct Coverage {
     /// check may run once before a loop (ARCHITECTURE.md, "The entry
     /// check"): a loop of theirs already running keeps native code.
     pub inlined_into: Vec<String>,
+    /// Why the downstream crate making the instances not covered could not
+    /// be compiled against the patch.
+    pub downstream_failed: Option<String>,
 }
 
 impl Coverage {
@@ -119,6 +130,9 @@ impl Coverage {
         }
         if !missing.is_empty() {
             s.push_str(&format!("; not covered, these run their native code: {}", missing.join(", ")));
+            if let Some(why) = &self.downstream_failed {
+                s.push_str(&format!(" ({why})"));
+            }
         }
         if !inlined.is_empty() {
             s.push_str(&format!("; {inlined}"));
@@ -176,7 +190,11 @@ impl Patcher {
     pub fn new(host: &HostBuild, inv: Invocation, work: &Path) -> Result<Patcher> {
         let annotated = inv.annotated.then(|| hotbreak_rewriter::attribute_for_edition(inv.edition()));
         let root_declares_runtime = (inv.annotated && inv.edition() == "2015").then(|| inv.root_source.display().to_string());
-        let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
+        let mut builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
+        // Instances only the executable's own crate makes (issue 18 step 5).
+        if let Some(downstream) = host.own_crate().ok().and_then(|own| Downstream::of(&own, builder.invocation(), &work.join("downstream"))) {
+            builder.set_downstream(downstream);
+        }
         Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime, program: std::sync::OnceLock::new(), host_sources: HashMap::new() })
     }
 
@@ -269,7 +287,7 @@ impl Patcher {
                 None => hotbreak_rewriter::resume(&patched.text, patched.site.fn_line, &moves).and_then(|r| restrict(r, &allowed)),
             };
             let text = resumed.as_ref().map_or_else(|_| patched.text.clone(), |r| r.text.clone());
-            match self.builder.compile(&self.patch_files(file, text)?, &getter) {
+            match self.builder.compile_for(&self.patch_files(file, text)?, &getter, patched.site.generic) {
                 Ok(compiled) => {
                     return Ok(PreparedPatch {
                         timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
@@ -364,7 +382,7 @@ impl Patcher {
                 timings.prune_rounds += 1;
                 diagnostics
             } else {
-                match self.builder.compile(&files, &getter) {
+                match self.builder.compile_for(&files, &getter, instrumented.site.generic) {
                     Ok(compiled) => {
                         timings.rustc = compiled.rustc_time;
                         return Ok(PreparedPatch {
@@ -489,8 +507,11 @@ impl Patcher {
         let coverage = match &linked.generic {
             Some(generic) => {
                 let base = debuggee.libraries.last().map_or(0, |(_, base)| *base);
-                let (table, coverage) = instance_table(&host.instances(&generic.pattern), generic, bias, base);
+                let (table, mut coverage) = instance_table(&host.instances(&generic.pattern), generic, bias, base);
                 debuggee.set_instance_table(patch, table);
+                if let Some((_, Err(why))) = &linked.downstream {
+                    coverage.downstream_failed = Some(why.clone());
+                }
                 Some(coverage)
             }
             None => None,
@@ -505,7 +526,11 @@ impl Patcher {
             into if into.is_empty() => coverage,
             into => Some(Coverage { inlined_into: into, ..coverage.unwrap_or_default() }),
         };
-        let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
+        let downstream = match &linked.downstream {
+            Some((_, Ok(time))) => *time,
+            _ => Duration::ZERO,
+        };
+        let timings = Timings { symbols: linked.symbols_time.saturating_sub(downstream), link: linked.link_time, load: started.elapsed(), downstream, ..prepared.timings };
         Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage, switching })
     }
 
