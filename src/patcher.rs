@@ -192,7 +192,8 @@ impl Patcher {
         let root_declares_runtime = (inv.annotated && inv.edition() == "2015").then(|| inv.root_source.display().to_string());
         let mut builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
         // Instances only the executable's own crate makes (issue 18 step 5).
-        if let Some(downstream) = host.own_crate().ok().and_then(|own| Downstream::of(&own, builder.invocation(), &work.join("downstream"))) {
+        let records = Invocation::load_all(&host.record_dir).unwrap_or_default();
+        if let Some(downstream) = host.own_crate().ok().and_then(|own| Downstream::of(&own, builder.invocation(), &records, &work.join("downstream"))) {
             builder.set_downstream(downstream);
         }
         Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime, program: std::sync::OnceLock::new(), host_sources: HashMap::new() })
@@ -507,9 +508,9 @@ impl Patcher {
         let coverage = match &linked.generic {
             Some(generic) => {
                 let base = debuggee.libraries.last().map_or(0, |(_, base)| *base);
-                let (table, mut coverage) = instance_table(&host.instances(&generic.pattern), generic, bias, base);
+                let (table, mut coverage) = instance_table(&host.instance_symbols(&generic.pattern), generic, bias, base);
                 debuggee.set_instance_table(patch, table);
-                if let Some((_, Err(why))) = &linked.downstream {
+                if let Some((_, _, Some(why))) = &linked.downstream {
                     coverage.downstream_failed = Some(why.clone());
                 }
                 Some(coverage)
@@ -526,10 +527,7 @@ impl Patcher {
             into if into.is_empty() => coverage,
             into => Some(Coverage { inlined_into: into, ..coverage.unwrap_or_default() }),
         };
-        let downstream = match &linked.downstream {
-            Some((_, Ok(time))) => *time,
-            _ => Duration::ZERO,
-        };
+        let downstream = linked.downstream.as_ref().map_or(Duration::ZERO, |(_, time, _)| *time);
         let timings = Timings { symbols: linked.symbols_time.saturating_sub(downstream), link: linked.link_time, load: started.elapsed(), downstream, ..prepared.timings };
         Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage, switching })
     }
@@ -651,7 +649,7 @@ fn is_named(path: &str, name: &str) -> bool {
     path.rsplit("::").next() == Some(name)
 }
 
-fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, base: u64) -> (Vec<(u64, u64)>, Coverage) {
+fn instance_table(instances: &[(String, String, u64)], patch: &GenericPatch, bias: u64, base: u64) -> (Vec<(u64, u64)>, Coverage) {
     // `f::<u8>` for a free fn; a method's instance differs in its self
     // type: `<krate::W<u8>>::m` whole.
     let short = |name: &str| {
@@ -661,8 +659,13 @@ fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, 
     };
     let mut table = Vec::new();
     let mut coverage = Coverage::default();
-    for (name, host_addr) in instances {
-        match patch.instances.iter().find(|(n, _)| n == name) {
+    for (name, symbol, host_addr) in instances {
+        // The very symbol first: a lib and a bin of one package are both
+        // `plain`, so `plain::f::<plain::Thing>` may be either's type; by
+        // name only when no symbol matches (an async fn's adapters).
+        let same_symbol = patch.symbols.iter().find(|(s, _)| s == symbol);
+        let same_name = || patch.instances.iter().find(|(n, _)| n == name);
+        match same_symbol.or_else(same_name) {
             Some((_, patch_addr)) => {
                 table.push((host_addr.wrapping_add(bias), patch_addr.wrapping_add(base)));
                 coverage.covered.push(short(name));
@@ -779,11 +782,16 @@ mod tests {
     /// does not compile) is named as not covered, never left out silently.
     #[test]
     fn instances_the_patch_lacks_are_named_not_covered() {
-        let host = [("k::m::f::<u8>".to_string(), 0x100), ("k::m::f::<bin::Thing>".to_string(), 0x200), ("k::m::f::<u8>".to_string(), 0x300)];
+        let host = [
+            ("k::m::f::<u8>".to_string(), "_RINvNtCs1_1k1m1fhEB4_".to_string(), 0x100),
+            ("k::m::f::<bin::Thing>".to_string(), "_RINvNtCs1_1k1m1fNtCs2_3bin5ThingEB_".to_string(), 0x200),
+            ("k::m::f::<u8>".to_string(), "_RINvNtCs1_1k1m1fhEB4_.llvm.77".to_string(), 0x300),
+        ];
         let patch = GenericPatch {
             pattern: hotbreak_hotreload::instances::InstancePattern::from_anchor("k::m::f::__HB_HERE").unwrap(),
             anchor: 0x40,
             instances: vec![("k::m::f::<u8>".into(), 0x10), ("k::m::f::<u16>".into(), 0x20)],
+            symbols: vec![("_RINvNtCs1_1k1m1fhEB4_".into(), 0x10), ("_RINvNtCs1_1k1m1ftEB4_".into(), 0x20)],
         };
         let (table, coverage) = instance_table(&host, &patch, 0x1000, 0x9000);
         assert_eq!(table, [(0x1100, 0x9010), (0x1300, 0x9010)], "both copies of f::<u8> go to the patch's");

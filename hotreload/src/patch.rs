@@ -118,9 +118,10 @@ pub struct LinkedPatch {
     pub generic: Option<GenericPatch>,
     /// For any other: the replaced function's symbol.
     pub replaced: Option<String>,
-    /// The downstream crate compiled for instances only it makes: its name
-    /// and rustc's time, or why it could not be.
-    pub downstream: Option<(String, Result<Duration, String>)>,
+    /// The downstream crates compiled for instances only they make: their
+    /// names, rustc's time, and why one did not compile (the crates before
+    /// it are linked).
+    pub downstream: Option<(String, Duration, Option<String>)>,
 }
 
 /// What the library of a generic function's patch holds: the instances its
@@ -135,6 +136,8 @@ pub struct GenericPatch {
     /// Each instance's demangled name (`krate::m::f::<u8>`) and link-time
     /// address in the library.
     pub instances: Vec<(String, u64)>,
+    /// The same instances by symbol ([`crate::instances::symbol_key`]).
+    pub symbols: Vec<(String, u64)>,
 }
 
 /// Builds patches of one crate against one host executable.
@@ -251,18 +254,27 @@ impl PatchBuilder {
         let mut plan = plan_link(&objects, &compiled.getter, &self.host)?;
         let mut downstream = None;
         if let Some(built) = self.downstream_objects(compiled, &plan) {
+            let read = |d: &DownstreamObjects| -> anyhow::Result<Vec<ObjectInfo>> {
+                let mut all = Vec::new();
+                for dir in &d.objdirs {
+                    all.extend(read_objects(dir)?);
+                }
+                Ok(all)
+            };
             let built = match built {
-                Ok(d) => read_objects(&d.objdir).map(|more| (more, d.rustc_time)).map_err(|e| format!("{e:#}")),
+                Ok(d) => read(&d).map(|more| (more, d)).map_err(|e| format!("{e:#}")),
                 Err(e) => Err(e),
             };
-            let name = self.downstream.as_ref().map(|d| d.crate_name().to_string()).unwrap_or_default();
+            let name = self.downstream.as_ref().map(|d| d.crate_names()).unwrap_or_default();
             match built {
-                Ok((more, time)) => {
-                    objects.extend(more);
-                    plan = plan_link(&objects, &compiled.getter, &self.host)?;
-                    downstream = Some((name, Ok(time)));
+                Ok((more, d)) => {
+                    if !more.is_empty() {
+                        objects.extend(more);
+                        plan = plan_link(&objects, &compiled.getter, &self.host)?;
+                    }
+                    downstream = Some((name, d.rustc_time, d.failed));
                 }
-                Err(e) => downstream = Some((name, Err(e))),
+                Err(e) => downstream = Some((name, Duration::ZERO, Some(e))),
             }
         }
         let script = self.work.join(format!("patch-{}.ld", compiled.id));
