@@ -701,6 +701,9 @@ impl Session {
             patcher.remember_host_source(file, host);
         }
         let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
+        if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
+            eprintln!("hotbreak: arm `{}`: {}", site.name, applied.timings);
+        }
         if let Some(coverage) = &applied.coverage {
             // Never a silent miss: an instance the patch lacks runs native code.
             self.say(Out::Info { message: coverage.describe(&site.name) });
