@@ -410,6 +410,14 @@ pub(crate) fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path,
         "--cap-lints=allow".into(),
         format!("--remap-path-prefix={}={}", shadow.display(), origin.display()),
     ]);
+    // At opt-level 0 the only inlining is LLVM's of `#[inline(always)]`
+    // callees, which a patch build compiles as written (no entry check):
+    // inlined into the patch, a breakpoint of theirs would never fire while
+    // the caller runs patched code. Without LLVM's pass pipeline the patch
+    // calls the program's (checked) copies by name.
+    if crate::record::codegen_value(recorded, "opt-level").is_none_or(|o| o == "0") {
+        out.extend(["-C".to_string(), "no-prepopulate-passes".into()]);
+    }
     out
 }
 
