@@ -121,7 +121,24 @@ fn three_crates(name: &str) -> std::path::PathBuf {
 fn instances_the_executable_s_crate_and_a_library_between_make_stop_with_their_own_locals() {
     let dir = three_crates("generics-downstream");
     let at = SHAPES.lines().position(|l| l.contains("sum += item.size();")).unwrap() + 1;
-    let script = [&format!("break shapes/src/lib.rs:{at}"), "continue", "locals", "continue", "locals", "continue", "locals", "continue", "continue", ""].join("\n");
+    let script = [
+        &format!("break shapes/src/lib.rs:{at}"),
+        "continue",
+        "locals",
+        // Compiled expressions are refused here: the eval library's site is
+        // the defining crate's instance, not the stopped one (it read Tri's
+        // locals as a Square); fields of locals are read as they are.
+        "print item.size() + 1000",
+        "print item.side",
+        "continue",
+        "locals",
+        "continue",
+        "locals",
+        "continue",
+        "continue",
+        "",
+    ]
+    .join("\n");
     let run = support::hotbreak_in(&dir, &["hotbreak", "run", "-p", "app", "--batch"], script.as_str(), &fresh_state("generics-downstream"));
     assert!(run.success, "{}\n{}", run.stdout, run.stderr);
     assert_in_order(
@@ -131,6 +148,8 @@ fn instances_the_executable_s_crate_and_a_library_between_make_stop_with_their_o
             &format!("stopped (breakpoint 1) at shapes/src/lib.rs:{at} in `total`"),
             "items: &[app::Tri] = [Tri { side: 4 }]",
             "item: &app::Tri = Tri { side: 4 }",
+            "`total` is generic and the program runs several instances of it: an expression is not compiled at its stops yet",
+            "item.side = 4",
             &format!("stopped (breakpoint 1) at shapes/src/lib.rs:{at} in `total`"),
             "item: &mid::Circle = Circle(2)",
             &format!("stopped (breakpoint 1) at shapes/src/lib.rs:{at} in `total`"),

@@ -78,6 +78,9 @@ pub struct Session {
     /// How each function's running patch with step points was built, and
     /// which build it is: what evaluations at its stops start from.
     built: HashMap<usize, (u64, BuiltFrom)>,
+    /// Generic functions whose patch covers several instances: an
+    /// expression compiled at their stops cannot be told which one stopped.
+    several_instances: std::collections::HashSet<usize>,
     builds: u64,
     /// Eval libraries loaded in the program (see `evaluate.rs`).
     evals: HashMap<evaluate::EvalKey, evaluate::LoadedEval>,
@@ -145,6 +148,7 @@ impl Session {
             bps,
             patches: HashMap::new(),
             built: HashMap::new(),
+            several_instances: Default::default(),
             builds: 0,
             evals: HashMap::new(),
             last_eval: None,
@@ -708,6 +712,10 @@ impl Session {
             // Never a silent miss: an instance the patch lacks runs native code.
             self.say(Out::Info { message: coverage.describe(&site.name) });
         }
+        match applied.coverage.as_ref().is_some_and(|c| c.covered.len() > 1) {
+            true => self.several_instances.insert(index),
+            false => self.several_instances.remove(&index),
+        };
         // Never a silent miss either: what frames running it now do.
         if let Some(message) = applied.switching.as_ref().and_then(|s| s.describe(&site.name)) {
             self.say(Out::Info { message });
