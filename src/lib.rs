@@ -2,6 +2,7 @@
 //! use. See `ARCHITECTURE.md` at the repository root for the map.
 
 pub mod debuggee;
+pub mod coverage;
 pub mod dap;
 pub mod demo;
 mod eval_errors;

@@ -4,7 +4,10 @@ use crate::debuggee::Debuggee;
 use crate::host::{HostBuild, HostConfig};
 use anyhow::{anyhow, Result};
 use hotbreak::protocol::ANCHOR_SYMBOL;
-use hotbreak_hotreload::patch::{GenericPatch, GETTER_PREFIX};
+use hotbreak_hotreload::downstream::Downstream;
+use hotbreak_hotreload::patch::GETTER_PREFIX;
+pub use crate::coverage::Coverage;
+use crate::coverage::instance_table;
 use hotbreak_hotreload::{CompiledPatch, Diagnostic, HostSymbols, Invocation, PatchBuilder, PatchError};
 use hotbreak_rewriter::{Breakpoint, CaptureId, Instrumented};
 use std::collections::{BTreeSet, HashMap};
@@ -23,6 +26,9 @@ pub struct Timings {
     pub symbols: Duration,
     pub link: Duration,
     pub load: Duration,
+    /// rustc compiling the executable's own crate against a generic
+    /// function's patch, for the instances only it makes.
+    pub downstream: Duration,
 }
 
 impl std::fmt::Display for Timings {
@@ -38,7 +44,11 @@ impl std::fmt::Display for Timings {
             ms(self.symbols),
             ms(self.link),
             ms(self.load)
-        )
+        )?;
+        if !self.downstream.is_zero() {
+            write!(f, ", downstream rustc {:.0} ms", ms(self.downstream))?;
+        }
+        Ok(())
     }
 }
 
@@ -76,55 +86,6 @@ pub struct AppliedPatch {
     pub coverage: Option<Coverage>,
     /// What its running frames do (a function with loop sites).
     pub switching: Option<crate::osr::Switching>,
-}
-
-/// Which of a generic function's instances in the program a patch covers,
-/// and which of a function's breakpoint lines its returned closures run
-/// outside it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Coverage {
-    pub covered: Vec<String>,
-    pub not_covered: Vec<String>,
-    /// Breakpoint lines in closures of a function returning `impl Trait`:
-    /// a closure it returns is called by the caller's native code.
-    pub escaping: Vec<u32>,
-    /// Optimized builds: the functions holding an inlined copy of it, whose
-    /// check may run once before a loop (ARCHITECTURE.md, "The entry
-    /// check"): a loop of theirs already running keeps native code.
-    pub inlined_into: Vec<String>,
-}
-
-impl Coverage {
-    /// `` `f`: covers f::<u8>, f::<String>; not covered (native code): f::<T> ``.
-    pub fn describe(&self, function: &str) -> String {
-        let inlined = match self.inlined_into.as_slice() {
-            [] => String::new(),
-            into => format!(
-                "optimized build: `{function}` is inlined into {}; a call of those already running keeps its native code \
-                 there (its check may be read once, before a loop) until that function is called again",
-                into.join(", ")
-            ),
-        };
-        if self.covered.is_empty() && self.not_covered.is_empty() && self.escaping.is_empty() {
-            return inlined;
-        }
-        let mut s = match (self.covered.is_empty(), self.not_covered.is_empty()) {
-            (true, true) => format!("`{function}`: covers its own calls"),
-            (true, false) => format!("`{function}`: the patch covers none of its instances in the program"),
-            (false, _) => format!("`{function}`: covers {}", self.covered.join(", ")),
-        };
-        let mut missing = self.not_covered.clone();
-        for line in &self.escaping {
-            missing.push(format!("line {line} when its closure runs after `{function}` returned it (the caller calls the program's copy)"));
-        }
-        if !missing.is_empty() {
-            s.push_str(&format!("; not covered, these run their native code: {}", missing.join(", ")));
-        }
-        if !inlined.is_empty() {
-            s.push_str(&format!("; {inlined}"));
-        }
-        s
-    }
 }
 
 /// How a function's running patch was built: what an evaluation at one of
@@ -176,7 +137,12 @@ impl Patcher {
     pub fn new(host: &HostBuild, inv: Invocation, work: &Path) -> Result<Patcher> {
         let annotated = inv.annotated.then(|| hotbreak_rewriter::attribute_for_edition(inv.edition()));
         let root_declares_runtime = (inv.annotated && inv.edition() == "2015").then(|| inv.root_source.display().to_string());
-        let builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
+        let mut builder = PatchBuilder::new(inv, host.symbols.clone(), work)?;
+        // Instances only the executable's own crate makes (issue 18 step 5).
+        let records = Invocation::load_all(&host.record_dir).unwrap_or_default();
+        if let Some(downstream) = host.own_crate().ok().and_then(|own| Downstream::of(&own, builder.invocation(), &records, &work.join("downstream"))) {
+            builder.set_downstream(downstream);
+        }
         Ok(Patcher { builder, config: host.config.clone(), annotated, root_declares_runtime, program: std::sync::OnceLock::new(), host_sources: HashMap::new() })
     }
 
@@ -286,7 +252,7 @@ impl Patcher {
                 None => hotbreak_rewriter::resume(&patched.text, patched.site.fn_line, &moves).and_then(|r| restrict(r, &allowed)),
             };
             let text = resumed.as_ref().map_or_else(|_| patched.text.clone(), |r| r.text.clone());
-            match self.builder.compile(&self.patch_files(file, text)?, &getter) {
+            match self.builder.compile_for(&self.patch_files(file, text)?, &getter, patched.site.generic) {
                 Ok(compiled) => {
                     return Ok(PreparedPatch {
                         timings: Timings { rewrite, rustc: compiled.rustc_time, ..Timings::default() },
@@ -381,7 +347,7 @@ impl Patcher {
                 timings.prune_rounds += 1;
                 diagnostics
             } else {
-                match self.builder.compile(&files, &getter) {
+                match self.builder.compile_for(&files, &getter, instrumented.site.generic) {
                     Ok(compiled) => {
                         timings.rustc = compiled.rustc_time;
                         return Ok(PreparedPatch {
@@ -506,8 +472,11 @@ impl Patcher {
         let coverage = match &linked.generic {
             Some(generic) => {
                 let base = debuggee.libraries.last().map_or(0, |(_, base)| *base);
-                let (table, coverage) = instance_table(&host.instances(&generic.pattern), generic, bias, base);
+                let (table, mut coverage) = instance_table(&host.instance_symbols(&generic.pattern), generic, bias, base);
                 debuggee.set_instance_table(patch, table);
+                if let Some((_, _, Some(why))) = &linked.downstream {
+                    coverage.downstream_failed = Some(why.clone());
+                }
                 Some(coverage)
             }
             None => None,
@@ -522,7 +491,8 @@ impl Patcher {
             into if into.is_empty() => coverage,
             into => Some(Coverage { inlined_into: into, ..coverage.unwrap_or_default() }),
         };
-        let timings = Timings { symbols: linked.symbols_time, link: linked.link_time, load: started.elapsed(), ..prepared.timings };
+        let downstream = linked.downstream.as_ref().map_or(Duration::ZERO, |(_, time, _)| *time);
+        let timings = Timings { symbols: linked.symbols_time.saturating_sub(downstream), link: linked.link_time, load: started.elapsed(), downstream, ..prepared.timings };
         Ok(AppliedPatch { function, patch, library: linked.path, size: linked.size, timings, pruned: prepared.pruned.clone(), coverage, switching })
     }
 
@@ -613,10 +583,6 @@ impl Patcher {
     }
 }
 
-/// The instance table of a generic function's patch loaded at `base`, for
-/// the host's `instances` (link-time addresses, loaded with `bias`): each
-/// host instance the patch has under the same name, at runtime addresses.
-/// Host instances the patch lacks are named as not covered.
 /// The functions holding an inlined copy of `function` (named `name`):
 /// those of its flag sites (optimized builds only) that lie in another
 /// function's code. Its own copies are the functions named `name` (an
@@ -641,32 +607,6 @@ fn is_named(path: &str, name: &str) -> bool {
         None => path,
     };
     path.rsplit("::").next() == Some(name)
-}
-
-fn instance_table(instances: &[(String, u64)], patch: &GenericPatch, bias: u64, base: u64) -> (Vec<(u64, u64)>, Coverage) {
-    // `f::<u8>` for a free fn; a method's instance differs in its self
-    // type: `<krate::W<u8>>::m` whole.
-    let short = |name: &str| {
-        let path = &patch.pattern.path;
-        let from = if path.starts_with('<') { 0 } else { path.rfind("::").map_or(0, |i| i + 2) };
-        name.get(from..).unwrap_or(name).to_string()
-    };
-    let mut table = Vec::new();
-    let mut coverage = Coverage::default();
-    for (name, host_addr) in instances {
-        match patch.instances.iter().find(|(n, _)| n == name) {
-            Some((_, patch_addr)) => {
-                table.push((host_addr.wrapping_add(bias), patch_addr.wrapping_add(base)));
-                coverage.covered.push(short(name));
-            }
-            None => coverage.not_covered.push(short(name)),
-        }
-    }
-    for names in [&mut coverage.covered, &mut coverage.not_covered] {
-        names.sort();
-        names.dedup();
-    }
-    (table, coverage)
 }
 
 /// The breakpoint lines inside closures of a function returning `impl
@@ -770,32 +710,6 @@ fn rejected_captures(inst: &Instrumented, file: &str, errors: &[&Diagnostic], br
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// An instance only the program has (made by a crate the patch build
-    /// does not compile) is named as not covered, never left out silently.
-    #[test]
-    fn instances_the_patch_lacks_are_named_not_covered() {
-        let host = [("k::m::f::<u8>".to_string(), 0x100), ("k::m::f::<bin::Thing>".to_string(), 0x200), ("k::m::f::<u8>".to_string(), 0x300)];
-        let patch = GenericPatch {
-            pattern: hotbreak_hotreload::instances::InstancePattern::from_anchor("k::m::f::__HB_HERE").unwrap(),
-            anchor: 0x40,
-            instances: vec![("k::m::f::<u8>".into(), 0x10), ("k::m::f::<u16>".into(), 0x20)],
-        };
-        let (table, coverage) = instance_table(&host, &patch, 0x1000, 0x9000);
-        assert_eq!(table, [(0x1100, 0x9010), (0x1300, 0x9010)], "both copies of f::<u8> go to the patch's");
-        assert_eq!(coverage.covered, ["f::<u8>"]);
-        assert_eq!(coverage.not_covered, ["f::<bin::Thing>"]);
-        assert_eq!(
-            coverage.describe("f"),
-            "`f`: covers f::<u8>; not covered, these run their native code: f::<bin::Thing>"
-        );
-        let escaping = Coverage { escaping: vec![12], ..Coverage::default() };
-        assert_eq!(
-            escaping.describe("adder"),
-            "`adder`: covers its own calls; not covered, these run their native code: \
-             line 12 when its closure runs after `adder` returned it (the caller calls the program's copy)"
-        );
-    }
 
     /// Optimized builds: the copies of a function inlined into others are
     /// named at arming, never a silent miss in a loop already running.

@@ -222,9 +222,21 @@ impl HostSymbols {
     /// address it looks itself up by (its own, or its marker's). An instance defined at two addresses (local copies that
     /// differ) is listed once per address.
     pub fn instances(&self, pattern: &crate::instances::InstancePattern) -> Vec<(String, u64)> {
+        let mut found: Vec<(String, u64)> = self.instance_symbols(pattern).into_iter().map(|(name, _, a)| (name, a)).collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// [`HostSymbols::instances`] with each one's symbol, without a
+    /// `.llvm.` suffix ([`crate::instances::symbol_key`]): an instance a
+    /// downstream crate makes has its very symbol in a patch, and two
+    /// crates of one name (a package's lib and bin) make instances whose
+    /// demangled names are the same for different types.
+    pub fn instance_symbols(&self, pattern: &crate::instances::InstancePattern) -> Vec<(String, String, u64)> {
         // v0 spells each identifier as is: a cheap filter before demangling.
         let ident = pattern.path.rsplit("::").next().unwrap_or(&pattern.path);
-        let mut found: Vec<(String, u64)> = self
+        let mut found: Vec<(String, String, u64)> = self
             .symbols
             .iter()
             .filter(|(name, s)| !s.tls && name.starts_with("_R") && name.contains(ident))
@@ -236,7 +248,8 @@ impl HostSymbols {
                 };
                 // (An async fn's instances by their markers: see `host_entry`.)
                 let found = pattern.host_entry(name, &demangled);
-                addresses.into_iter().filter_map(move |a| found.clone().map(|n| (n, a)))
+                let key = crate::instances::symbol_key(name).to_string();
+                addresses.into_iter().filter_map(move |a| found.clone().map(|n| (n, key.clone(), a)))
             })
             .collect();
         found.sort();

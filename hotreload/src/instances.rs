@@ -97,6 +97,12 @@ impl InstancePattern {
     }
 }
 
+/// A symbol without the `.llvm.<hash>` suffix LLVM gives a local symbol
+/// it promotes across codegen units (which differs between builds).
+pub fn symbol_key(mangled: &str) -> &str {
+    mangled.find(".llvm.").map_or(mangled, |at| &mangled[..at])
+}
+
 /// A symbol's v0 name as instances are named: without crate hashes.
 pub fn demangled(symbol: &str) -> String {
     format!("{:#}", rustc_demangle::demangle(symbol))
@@ -252,6 +258,7 @@ pub(crate) fn generic_patch(library: &Path, pattern: &InstancePattern) -> anyhow
     let anchor_name = &pattern.anchor;
     let mut anchor = None;
     let mut instances = Vec::new();
+    let mut symbols = Vec::new();
     for sym in file.symbols() {
         let Ok(name) = sym.name() else { continue };
         if sym.is_undefined() || !name.starts_with("_R") {
@@ -261,13 +268,18 @@ pub(crate) fn generic_patch(library: &Path, pattern: &InstancePattern) -> anyhow
         if demangled == *anchor_name {
             anchor = Some(sym.address());
         } else if sym.kind() == SymbolKind::Text {
-            instances.extend(pattern.patch_entry(name, &demangled).map(|n| (n, sym.address())));
+            if let Some(n) = pattern.patch_entry(name, &demangled) {
+                instances.push((n, sym.address()));
+                symbols.push((symbol_key(name).to_string(), sym.address()));
+            }
         }
     }
     instances.sort();
     instances.dedup();
+    symbols.sort();
+    symbols.dedup();
     let anchor = anchor.ok_or_else(|| anyhow!("{}: no {anchor_name}", library.display()))?;
-    Ok(GenericPatch { pattern: pattern.clone(), anchor, instances })
+    Ok(GenericPatch { pattern: pattern.clone(), anchor, instances, symbols })
 }
 
 /// Whether a demangled symbol names `path` itself or something inside it

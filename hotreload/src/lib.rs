@@ -7,6 +7,7 @@
 //! - [`patch`]: compiling a patched crate to objects and linking only what the
 //!   patch needs, with every shared item pointed at the host's own copy.
 
+pub mod downstream;
 pub mod host;
 pub mod instances;
 pub mod modules;

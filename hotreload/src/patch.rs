@@ -14,6 +14,7 @@
 //! and generic instances over them) stays in the patch; statics, other
 //! functions and types' impls are the host's.
 
+use crate::downstream::{Downstream, DownstreamObjects};
 use crate::host::{HostSymbols, Lookup};
 use crate::instances::{generic_patch, names_path, InstancePattern};
 use crate::record::Invocation;
@@ -97,6 +98,9 @@ pub struct CompiledPatch {
     objdir: PathBuf,
     pub rustc_time: Duration,
     pub warnings: Vec<Diagnostic>,
+    /// The patched crate's metadata, when asked for (a generic function's
+    /// patch, whose instances a downstream crate may make).
+    pub metadata: Option<PathBuf>,
 }
 
 /// A patch shared library, ready to load.
@@ -114,6 +118,10 @@ pub struct LinkedPatch {
     pub generic: Option<GenericPatch>,
     /// For any other: the replaced function's symbol.
     pub replaced: Option<String>,
+    /// The downstream crates compiled for instances only they make: their
+    /// names, rustc's time, and why one did not compile (the crates before
+    /// it are linked).
+    pub downstream: Option<(String, Duration, Option<String>)>,
 }
 
 /// What the library of a generic function's patch holds: the instances its
@@ -128,6 +136,8 @@ pub struct GenericPatch {
     /// Each instance's demangled name (`krate::m::f::<u8>`) and link-time
     /// address in the library.
     pub instances: Vec<(String, u64)>,
+    /// The same instances by symbol ([`crate::instances::symbol_key`]).
+    pub symbols: Vec<(String, u64)>,
 }
 
 /// Builds patches of one crate against one host executable.
@@ -137,6 +147,11 @@ pub struct PatchBuilder {
     shadow: ShadowTree,
     work: PathBuf,
     next_id: u64,
+    /// The executable's own crate when it links this one: compiled again
+    /// for the instances of a generic function only it makes.
+    downstream: Option<Downstream>,
+    /// Its objects for the last patch that needed them (patch id).
+    downstream_built: std::sync::Mutex<Option<(u64, Result<DownstreamObjects, String>)>>,
 }
 
 impl PatchBuilder {
@@ -147,7 +162,18 @@ impl PatchBuilder {
         // The runtime loads only patches nobody else could have written.
         std::fs::set_permissions(work, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
         let shadow = ShadowTree::create(&work.join("src"), &inv.cwd, &package)?;
-        Ok(PatchBuilder { inv, host, shadow, work: work.to_path_buf(), next_id: 0 })
+        Ok(PatchBuilder { inv, host, shadow, work: work.to_path_buf(), next_id: 0, downstream: None, downstream_built: Default::default() })
+    }
+
+    /// The crate's recorded command.
+    pub fn invocation(&self) -> &Invocation {
+        &self.inv
+    }
+
+    /// Instances only `downstream` makes are compiled with it (see
+    /// `downstream.rs`).
+    pub fn set_downstream(&mut self, downstream: Downstream) {
+        self.downstream = Some(downstream);
     }
 
     pub fn host(&self) -> &Arc<HostSymbols> {
@@ -157,18 +183,27 @@ impl PatchBuilder {
     /// Compiles the crate with `files` (paths relative to the build
     /// directory) replaced. `getter` is the patch's `#[no_mangle]` entry getter.
     pub fn compile(&mut self, files: &[(PathBuf, String)], getter: &str) -> Result<CompiledPatch, PatchError> {
+        self.compile_for(files, getter, false)
+    }
+
+    /// [`PatchBuilder::compile`]; `generic`: the patched function is
+    /// generic, so the crate's metadata is emitted too when a downstream
+    /// crate may make instances of it.
+    pub fn compile_for(&mut self, files: &[(PathBuf, String)], getter: &str, generic: bool) -> Result<CompiledPatch, PatchError> {
         let objdir = self.work.join("obj");
         if objdir.exists() {
             std::fs::remove_dir_all(&objdir)?;
         }
+        let metadata = generic && self.downstream.is_some();
         let started = Instant::now();
-        let diagnostics = self.run_rustc(files, &objdir, "incremental", "obj")?;
+        let diagnostics = self.run_rustc(files, &objdir, "incremental", if metadata { "obj,metadata" } else { "obj" })?;
         let rustc_time = started.elapsed();
         if diagnostics.iter().any(|d| d.level == "error") {
             return Err(PatchError::Compile(diagnostics));
         }
         self.next_id += 1;
-        Ok(CompiledPatch { id: self.next_id, getter: getter.to_string(), objdir, rustc_time, warnings: diagnostics })
+        let metadata = metadata.then(|| objdir.join(format!("lib{}.rmeta", self.inv.crate_name))).filter(|p| p.exists());
+        Ok(CompiledPatch { id: self.next_id, getter: getter.to_string(), objdir, rustc_time, warnings: diagnostics, metadata })
     }
 
     /// Type- and borrow-checks the crate with `files` replaced, without
@@ -215,8 +250,33 @@ impl PatchBuilder {
     /// Links a compiled patch for a host loaded with `load_bias`.
     pub fn link(&self, compiled: &CompiledPatch, load_bias: u64) -> Result<LinkedPatch, PatchError> {
         let started = Instant::now();
-        let objects = read_objects(&compiled.objdir)?;
-        let plan = plan_link(&objects, &compiled.getter, &self.host)?;
+        let mut objects = read_objects(&compiled.objdir)?;
+        let mut plan = plan_link(&objects, &compiled.getter, &self.host)?;
+        let mut downstream = None;
+        if let Some(built) = self.downstream_objects(compiled, &plan) {
+            let read = |d: &DownstreamObjects| -> anyhow::Result<Vec<ObjectInfo>> {
+                let mut all = Vec::new();
+                for dir in &d.objdirs {
+                    all.extend(read_objects(dir)?);
+                }
+                Ok(all)
+            };
+            let built = match built {
+                Ok(d) => read(&d).map(|more| (more, d)).map_err(|e| format!("{e:#}")),
+                Err(e) => Err(e),
+            };
+            let name = self.downstream.as_ref().map(|d| d.crate_names()).unwrap_or_default();
+            match built {
+                Ok((more, d)) => {
+                    if !more.is_empty() {
+                        objects.extend(more);
+                        plan = plan_link(&objects, &compiled.getter, &self.host)?;
+                    }
+                    downstream = Some((name, d.rustc_time, d.failed));
+                }
+                Err(e) => downstream = Some((name, Duration::ZERO, Some(e))),
+            }
+        }
         let script = self.work.join(format!("patch-{}.ld", compiled.id));
         let mut text = String::new();
         for (name, addr) in &plan.redirects {
@@ -259,6 +319,7 @@ impl PatchBuilder {
             None => None,
         };
         Ok(LinkedPatch {
+            downstream,
             generic,
             replaced: plan.replaced.clone(),
             size: std::fs::metadata(&path)?.len(),
@@ -273,6 +334,29 @@ impl PatchBuilder {
     }
 }
 
+impl PatchBuilder {
+    /// The downstream crate's objects for `compiled`, when its plan is a
+    /// generic function's whose program instances the patch lacks and a
+    /// downstream crate may make them (built once per patch).
+    fn downstream_objects(&self, compiled: &CompiledPatch, plan: &LinkPlan) -> Option<Result<DownstreamObjects, String>> {
+        let (pattern, downstream, rmeta) = (plan.generic.as_ref()?, self.downstream.as_ref()?, compiled.metadata.as_ref()?);
+        let made: HashSet<String> = plan.roots.iter().filter_map(|r| pattern.patch_entry(r, &crate::instances::demangled(r))).collect();
+        let lacking = self.host.instances(pattern).iter().any(|(name, _)| !made.contains(name));
+        if !lacking {
+            return None;
+        }
+        let mut built = self.downstream_built.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((id, result)) = built.as_ref() {
+            if *id == compiled.id {
+                return Some(result.clone());
+            }
+        }
+        let result = downstream.compile(rmeta, compiled.id).map_err(|e| format!("{e:#}"));
+        *built = Some((compiled.id, result.clone()));
+        Some(result)
+    }
+}
+
 /// Set for patch builds: `#[debuggable]` then leaves every function but the
 /// patched one as written (calls from the patch reach the host's functions
 /// by name either way), which saves most of rustc's time on a large crate.
@@ -280,7 +364,7 @@ impl PatchBuilder {
 pub const PATCH_BUILD_ENV: &str = "HOTBREAK_PATCH_BUILD";
 
 /// The recorded command, retargeted at objects in `objdir`.
-fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &Path, origin: &Path) -> Vec<String> {
+pub(crate) fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &Path, origin: &Path) -> Vec<String> {
     let drop_with_value = ["--emit", "--out-dir", "-o", "--error-format", "--json", "--diagnostic-width", "--cap-lints"];
     let drop_codegen = ["incremental", "codegen-units", "extra-filename", "relocation-model", "code-model", "debuginfo"];
     let mut out = Vec::new();
@@ -326,6 +410,14 @@ fn patch_args(recorded: &[String], objdir: &Path, incremental: &Path, shadow: &P
         "--cap-lints=allow".into(),
         format!("--remap-path-prefix={}={}", shadow.display(), origin.display()),
     ]);
+    // At opt-level 0 the only inlining is LLVM's of `#[inline(always)]`
+    // callees, which a patch build compiles as written (no entry check):
+    // inlined into the patch, a breakpoint of theirs would never fire while
+    // the caller runs patched code. Without LLVM's pass pipeline the patch
+    // calls the program's (checked) copies by name.
+    if crate::record::codegen_value(recorded, "opt-level").is_none_or(|o| o == "0") {
+        out.extend(["-C".to_string(), "no-prepopulate-passes".into()]);
+    }
     out
 }
 

@@ -119,6 +119,17 @@ impl Session {
                 true => anyhow!("a panic stop has no locals of its own to evaluate in (the thread is inside the panic hook)"),
                 false => anyhow!("`{}` is not in the program's registry", event.function),
             })?;
+        if self.several_instances.contains(&index) {
+            // The eval library's site is instantiated for the instances the
+            // defining crate makes, whichever it is: run at a stop in
+            // another, it would read that instance's locals as another type.
+            bail!(
+                "{}:{}: `{}` is generic and the program runs several instances of it: an expression is not compiled at its stops yet (locals and paths of fields into them are shown: `print NAME.FIELD`)",
+                event.file,
+                event.line,
+                event.name
+            );
+        }
         let (generation, from) = self.built.get(&index).cloned().ok_or_else(|| {
             anyhow!("{}:{}: `{}` runs code this session did not build (was it rebuilt since?): cannot evaluate here", event.file, event.line, event.name)
         })?;

@@ -84,6 +84,9 @@ pub struct Session {
     /// How each function's running patch with step points was built, and
     /// which build it is: what evaluations at its stops start from.
     built: HashMap<usize, (u64, BuiltFrom)>,
+    /// Generic functions whose patch covers several instances: an
+    /// expression compiled at their stops cannot be told which one stopped.
+    several_instances: std::collections::HashSet<usize>,
     builds: u64,
     /// Eval libraries loaded in the program (see `evaluate.rs`).
     evals: HashMap<evaluate::EvalKey, evaluate::LoadedEval>,
@@ -151,6 +154,7 @@ impl Session {
             bps,
             patches: HashMap::new(),
             built: HashMap::new(),
+            several_instances: Default::default(),
             builds: 0,
             evals: HashMap::new(),
             last_eval: None,
@@ -710,6 +714,9 @@ impl Session {
             patcher.remember_host_source(file, host);
         }
         let applied = patcher.arm_at(&mut self.dbg, index, file, &source, line, &compiled, &watches)?;
+        if std::env::var_os("HOTBREAK_TIMINGS").is_some() {
+            eprintln!("hotbreak: arm `{}`: {}", site.name, applied.timings);
+        }
         if let Some(coverage) = &applied.coverage {
             // Never a silent miss: an instance the patch lacks runs native code.
             self.say(Out::Info { message: coverage.describe(&site.name) });
@@ -717,6 +724,10 @@ impl Session {
         match applied.coverage.as_ref().is_some_and(|c| c.covered.is_empty() && !c.not_covered.is_empty()) {
             true => self.covers_none.insert(index),
             false => self.covers_none.remove(&index),
+        };
+        match applied.coverage.as_ref().is_some_and(|c| c.covered.len() > 1) {
+            true => self.several_instances.insert(index),
+            false => self.several_instances.remove(&index),
         };
         // Never a silent miss either: what frames running it now do.
         self.say_switching(index, &site.name, applied.switching.as_ref());

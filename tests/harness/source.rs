@@ -89,6 +89,11 @@ pub struct Function {
     /// first token after attributes), at any depth but outside nested
     /// items and macro calls.
     pub statements: BTreeSet<u32>,
+    /// Match arms whose pattern tests something (not `_` or a bare
+    /// binding) on the line their expression starts: gdb stopping there
+    /// may be the test of an arm that is not taken (vte's `0x20..=0x2F =>
+    /// self.action_collect(byte)`), so it does not tell that the arm ran.
+    pub tested: BTreeSet<u32>,
     /// Lines of items nested in the body: other functions' lines.
     pub nested: Vec<(u32, u32)>,
     /// Lines holding any token but brackets, `;` and `,`: the others have
@@ -239,6 +244,7 @@ impl Items<'_> {
             last_line: block.brace_token.span.close().end().line as u32,
             unpatchable: not_yet,
             statements: lines.statements,
+            tested: lines.tested,
             nested: lines.nested.iter().map(|(a, b)| (*a, *b)).collect(),
             code,
         });
@@ -329,6 +335,7 @@ fn first_line(tokens: TokenStream) -> Option<u32> {
 #[derive(Default)]
 struct Lines {
     statements: BTreeSet<u32>,
+    tested: BTreeSet<u32>,
     nested: BTreeMap<u32, u32>,
     items: Vec<Item>,
 }
@@ -357,6 +364,14 @@ impl<'ast> Visit<'ast> for Lines {
         if !matches!(&*arm.body, syn::Expr::Block(b) if b.label.is_none() && b.attrs.is_empty()) {
             if let Some(line) = first_line(arm.body.to_token_stream()) {
                 self.statements.insert(line);
+                let binds_only = match &arm.pat {
+                    syn::Pat::Wild(_) => true,
+                    syn::Pat::Ident(i) => i.subpat.is_none(),
+                    _ => false,
+                };
+                if !binds_only && first_line(arm.pat.to_token_stream()) == Some(line) {
+                    self.tested.insert(line);
+                }
             }
         }
         visit::visit_arm(self, arm);
