@@ -71,6 +71,8 @@ pub struct Session {
     /// Generic functions whose last patch covers none of the instances the
     /// program runs (their breakpoints are armed but cannot hit).
     covers_none: HashSet<usize>,
+    /// Each source file's size and mtime when `source_changed` last read it.
+    stamps: HashMap<String, (u64, Option<std::time::SystemTime>)>,
     /// Functions a patch of which running frames could switch to: such a
     /// frame stays on that patch (see `say_switching`).
     switched: HashSet<usize>,
@@ -172,6 +174,7 @@ impl Session {
             host_sources: HashMap::new(),
             covers_none: HashSet::new(),
             switched: HashSet::new(),
+            stamps: HashMap::new(),
             moved: HashMap::new(),
             edited: HashMap::new(),
             dirty: HashSet::new(),
@@ -947,6 +950,17 @@ impl Session {
 
     fn source_changed(&mut self, file: &str) -> Result<()> {
         let Some(old) = self.sources.get(file).cloned() else { return Ok(()) };
+        // The watcher also reports a file being opened: reading it (here,
+        // for a patch, for a stop's source line) must not count as a save,
+        // or a save that does not build is rebuilt and reported over and
+        // over. Unchanged size and mtime since the last look: no save.
+        let stamp = std::fs::metadata(self.host.config.workspace.join(file)).ok().map(|m| (m.len(), m.modified().ok()));
+        if stamp.is_some() && self.stamps.get(file) == stamp.as_ref() {
+            return Ok(());
+        }
+        if let Some(stamp) = stamp {
+            self.stamps.insert(file.to_string(), stamp);
+        }
         let Ok(new) = self.read_source(file) else { return Ok(()) };
         if new == old && !self.dirty.iter().any(|&i| self.dbg.hello.functions[i].file == file) {
             return Ok(());
