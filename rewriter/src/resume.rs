@@ -381,33 +381,19 @@ impl Plan<'_> {
     /// `else` branch, EXPR matched as written in a fresh call.
     fn path_if_let(&mut self, i: &syn::ExprIf, lt: &syn::ExprLet, held: &[usize]) -> Result<Vec<u32>, String> {
         let then_has = i.then_branch.stmts.iter().any(holds_path_loop);
-        let else_has = i.else_branch.as_ref().is_some_and(|(_, e)| holds_path_loop(&Stmt::Expr((**e).clone(), None)));
+        let else_has = i.else_branch.as_ref().is_some_and(|(_, e)| expr_holds_path_loop(e));
         if !then_has && !else_has {
             return Ok(Vec::new());
         }
-        let mut names = Vec::new();
-        collect_bindings(&lt.pat, &mut names)?;
         let mut held_then = held.to_vec();
-        let mut pattern = Vec::new();
-        let mut taken = Vec::new();
-        let mut fresh = Vec::new();
-        for (ident, mutable) in &names {
-            pattern.push(format!("{}{ident}", if *mutable { "mut " } else { "" }));
-            fresh.push(format!("__hb_b_{ident}"));
-            if then_has {
-                let n = self.want(&ident.to_string(), ident.span().start().line as u32, Kind::Take);
-                held_then.push(n);
-                taken.push(format!("__hb_r.take({n})"));
-            }
-        }
+        let taken = self.taken_bindings(&lt.pat, &mut held_then, then_has)?;
         let then_lines = self.path_block(&i.then_branch, &held_then)?;
         let else_lines = match &i.else_branch {
             Some((_, other)) => self.path_expr(other, held)?,
             None => Vec::new(),
         };
-        let tuple = |items: &[String]| format!("({}{})", items.join(", "), if items.len() == 1 { "," } else { "" });
         let resumed_then = match then_has {
-            true => format!("{{ let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); Some({}) }}", tuple(&taken)),
+            true => format!("{{ let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); Some({}) }}", tuple(&taken.takes)),
             false => "None".into(),
         };
         let list = then_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
@@ -416,9 +402,9 @@ impl Plan<'_> {
         self.replace(
             let_start,
             e_start,
-            format!("let Some({}) = (match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(true) => {resumed_then}, Some(false) => None, None => match ", tuple(&pattern)),
+            format!("let Some({}) = (match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(true) => {resumed_then}, Some(false) => None, None => match ", tuple(&taken.pattern)),
         );
-        self.insert(e_end, format!(" {{ {} => Some({}), _ => None }} }})", renamed(&lt.pat), tuple(&fresh)));
+        self.insert(e_end, format!(" {{ {} => Some({}), _ => None }} }})", renamed(&lt.pat), tuple(&taken.fresh)));
         Ok(then_lines.into_iter().chain(else_lines).collect())
     }
 
@@ -429,30 +415,21 @@ impl Plan<'_> {
     /// Arm::Resumed((a, b))`, and its guard is skipped when resuming.
     /// Loops in more than one arm are not resumed (said at arming).
     fn path_match(&mut self, m: &syn::ExprMatch, held: &[usize]) -> Result<Vec<u32>, String> {
-        let holding: Vec<usize> = (0..m.arms.len()).filter(|&k| holds_path_loop(&Stmt::Expr(m.arms[k].body.as_ref().clone(), None))).collect();
+        let holding: Vec<usize> = (0..m.arms.len()).filter(|&k| expr_holds_path_loop(&m.arms[k].body)).collect();
         let [k] = holding.as_slice() else { return Ok(Vec::new()) };
         let arm = &m.arms[*k];
-        let mut names = Vec::new();
-        collect_bindings(&arm.pat, &mut names)?;
         let mut held_arm = held.to_vec();
-        let (mut pattern, mut taken) = (Vec::new(), Vec::new());
-        for (ident, mutable) in &names {
-            let n = self.want(&ident.to_string(), ident.span().start().line as u32, Kind::Take);
-            held_arm.push(n);
-            pattern.push(format!("{}{ident}", if *mutable { "mut " } else { "" }));
-            taken.push(format!("__hb_r.take({n})"));
-        }
+        let taken = self.taken_bindings(&arm.pat, &mut held_arm, true)?;
         let lines = self.path_expr(&arm.body, &held_arm)?;
         if lines.is_empty() {
             return Ok(lines);
         }
-        let tuple = |items: &[String]| format!("({}{})", items.join(", "), if items.len() == 1 { "," } else { "" });
         let list = lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
         let rt = "::hotbreak::osr::Arm";
         let (e_start, e_end) = (self.off(m.expr.span().start()), self.off(m.expr.span().end()));
         self.insert(
             e_start,
-            format!("(match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(true) => {{ let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); {rt}::Resumed({}) }} _ => {rt}::Fresh(", tuple(&taken)),
+            format!("(match ::hotbreak::osr::branch(&__hb_rs, &[{list}]) {{ Some(true) => {{ let __hb_r = __hb_rs.as_ref().expect(\"resuming\"); {rt}::Resumed({}) }} _ => {rt}::Fresh(", tuple(&taken.takes)),
         );
         self.insert(e_end, ") })".into());
         for (i, a) in m.arms.iter().enumerate() {
@@ -463,7 +440,7 @@ impl Plan<'_> {
             let (p_start, p_end) = (self.off(first), self.off(a.pat.span().end()));
             self.insert(p_start, format!("{rt}::Fresh("));
             let tail = match i == *k {
-                true => format!(") | {rt}::Resumed({})", tuple(&pattern)),
+                true => format!(") | {rt}::Resumed({})", tuple(&taken.pattern)),
                 false => ")".into(),
             };
             self.insert(p_end, tail);
@@ -479,6 +456,25 @@ impl Plan<'_> {
             }
         }
         Ok(lines)
+    }
+
+    /// The bindings of a branch's or arm's pattern, as a tuple pattern,
+    /// the frame's takes of them (wanted, and `held`, only when `resumable`)
+    /// and the renamed pattern's names.
+    fn taken_bindings(&mut self, pat: &Pat, held: &mut Vec<usize>, resumable: bool) -> Result<Taken, String> {
+        let mut names = Vec::new();
+        collect_bindings(pat, &mut names)?;
+        let mut taken = Taken::default();
+        for (ident, mutable) in &names {
+            taken.pattern.push(format!("{}{ident}", if *mutable { "mut " } else { "" }));
+            taken.fresh.push(format!("__hb_b_{ident}"));
+            if resumable {
+                let n = self.want(&ident.to_string(), ident.span().start().line as u32, Kind::Take);
+                held.push(n);
+                taken.takes.push(format!("__hb_r.take({n})"));
+            }
+        }
+        Ok(taken)
     }
 
     fn path_loop(&mut self, kind: LoopKind, body: &Block, held: &[usize], label: Option<&syn::Label>, whole: proc_macro2::Span) -> Result<Vec<u32>, String> {
@@ -583,21 +579,36 @@ fn has_let(e: &Expr) -> bool {
     }
 }
 
+/// A pattern's bindings as [`Plan::taken_bindings`] writes them.
+#[derive(Default)]
+struct Taken {
+    pattern: Vec<String>,
+    takes: Vec<String>,
+    fresh: Vec<String>,
+}
+
+/// `(a, b)`, `(a,)`, `()`.
+fn tuple(items: &[String]) -> String {
+    format!("({}{})", items.join(", "), if items.len() == 1 { "," } else { "" })
+}
+
 /// Whether a statement is, or holds on a statement path, a loop.
 fn holds_path_loop(stmt: &Stmt) -> bool {
-    fn expr(e: &Expr) -> bool {
-        match e {
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => true,
-            Expr::Block(b) if b.label.is_none() => b.block.stmts.iter().any(holds_path_loop),
-            Expr::Unsafe(b) => b.block.stmts.iter().any(holds_path_loop),
-            Expr::If(i) if matches!(*i.cond, Expr::Let(_)) || !has_let(&i.cond) => {
-                i.then_branch.stmts.iter().any(holds_path_loop) || i.else_branch.as_ref().is_some_and(|(_, e)| expr(e))
-            }
-            Expr::Match(m) if returned_inner(e).is_none() => m.arms.iter().any(|a| expr(&a.body)),
-            e => returned_inner(e).is_some_and(expr),
+    matches!(stmt, Stmt::Expr(e, _) if expr_holds_path_loop(e))
+}
+
+/// Whether an expression is, or holds on a statement path, a loop.
+fn expr_holds_path_loop(e: &Expr) -> bool {
+    match e {
+        Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => true,
+        Expr::Block(b) if b.label.is_none() => b.block.stmts.iter().any(holds_path_loop),
+        Expr::Unsafe(b) => b.block.stmts.iter().any(holds_path_loop),
+        Expr::If(i) if matches!(*i.cond, Expr::Let(_)) || !has_let(&i.cond) => {
+            i.then_branch.stmts.iter().any(holds_path_loop) || i.else_branch.as_ref().is_some_and(|(_, e)| expr_holds_path_loop(e))
         }
+        Expr::Match(m) if returned_inner(e).is_none() => m.arms.iter().any(|a| expr_holds_path_loop(&a.body)),
+        e => returned_inner(e).is_some_and(expr_holds_path_loop),
     }
-    matches!(stmt, Stmt::Expr(e, _) if expr(e))
 }
 
 enum LoopKind<'a> {
